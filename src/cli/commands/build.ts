@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import { BuildRun, type BuildRunResult } from '../../plan/build-run.js';
+import { findProjectRoot } from '../../project/project.js';
+import { gitSourceLabels } from '../../project/git-info.js';
+import { realServices, type Io } from '../context.js';
+import { parseBuildArgs } from '../options.js';
+import { eventRenderer } from '../render.js';
+
+export interface BuildCommandFlags {
+  push?: string;
+  tag: string[];
+  buildArg: string[];
+  concurrency?: number;
+  cache: boolean;
+  json: boolean;
+  verbose: boolean;
+  out?: string;
+  cwd: string;
+}
+
+/** `helmet-build all` and `helmet-build build <component>...`: parse, call the core, render. */
+export async function runBuildCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
+  const root = findProjectRoot(flags.cwd);
+  const args = parseBuildArgs(flags.buildArg);
+  const onEvent = eventRenderer({ json: flags.json, verbose: flags.verbose, ...io });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let result: BuildRunResult;
+  try {
+    result = await new BuildRun({ ...realServices(), onEvent }).run({
+      root,
+      components,
+      push: flags.push,
+      tags: flags.tag,
+      buildArgs: args.global,
+      componentBuildArgs: args.perComponent,
+      concurrency: flags.concurrency,
+      noCache: !flags.cache,
+      outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
+      sourceLabels: await gitSourceLabels(root),
+      signal: controller.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (flags.json) {
+    io.out.write(`${JSON.stringify({ type: 'result', ok: result.ok, exitCode: result.exitCode, written: result.written })}\n`);
+  } else {
+    const count = (a: string) => result.results.filter((r) => r.action === a).length;
+    const parts = ['built', 'pushed', 'reused', 'failed'].map((a) => [a, count(a)] as const).filter(([, n]) => n > 0);
+    io.err.write(`${result.ok ? 'done' : 'FAILED'}: ${parts.map(([a, n]) => `${n} ${a}`).join(', ')}\n`);
+  }
+  return result.exitCode;
+}

@@ -1,0 +1,26 @@
+import { relative } from 'node:path';
+import { findProjectRoot, loadProject } from '../../project/project.js';
+import type { Io } from '../context.js';
+
+/** `helmet-build list`: the components, their image names and Dockerfiles. */
+export async function runListCommand(flags: { cwd: string; json: boolean }, io: Io): Promise<number> {
+  const root = findProjectRoot(flags.cwd);
+  const project = loadProject(root);
+  const rows = project.components.map((c) => ({
+    component: c.name,
+    name: c.spec.name,
+    image: c.build?.image ?? c.spec.implementation.container.image,
+    dockerfile: c.build ? relative(root, c.build.dockerfilePath) : undefined,
+    from: c.build?.from,
+    prebuilt: !c.build,
+  }));
+  if (flags.json) {
+    io.out.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  for (const r of rows) {
+    const how = r.prebuilt ? `prebuilt ${r.image}` : `${r.image} from ${r.dockerfile}${r.from ? ` (starts from ${r.from})` : ''}`;
+    io.out.write(`${r.component.padEnd(16)} ${how}\n`);
+  }
+  return 0;
+}

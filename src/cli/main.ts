@@ -1,0 +1,94 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, isHelmetError } from '../errors.js';
+import type { Io } from './context.js';
+import { collect, parsePositiveInt } from './options.js';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    everything succeeded
+  1    a build, push or run failed (the others still finished; see dist/build.json)
+  2    bad input: component.yaml, flags or arguments
+  3    the Docker engine or the registry is unreachable
+  130  interrupted
+
+Environment:
+  DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH   select the engine, as for the docker CLI
+  HELMET_REGISTRY_USER, HELMET_REGISTRY_PASSWORD     registry credentials (else the Docker config)
+`;
+
+function addBuildOptions(cmd: Command): Command {
+  return cmd
+    .option('--push <repo>', 'push to this registry/prefix, e.g. localhost:5000/helmet; specs then pin image@sha256 digests')
+    .option('--tag <tag>', 'extra tag for every image (repeatable); the content tag in-<input digest> is always set', collect, [])
+    .option('--build-arg <arg>', 'KEY=VALUE for all components or COMPONENT:KEY=VALUE for one (repeatable)', collect, [])
+    .option('--concurrency <n>', 'independent components built at once (default: number of CPUs)', parsePositiveInt('--concurrency'))
+    .option('--no-cache', 'build even when an image with the same input digest exists')
+    .option('--out <dir>', 'output folder for specs and build.json', 'dist')
+    .option('--json', 'print events and the result as NDJSON on stdout', false)
+    .option('-v, --verbose', 'show build logs', false);
+}
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('helmet-build')
+    .description('Build, push and pin the container images of Kubeflow Pipelines components, and emit KFP specs that reference them by digest.')
+    .addOption(new Option('-C, --cwd <dir>', 'run as if started in <dir>').default(process.cwd(), 'current folder'))
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError('(run helmet-build --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
+    .exitOverride();
+
+  addBuildOptions(
+    program
+      .command('all')
+      .description('build every component (bases first, the rest in parallel), push with --push, write dist/')
+      .addHelpText('after', '\nExample:\n  helmet-build all --push localhost:5000/helmet --tag v1\n'),
+  ).action(async (flags) => {
+    const { runBuildCommand } = await import('./commands/build.js');
+    setExit(await runBuildCommand([], { ...flags, cwd: program.opts().cwd }, io));
+  });
+
+  addBuildOptions(
+    program
+      .command('build')
+      .description('build the named components (and the components they start from)')
+      .argument('<component...>', 'component folder names under components/')
+      .addHelpText('after', '\nExample:\n  helmet-build build train --push localhost:5000/helmet\n'),
+  ).action(async (components: string[], flags) => {
+    const { runBuildCommand } = await import('./commands/build.js');
+    setExit(await runBuildCommand(components, { ...flags, cwd: program.opts().cwd }, io));
+  });
+
+  program
+    .command('list')
+    .description('list the components, their images and Dockerfiles')
+    .option('--json', 'print JSON', false)
+    .action(async (flags) => {
+      const { runListCommand } = await import('./commands/list.js');
+      setExit(await runListCommand({ ...flags, cwd: program.opts().cwd }, io));
+    });
+
+  return program;
+}
+
+/** Parse argv, run a command, and map every outcome to a documented exit code. */
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exit code 0.
+      return e.exitCode === 0 ? 0 : ExitCode.badInput;
+    }
+    if (isHelmetError(e)) {
+      io.err.write(`helmet-build: ${e.message}\n`);
+      if (e.hint) io.err.write(`hint: ${e.hint}\n`);
+      return e.exitCode;
+    }
+    io.err.write(`helmet-build: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    io.err.write('This is a bug in helmet-build; please report it with the command you ran and the output above.\n');
+    return ExitCode.failed;
+  }
+}

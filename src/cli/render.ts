@@ -1,0 +1,53 @@
+import type { HelmetEvent } from '../events.js';
+
+export interface RenderOptions {
+  json: boolean;
+  verbose: boolean;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+/** Render core events: NDJSON on stdout with --json, else one readable line each on stderr. */
+export function eventRenderer(o: RenderOptions): (e: HelmetEvent) => void {
+  if (o.json) return (e) => o.out.write(`${JSON.stringify(e)}\n`);
+  return (e) => {
+    const line = plainLine(e, o.verbose);
+    if (line !== undefined) o.err.write(`${line}\n`);
+  };
+}
+
+export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined {
+  const p = 'component' in e && e.component ? `[${e.component}] ` : '';
+  switch (e.type) {
+    case 'plan':
+      return `helmet-build: ${e.components.length} component(s): ${e.components.join(', ')}${e.push ? ` -> ${e.push}` : ' (local images; no --push)'}`;
+    case 'context':
+      return `${p}context: ${e.files} entries, ${formatBytes(e.bytes)}; input ${e.inputDigest.slice(0, 19)}`;
+    case 'cached':
+      return `${p}unchanged: reusing ${e.ref} (${e.where === 'registry' ? 'in the registry' : 'in the engine'})`;
+    case 'build-start':
+      return `${p}building ${e.tags[0]}`;
+    case 'build-log':
+      return verbose ? `${p}  ${e.line}` : undefined;
+    case 'built':
+      return `${p}built ${e.imageId.slice(0, 19)} in ${e.seconds.toFixed(1)}s`;
+    case 'push-start':
+      return verbose ? `${p}pushing ${e.ref}` : undefined;
+    case 'pushed':
+      return verbose ? `${p}pushed ${e.ref} in ${e.seconds.toFixed(1)}s` : undefined;
+    case 'component-done':
+      return `${p}${e.action}: ${e.image}`;
+    case 'component-failed':
+      return [`${p}FAILED (${e.code}): ${e.message}`, ...(e.detail ?? []).map((l) => `${p}  | ${l}`)].join('\n');
+    case 'wrote':
+      return `wrote ${e.path}`;
+    case 'warning':
+      return `${p}warning: ${e.message}`;
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,115 @@
+import { lstatSync, readFileSync, readlinkSync, existsSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { fdir } from 'fdir';
+import * as dockerignoreModule from '@balena/dockerignore';
+import type { Ignore } from '@balena/dockerignore';
+
+// @balena/dockerignore is CommonJS but its types declare `export default`: take whichever is callable.
+type DockerignoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
+const dockerignore: DockerignoreFactory =
+  (dockerignoreModule as unknown as { default?: DockerignoreFactory }).default ??
+  (dockerignoreModule as unknown as DockerignoreFactory);
+
+export type EntryKind = 'file' | 'dir' | 'symlink';
+
+export interface ContextEntry {
+  /** Path relative to the context root, with forward slashes. */
+  path: string;
+  kind: EntryKind;
+  /** Permission bits (mode & 0o7777). */
+  mode: number;
+  size: number;
+  /** SHA-256 hex of the content (files) or of the link target (symlinks); '' for folders. */
+  sha256: string;
+  /** Symlink target. */
+  linkTarget?: string;
+}
+
+export interface BuildContext {
+  root: string;
+  /** Sorted by path. Exactly what the engine receives (plus the Dockerfile when it lives outside). */
+  entries: ContextEntry[];
+  /** Dockerfile location inside the context, when it is inside; otherwise undefined. */
+  dockerfileInContext?: string;
+  dockerfileContent: Buffer;
+  /** Raw .dockerignore content, when the context has one. */
+  dockerignore?: string;
+  bytes: number;
+}
+
+/**
+ * Walk a build context and keep what `docker build` would send: `.dockerignore` applied with Docker's
+ * own matching rules; the Dockerfile and `.dockerignore` always sent (the engine drops them when
+ * `.dockerignore` lists them, as the docker CLI relies on).
+ */
+export function readBuildContext(contextDir: string, dockerfilePath: string): BuildContext {
+  const root = resolve(contextDir);
+  const ignorePath = join(root, '.dockerignore');
+  const ignoreText = existsSync(ignorePath) ? readFileSync(ignorePath, 'utf8') : undefined;
+  const matcher = dockerignore({ ignorecase: false }).add(parseDockerignore(ignoreText ?? ''));
+  const hasExceptions = parseDockerignore(ignoreText ?? '').some((p) => p.startsWith('!'));
+
+  const dfRel = relative(root, resolve(dockerfilePath));
+  const dockerfileInContext = dfRel.startsWith('..') || dfRel.startsWith(sep) ? undefined : toSlash(dfRel);
+  const alwaysSent = new Set(['.dockerignore', ...(dockerfileInContext ? [dockerfileInContext] : [])]);
+  const keep = (rel: string) => alwaysSent.has(rel) || !matcher.ignores(rel);
+
+  const found = new fdir()
+    .withRelativePaths()
+    .withDirs()
+    // An excluded folder can be skipped whole only when no `!` pattern could bring something back in it.
+    .exclude((_name, dirPath) => {
+      if (hasExceptions) return false;
+      const rel = toSlash(relative(root, dirPath));
+      return rel !== '' && matcher.ignores(rel) && ![...alwaysSent].some((a) => a.startsWith(`${rel}/`));
+    })
+    .crawl(root)
+    .sync();
+
+  const entries: ContextEntry[] = [];
+  let bytes = 0;
+  for (const raw of found) {
+    const rel = toSlash(raw).replace(/\/$/, '');
+    if (rel === '' || rel === '.' || !keep(rel)) continue;
+    const abs = join(root, rel);
+    const st = lstatSync(abs);
+    const mode = st.mode & 0o7777;
+    if (st.isSymbolicLink()) {
+      const target = readlinkSync(abs);
+      entries.push({ path: rel, kind: 'symlink', mode, size: 0, sha256: sha256(target), linkTarget: target });
+    } else if (st.isDirectory()) {
+      entries.push({ path: rel, kind: 'dir', mode, size: 0, sha256: '' });
+    } else if (st.isFile()) {
+      const content = readFileSync(abs);
+      bytes += content.length;
+      entries.push({ path: rel, kind: 'file', mode, size: content.length, sha256: sha256(content) });
+    }
+    // Sockets, FIFOs and devices are never sent, as with docker build.
+  }
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return {
+    root,
+    entries,
+    dockerfileInContext,
+    dockerfileContent: readFileSync(dockerfilePath),
+    dockerignore: ignoreText,
+    bytes,
+  };
+}
+
+/** Lines of a .dockerignore: comments and blank lines dropped, whitespace trimmed (as Docker does). */
+export function parseDockerignore(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function toSlash(p: string): string {
+  return sep === '/' ? p : p.split(sep).join('/');
+}

@@ -1,0 +1,63 @@
+import type { Readable } from 'node:stream';
+import { pack as tarPack, type Headers } from 'tar-fs';
+import type { Pack } from 'tar-stream';
+import type { BuildContext } from './build-context.js';
+import { sha256 } from './build-context.js';
+
+/** Fixed mtime for every entry: image layers then depend on content only (2000-01-01T00:00:00Z). */
+const FIXED_MTIME = new Date(Date.UTC(2000, 0, 1));
+
+export interface ContextTar {
+  stream: Readable;
+  /** Dockerfile path inside the tar, for the engine's `dockerfile` parameter. */
+  dockerfile: string;
+}
+
+/**
+ * Stream a tar of exactly the context's entries, in sorted order, with normalised metadata
+ * (owner 0:0, fixed mtime, mode 0644/0755 from the executable bit).
+ *
+ * A Dockerfile from outside the context is added as `.dockerfile.<hash>` and listed in the tar's
+ * `.dockerignore`, which makes the engine drop it (and `.dockerignore`) before `COPY` sees the
+ * context, exactly as the docker CLI does for `-f` outside the context.
+ */
+export function createContextTar(ctx: BuildContext): ContextTar {
+  const outside = ctx.dockerfileInContext === undefined;
+  const dockerfile = outside ? `.dockerfile.${sha256(ctx.dockerfileContent).slice(0, 20)}` : ctx.dockerfileInContext!;
+  const entries = ctx.entries.filter((e) => !(outside && e.path === '.dockerignore')).map((e) => e.path);
+
+  // `umask: 0` (known to tar-fs, missing from its types): modes are normalised in the map instead.
+  const options: Parameters<typeof tarPack>[1] & { umask: number } = {
+    entries,
+    // entries is already the complete, filtered list: never descend into folders on our own.
+    ignore: () => true,
+    umask: 0,
+    map: normaliseHeader,
+    finalize: !outside,
+    finish: outside
+      ? (pack: Pack) => {
+          const ignoreText = `${ctx.dockerignore ?? '.dockerignore'}\n${dockerfile}\n`;
+          addFile(pack, '.dockerignore', Buffer.from(ignoreText));
+          addFile(pack, dockerfile, ctx.dockerfileContent);
+          pack.finalize();
+        }
+      : undefined,
+  };
+  const stream = tarPack(ctx.root, options);
+  return { stream: stream as unknown as Readable, dockerfile };
+}
+
+function normaliseHeader(header: Headers & { uname?: string; gname?: string }): Headers {
+  header.mtime = FIXED_MTIME;
+  header.uid = 0;
+  header.gid = 0;
+  header.uname = '';
+  header.gname = '';
+  if (header.type === 'directory') header.mode = 0o755;
+  else if (header.type === 'file') header.mode = (header.mode ?? 0) & 0o111 ? 0o755 : 0o644;
+  return header;
+}
+
+function addFile(pack: Pack, name: string, content: Buffer): void {
+  pack.entry({ name, size: content.length, mode: 0o644, mtime: FIXED_MTIME, uid: 0, gid: 0, uname: '', gname: '' }, content);
+}

@@ -1,0 +1,51 @@
+import type { Readable } from 'node:stream';
+
+/** One JSON message of a build or push progress stream. */
+export interface ProgressMessage {
+  stream?: string;
+  status?: string;
+  progress?: string;
+  id?: string;
+  error?: string;
+  errorDetail?: { message?: string; code?: number };
+  aux?: { ID?: string; Digest?: string; Tag?: string; Size?: number };
+}
+
+/**
+ * Read a progress stream to its end. The engine reports failures inside an HTTP-200 stream as
+ * `error`/`errorDetail` messages, so every message is checked; the promise rejects with the first
+ * error message even though the stream itself ends normally.
+ */
+export async function readProgress(
+  stream: Readable,
+  onMessage: (m: ProgressMessage) => void,
+): Promise<{ messages: ProgressMessage[]; error?: string }> {
+  const messages: ProgressMessage[] = [];
+  let error: string | undefined;
+  let buffered = '';
+  const handle = (line: string) => {
+    const text = line.trim();
+    if (!text) return;
+    let message: ProgressMessage;
+    try {
+      message = JSON.parse(text) as ProgressMessage;
+    } catch {
+      message = { stream: text };
+    }
+    messages.push(message);
+    if ((message.error || message.errorDetail) && error === undefined) {
+      error = message.errorDetail?.message || message.error || 'unknown engine error';
+    }
+    onMessage(message);
+  };
+  for await (const chunk of stream) {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      handle(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+    }
+  }
+  handle(buffered);
+  return { messages, error };
+}

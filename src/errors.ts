@@ -1,0 +1,125 @@
+/**
+ * Typed errors. Code branches on `code`, never on message text. Every error a user can cause or fix
+ * maps to a documented exit code (README "Exit codes").
+ */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  badInput: 2,
+  unreachable: 3,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type HelmetErrorCode =
+  | 'CONFIG_INVALID'
+  | 'USAGE'
+  | 'BUILD_FAILED'
+  | 'PUSH_FAILED'
+  | 'DIGEST_MISMATCH'
+  | 'ENGINE_UNREACHABLE'
+  | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_AUTH'
+  | 'DEPENDENCY_FAILED'
+  | 'INTERRUPTED';
+
+export abstract class HelmetError extends Error {
+  abstract readonly code: HelmetErrorCode;
+  abstract readonly exitCode: ExitCodeValue;
+  /** One line telling the user what to do about it, when there is something to do. */
+  readonly hint?: string;
+
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options?.hint;
+  }
+}
+
+/** Where in a file a problem is: 1-based line and column. */
+export interface SourceLocation {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+export interface ConfigProblem extends SourceLocation {
+  /** Dotted path of the offending key, e.g. `build.args.TORCH` */
+  path: string;
+  message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file;
+  return `${where}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+}
+
+export class ConfigError extends HelmetError {
+  readonly code = 'CONFIG_INVALID';
+  readonly exitCode = ExitCode.badInput;
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'), {
+      hint: 'Fix the file(s) named above; nothing was built or written.',
+    });
+  }
+}
+
+export class UsageError extends HelmetError {
+  readonly code = 'USAGE';
+  readonly exitCode = ExitCode.badInput;
+}
+
+export class BuildFailedError extends HelmetError {
+  readonly code = 'BUILD_FAILED';
+  readonly exitCode = ExitCode.failed;
+  constructor(
+    readonly component: string,
+    readonly engineMessage: string,
+    readonly logTail: string[],
+  ) {
+    super(`build of ${component} failed: ${engineMessage}`);
+  }
+}
+
+export class PushFailedError extends HelmetError {
+  readonly code = 'PUSH_FAILED';
+  readonly exitCode = ExitCode.failed;
+}
+
+export class DigestMismatchError extends HelmetError {
+  readonly code = 'DIGEST_MISMATCH';
+  readonly exitCode = ExitCode.failed;
+}
+
+export class DependencyFailedError extends HelmetError {
+  readonly code = 'DEPENDENCY_FAILED';
+  readonly exitCode = ExitCode.failed;
+}
+
+export class EngineUnreachableError extends HelmetError {
+  readonly code = 'ENGINE_UNREACHABLE';
+  readonly exitCode = ExitCode.unreachable;
+}
+
+export class RegistryUnreachableError extends HelmetError {
+  readonly code = 'REGISTRY_UNREACHABLE';
+  readonly exitCode = ExitCode.unreachable;
+}
+
+export class RegistryAuthError extends HelmetError {
+  readonly code = 'REGISTRY_AUTH';
+  readonly exitCode = ExitCode.failed;
+}
+
+export class InterruptedError extends HelmetError {
+  readonly code = 'INTERRUPTED';
+  readonly exitCode = ExitCode.interrupted;
+}
+
+export function isHelmetError(e: unknown): e is HelmetError {
+  return e instanceof HelmetError;
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

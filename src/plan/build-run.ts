@@ -1,0 +1,346 @@
+import { cpus } from 'node:os';
+import { join, relative } from 'node:path';
+import { readBuildContext } from '../context/build-context.js';
+import { createContextTar } from '../context/context-tar.js';
+import { computeInputDigest, inputTag } from '../context/input-digest.js';
+import type { EngineClient, RegistryAuth } from '../engine/engine-client.js';
+import {
+  BuildFailedError,
+  DependencyFailedError,
+  DigestMismatchError,
+  InterruptedError,
+  UsageError,
+  errorMessage,
+  isHelmetError,
+  type HelmetError,
+} from '../errors.js';
+import type { BuildAction, EventListener } from '../events.js';
+import { ignoreEvents } from '../events.js';
+import { renderComponentSpec } from '../kfp/component-spec.js';
+import { writeFileAtomic } from '../output/atomic-write.js';
+import { loadProject, selectComponents, type Component, type Project } from '../project/project.js';
+import type { CredentialSource } from '../registry/credentials.js';
+import { parseImageRef, parsePushTarget } from '../registry/image-ref.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import { withBaseComponents } from './build-graph.js';
+import { Limiter } from './limiter.js';
+
+export const INPUT_DIGEST_LABEL = 'io.helmet.input-digest';
+export const COMPONENT_LABEL = 'io.helmet.component';
+
+export interface BuildOptions {
+  /** Project root (folder with components/). */
+  root: string;
+  /** Component names; empty = all. */
+  components?: string[];
+  /** `<registry>[/<prefix>]` to push to; without it images stay local. */
+  push?: string;
+  /** Extra tags besides the input-digest tag. */
+  tags?: string[];
+  /** Build args for every component, overriding component.yaml. */
+  buildArgs?: Record<string, string>;
+  /** Build args per component name, overriding the global ones. */
+  componentBuildArgs?: Record<string, Record<string, string>>;
+  /** @default number of CPUs */
+  concurrency?: number;
+  noCache?: boolean;
+  /** Output folder. @default `<root>/dist` */
+  outDir?: string;
+  /** Image labels describing the source (git remote, revision). */
+  sourceLabels?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface ComponentResult {
+  component: string;
+  action: BuildAction;
+  /** The reference written into the spec. */
+  image?: string;
+  /** How `image` is pinned. */
+  pinnedBy?: 'registry-digest' | 'local-image-id' | 'tag';
+  repository?: string;
+  tags: string[];
+  digest?: string;
+  imageId?: string;
+  inputDigest?: string;
+  durations: { contextMs?: number; buildMs?: number; pushMs?: number; totalMs: number };
+  error?: { code: string; exitCode: number; message: string; hint?: string; detail?: string[] };
+}
+
+export interface BuildRunResult {
+  ok: boolean;
+  push?: string;
+  startedAt: string;
+  results: ComponentResult[];
+  /** Files written, relative to the project root. */
+  written: string[];
+  /** 0 when every component succeeded; otherwise the documented exit code of the worst failure. */
+  exitCode: number;
+}
+
+export interface BuildDeps {
+  engine: EngineClient;
+  registry: RegistryClient;
+  credentials: CredentialSource;
+  onEvent?: EventListener;
+}
+
+/**
+ * Build (and push) components, pin their images, write specs and build.json.
+ * Failures of one component do not stop the others; dependants of a failed base are not built.
+ */
+export class BuildRun {
+  private readonly emit: EventListener;
+
+  constructor(private readonly deps: BuildDeps) {
+    this.emit = deps.onEvent ?? ignoreEvents;
+  }
+
+  async run(options: BuildOptions): Promise<BuildRunResult> {
+    const startedAt = new Date().toISOString();
+    const project = loadProject(options.root);
+    const selected = selectComponents(project, options.components ?? []);
+    const target = options.push ? parsePushTarget(options.push) : undefined;
+    const componentArgs = options.componentBuildArgs ?? {};
+    const unknownArgTargets = Object.keys(componentArgs).filter((n) => !project.components.some((c) => c.name === n));
+    if (unknownArgTargets.length) {
+      throw new UsageError(`--build-arg names unknown component(s): ${unknownArgTargets.join(', ')}`);
+    }
+    const work = withBaseComponents(project.components, selected);
+    this.emit({ type: 'plan', components: work.map((c) => c.name), push: options.push });
+    await this.deps.engine.ping();
+
+    const limiter = new Limiter(options.concurrency ?? Math.max(1, cpus().length));
+    const pending = new Map<string, Promise<ComponentResult>>();
+    for (const c of work) {
+      const base = c.build?.from ? pending.get(c.build.from) : undefined;
+      pending.set(
+        c.name,
+        (async () => {
+          const baseResult = base ? await base : undefined;
+          return limiter.run(() => this.processComponent(project, c, baseResult, target, options));
+        })(),
+      );
+    }
+    const results = await Promise.all(work.map((c) => pending.get(c.name)!));
+    const written = this.writeOutputs(project, work, results, options, startedAt);
+    const exitCodes = results.flatMap((r) => (r.error ? [r.error.exitCode] : []));
+    return { ok: exitCodes.length === 0, push: options.push, startedAt, results, written, exitCode: worstExitCode(exitCodes) };
+  }
+
+  private async processComponent(
+    project: Project,
+    c: Component,
+    base: ComponentResult | undefined,
+    target: { registry: string; prefix: string } | undefined,
+    options: BuildOptions,
+  ): Promise<ComponentResult> {
+    const started = Date.now();
+    const result: ComponentResult = { component: c.name, action: 'failed', tags: [], durations: { totalMs: 0 } };
+    try {
+      if (options.signal?.aborted) throw new InterruptedError('interrupted before this component started');
+      if (base && base.error) {
+        throw new DependencyFailedError(`not built: the component it starts from, ${base.component}, failed`);
+      }
+      if (!c.build) await this.resolvePrebuilt(c, result);
+      else await this.buildComponent(project, c, base, target, options, result);
+      this.emit({ type: 'component-done', component: c.name, action: result.action, image: result.image! });
+    } catch (e) {
+      const err = toHelmetError(e, c.name);
+      result.action = 'failed';
+      result.error = {
+        code: err.code,
+        exitCode: err.exitCode,
+        message: err.message,
+        hint: err.hint,
+        detail: err instanceof BuildFailedError ? err.logTail : undefined,
+      };
+      this.emit({ type: 'component-failed', component: c.name, code: err.code, message: err.message, detail: result.error.detail });
+    }
+    result.durations.totalMs = Date.now() - started;
+    return result;
+  }
+
+  /** A component without build: keeps its image, pinned to the registry's digest when it can be resolved. */
+  private async resolvePrebuilt(c: Component, result: ComponentResult): Promise<void> {
+    const image = c.spec.implementation.container.image!;
+    const ref = parseImageRef(image);
+    result.action = 'reused';
+    result.repository = `${ref.registry}/${ref.repository}`;
+    if (ref.digest) {
+      Object.assign(result, { image, digest: ref.digest, pinnedBy: 'registry-digest' });
+      return;
+    }
+    try {
+      const digest = await this.deps.registry.manifestDigest(ref.registry, ref.repository, ref.tag ?? 'latest');
+      if (digest) {
+        Object.assign(result, { image: `${image.replace(/:[^:/]+$/, '')}@${digest}`, digest, pinnedBy: 'registry-digest' });
+        return;
+      }
+    } catch (e) {
+      this.emit({ type: 'warning', component: c.name, message: `cannot pin ${image} to a digest: ${errorMessage(e)}; using the tag` });
+    }
+    Object.assign(result, { image, pinnedBy: 'tag' });
+  }
+
+  private async buildComponent(
+    project: Project,
+    c: Component,
+    base: ComponentResult | undefined,
+    target: { registry: string; prefix: string } | undefined,
+    options: BuildOptions,
+    result: ComponentResult,
+  ): Promise<void> {
+    const build = c.build!;
+    const t0 = Date.now();
+    const context = readBuildContext(build.contextDir, build.dockerfilePath);
+    const buildArgs: Record<string, string> = {
+      ...build.args,
+      ...options.buildArgs,
+      ...options.componentBuildArgs?.[c.name],
+      ...(base ? { BASE_IMAGE: base.image! } : {}),
+    };
+    const inputDigest = computeInputDigest({
+      context,
+      buildArgs,
+      platform: build.platform,
+      baseImages: base ? [base.digest ?? base.imageId!] : [],
+    });
+    result.inputDigest = inputDigest;
+    result.durations.contextMs = Date.now() - t0;
+    this.emit({ type: 'context', component: c.name, files: context.entries.length, bytes: context.bytes, inputDigest });
+
+    const repository = target ? `${target.registry}/${target.prefix ? `${target.prefix}/` : ''}${build.image}` : build.image;
+    const contentTag = inputTag(inputDigest);
+    const tags = [contentTag, ...(options.tags ?? [])];
+    result.repository = repository;
+    result.tags = tags;
+
+    if (!options.noCache && (await this.reuse(c, result, target, repository, tags, inputDigest))) return;
+
+    const tb = Date.now();
+    const tar = createContextTar(context);
+    this.emit({ type: 'build-start', component: c.name, tags: tags.map((t) => `${repository}:${t}`) });
+    const imageId = await this.deps.engine.build({
+      name: c.name,
+      context: tar.stream,
+      dockerfile: tar.dockerfile,
+      tags: tags.map((t) => `${repository}:${t}`),
+      buildArgs,
+      labels: {
+        ...options.sourceLabels,
+        [INPUT_DIGEST_LABEL]: inputDigest,
+        [COMPONENT_LABEL]: c.name,
+      },
+      noCache: options.noCache,
+      platform: build.platform,
+      onLog: (line) => this.emit({ type: 'build-log', component: c.name, line }),
+    });
+    result.imageId = imageId;
+    result.durations.buildMs = Date.now() - tb;
+    this.emit({ type: 'built', component: c.name, imageId, seconds: result.durations.buildMs / 1000 });
+
+    if (!target) {
+      Object.assign(result, { action: 'built', image: imageId, pinnedBy: 'local-image-id' });
+      return;
+    }
+    const tp = Date.now();
+    const auth = await this.engineAuth(target.registry);
+    let digest: string | undefined;
+    for (const tag of tags) {
+      this.emit({ type: 'push-start', component: c.name, ref: `${repository}:${tag}` });
+      const pushed = await this.deps.engine.push({ repository, tag, auth });
+      digest ??= pushed;
+      if (pushed !== digest) throw new DigestMismatchError(`push of ${repository}:${tag} reported ${pushed}, expected ${digest}`);
+    }
+    const repoPath = repository.slice(target.registry.length + 1);
+    const confirmed = await this.deps.registry.manifestDigest(target.registry, repoPath, contentTag);
+    if (confirmed !== digest) {
+      throw new DigestMismatchError(
+        `the engine pushed ${repository}:${contentTag} as ${digest}, but the registry reports ${confirmed ?? 'no such tag'}`,
+        { hint: 'Another writer may be pushing the same tag; re-run, and check the registry.' },
+      );
+    }
+    result.durations.pushMs = Date.now() - tp;
+    Object.assign(result, { action: 'pushed', digest, image: `${repository}@${digest}`, pinnedBy: 'registry-digest' });
+    this.emit({ type: 'pushed', component: c.name, ref: `${repository}@${digest}`, digest: digest!, seconds: result.durations.pushMs / 1000 });
+  }
+
+  /** The content-addressed tag makes "already built" a lookup: in the registry, or in the engine. */
+  private async reuse(
+    c: Component,
+    result: ComponentResult,
+    target: { registry: string; prefix: string } | undefined,
+    repository: string,
+    tags: string[],
+    inputDigest: string,
+  ): Promise<boolean> {
+    const [contentTag, ...extraTags] = tags as [string, ...string[]];
+    if (target) {
+      const repoPath = repository.slice(target.registry.length + 1);
+      const digest = await this.deps.registry.manifestDigest(target.registry, repoPath, contentTag);
+      if (!digest) return false;
+      for (const tag of extraTags) await this.deps.registry.copyTag(target.registry, repoPath, contentTag, tag);
+      Object.assign(result, { action: 'reused', digest, image: `${repository}@${digest}`, pinnedBy: 'registry-digest' });
+      this.emit({ type: 'cached', component: c.name, ref: `${repository}:${contentTag}`, where: 'registry' });
+      return true;
+    }
+    const local = await this.deps.engine.inspectImage(`${repository}:${contentTag}`);
+    if (!local || local.labels[INPUT_DIGEST_LABEL] !== inputDigest) return false;
+    for (const tag of extraTags) await this.deps.engine.tag(local.id, repository, tag);
+    Object.assign(result, { action: 'reused', imageId: local.id, image: local.id, pinnedBy: 'local-image-id' });
+    this.emit({ type: 'cached', component: c.name, ref: `${repository}:${contentTag}`, where: 'local' });
+    return true;
+  }
+
+  private async engineAuth(registry: string): Promise<RegistryAuth> {
+    const creds = await this.deps.credentials.get(registry);
+    // The engine requires an X-Registry-Auth header on push even when the registry needs no login.
+    if (!creds) return { serveraddress: registry };
+    if (creds.identityToken) return { serveraddress: registry, identitytoken: creds.identityToken };
+    return { serveraddress: registry, username: creds.username, password: creds.password };
+  }
+
+  private writeOutputs(
+    project: Project,
+    work: Component[],
+    results: ComponentResult[],
+    options: BuildOptions,
+    startedAt: string,
+  ): string[] {
+    const outDir = options.outDir ?? join(project.root, 'dist');
+    const written: string[] = [];
+    const write = (path: string, content: string) => {
+      writeFileAtomic(path, content);
+      written.push(relative(project.root, path));
+      this.emit({ type: 'wrote', path: relative(project.root, path) });
+    };
+    results.forEach((r, i) => {
+      const c = work[i]!;
+      // A failed component keeps the spec of its last good build.
+      if (r.error || !r.image) return;
+      write(join(outDir, 'components', c.name, 'component.yaml'), renderComponentSpec(c.spec, r.image, c.file));
+    });
+    const report = {
+      version: 1,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      push: options.push ?? null,
+      ok: results.every((r) => !r.error),
+      components: Object.fromEntries(results.map((r) => [r.component, r])),
+    };
+    write(join(outDir, 'build.json'), `${JSON.stringify(report, null, 2)}\n`);
+    return written;
+  }
+}
+
+function toHelmetError(e: unknown, component: string): HelmetError {
+  if (isHelmetError(e)) return e;
+  return new BuildFailedError(component, errorMessage(e), []);
+}
+
+/** Interrupted beats unreachable beats failed: the exit code tells the most important thing. */
+function worstExitCode(codes: number[]): number {
+  for (const c of [130, 3, 2, 1]) if (codes.includes(c)) return c;
+  return 0;
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * A component.yaml is a KFP v1 component spec (as accepted by KFP's own loader,
+ * `kfp/components/_structures.py` at 1.8.22) plus one top-level key, `build:`.
+ * Objects are strict: an unknown key is an error, so typos never pass silently.
+ */
+
+// A KFP type is a name ("Integer") or a nested object ({GCSPath: {data_type: CSV}}).
+export type TypeSpec = string | { [key: string]: TypeSpec };
+export const typeSpecSchema: z.ZodType<TypeSpec> = z.lazy(() =>
+  z.union([z.string(), z.record(z.string(), typeSpecSchema)]),
+);
+
+const primitive = z.union([z.string(), z.number(), z.boolean()]);
+
+export const inputSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  type: typeSpecSchema.optional(),
+  description: z.string().optional(),
+  default: primitive.nullable().optional(),
+  optional: z.boolean().optional(),
+  annotations: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const outputSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  type: typeSpecSchema.optional(),
+  description: z.string().optional(),
+  annotations: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type Placeholder =
+  | string
+  | { inputValue: string }
+  | { inputPath: string }
+  | { inputUri: string }
+  | { outputPath: string }
+  | { outputUri: string }
+  | { isPresent: string }
+  | { concat: Placeholder[] }
+  | { if: { cond: boolean | string | Placeholder; then: Placeholder | Placeholder[]; else?: Placeholder | Placeholder[] } };
+
+export const placeholderSchema: z.ZodType<Placeholder> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number().transform(String),
+    z.strictObject({ inputValue: z.string() }),
+    z.strictObject({ inputPath: z.string() }),
+    z.strictObject({ inputUri: z.string() }),
+    z.strictObject({ outputPath: z.string() }),
+    z.strictObject({ outputUri: z.string() }),
+    z.strictObject({ isPresent: z.string() }),
+    z.strictObject({ concat: z.array(placeholderSchema) }),
+    z.strictObject({
+      if: z.strictObject({
+        cond: z.union([z.boolean(), placeholderSchema]),
+        // KFP's loader accepts a single item or a list for the branches.
+        then: z.union([placeholderSchema, z.array(placeholderSchema)]),
+        else: z.union([placeholderSchema, z.array(placeholderSchema)]).optional(),
+      }),
+    }),
+  ]),
+);
+
+export const containerSpecSchema = z.strictObject({
+  image: z.string().optional(),
+  command: z.array(placeholderSchema).optional(),
+  args: z.array(placeholderSchema).optional(),
+  env: z.record(z.string(), placeholderSchema).optional(),
+  fileOutputs: z.record(z.string(), z.string()).optional(),
+});
+
+export const buildSpecSchema = z.strictObject({
+  /** Repository name of the image, under `--push <repo>`. */
+  image: z
+    .string()
+    .regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
+      message: 'must be a lowercase image repository name, e.g. helmet-train',
+    }),
+  /** Dockerfile path, relative to the project root. */
+  dockerfile: z.string().min(1),
+  /** Build context, relative to the component folder. @default "." */
+  context: z.string().min(1).default('.'),
+  /** Build args; part of the input digest. */
+  args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  /** Another component whose image this one starts from; passed as build arg BASE_IMAGE. */
+  from: z.string().min(1).optional(),
+  /** Target platform, e.g. linux/amd64; part of the input digest. */
+  platform: z.string().optional(),
+});
+
+export const componentFileSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  version: z.string().optional(),
+  metadata: z
+    .strictObject({
+      annotations: z.record(z.string(), z.unknown()).optional(),
+      labels: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  inputs: z.array(inputSpecSchema).optional(),
+  outputs: z.array(outputSpecSchema).optional(),
+  implementation: z.strictObject({ container: containerSpecSchema }),
+  build: buildSpecSchema.optional(),
+});
+
+export type ComponentFile = z.infer<typeof componentFileSchema>;
+export type BuildSpec = z.infer<typeof buildSpecSchema>;

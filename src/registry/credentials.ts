@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { RegistryAuthError, errorMessage } from '../errors.js';
+
+export interface Credentials {
+  username?: string;
+  password?: string;
+  identityToken?: string;
+}
+
+interface DockerConfig {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
+
+export interface CredentialSourceOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Folder of config.json. @default $DOCKER_CONFIG or ~/.docker */
+  dockerConfigDir?: string;
+  /** Runs `docker-credential-<helper> get`; injectable for tests. */
+  runHelper?: (helper: string, serverAddress: string) => Promise<string>;
+}
+
+/**
+ * Where registry credentials come from, in order: HELMET_REGISTRY_USER/PASSWORD, then the Docker
+ * config (`credHelpers[host]`, `auths[host]`, `credsStore`). Credentials are never logged.
+ */
+export class CredentialSource {
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly configDir: string;
+  private readonly runHelper: (helper: string, serverAddress: string) => Promise<string>;
+  private readonly cache = new Map<string, Promise<Credentials | undefined>>();
+
+  constructor(options: CredentialSourceOptions = {}) {
+    this.env = options.env ?? process.env;
+    this.configDir = options.dockerConfigDir ?? this.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+    this.runHelper = options.runHelper ?? runCredentialHelper;
+  }
+
+  get(registry: string): Promise<Credentials | undefined> {
+    let found = this.cache.get(registry);
+    if (!found) {
+      found = this.lookup(registry);
+      this.cache.set(registry, found);
+    }
+    return found;
+  }
+
+  private async lookup(registry: string): Promise<Credentials | undefined> {
+    const user = this.env.HELMET_REGISTRY_USER;
+    const password = this.env.HELMET_REGISTRY_PASSWORD;
+    if (user && password) return { username: user, password };
+
+    const config = this.readConfig();
+    const keys = configKeys(registry);
+    const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean);
+    if (helper) return this.fromHelper(helper, registry);
+    for (const [key, entry] of Object.entries(config.auths ?? {})) {
+      if (!keys.includes(normaliseConfigKey(key))) continue;
+      if (entry.identitytoken) return { identityToken: entry.identitytoken };
+      if (entry.username && entry.password) return { username: entry.username, password: entry.password };
+      if (entry.auth) {
+        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+      }
+    }
+    if (config.credsStore) return this.fromHelper(config.credsStore, registry);
+    return undefined;
+  }
+
+  private async fromHelper(helper: string, registry: string): Promise<Credentials | undefined> {
+    const server = registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry;
+    let out: string;
+    try {
+      out = await this.runHelper(helper, server);
+    } catch (e) {
+      const text = errorMessage(e);
+      // Helpers say "credentials not found" when they simply have nothing for this registry.
+      if (/credentials not found/i.test(text)) return undefined;
+      throw new RegistryAuthError(`credential helper docker-credential-${helper} failed for ${registry}`, {
+        hint: `Check that docker-credential-${helper} is installed and on PATH.`,
+      });
+    }
+    const parsed = JSON.parse(out) as { Username?: string; Secret?: string };
+    if (!parsed.Secret) return undefined;
+    // "<token>" as the user name marks an identity token (docker CLI convention).
+    if (parsed.Username === '<token>') return { identityToken: parsed.Secret };
+    return { username: parsed.Username, password: parsed.Secret };
+  }
+
+  private readConfig(): DockerConfig {
+    const file = join(this.configDir, 'config.json');
+    if (!existsSync(file)) return {};
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as DockerConfig;
+    } catch (e) {
+      throw new RegistryAuthError(`cannot read ${file}: ${errorMessage(e)}`, { hint: 'Fix or remove the Docker config file.' });
+    }
+  }
+}
+
+function configKeys(registry: string): string[] {
+  if (registry === 'docker.io') return ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+  return [registry];
+}
+
+/** Config keys may be URLs (`https://host/v1/`); compare by host[:port]. */
+function normaliseConfigKey(key: string): string {
+  return key.replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
+}
+
+async function runCredentialHelper(helper: string, serverAddress: string): Promise<string> {
+  const result = await execa(`docker-credential-${helper}`, ['get'], { input: serverAddress, timeout: 30_000 });
+  return result.stdout;
+}

@@ -1,0 +1,46 @@
+import { parseFamiliarName } from '@swimlane/docker-reference';
+import { UsageError } from '../errors.js';
+
+/** A parsed image reference: `registry/repository[:tag][@digest]`. */
+export interface ImageRef {
+  /** Registry host[:port], e.g. `localhost:5000` or `docker.io`. */
+  registry: string;
+  /** Repository path inside the registry, e.g. `helmet/train` or `library/busybox`. */
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** Parse a reference the way the docker CLI reads it (familiar names allowed). */
+export function parseImageRef(ref: string): ImageRef {
+  let parsed;
+  try {
+    parsed = parseFamiliarName(ref);
+  } catch (e) {
+    throw new UsageError(`"${ref}" is not a valid image reference`, { cause: e });
+  }
+  return { registry: parsed.domain!, repository: parsed.repository!, tag: parsed.tag, digest: parsed.digest };
+}
+
+/**
+ * Parse the value of `--push <repo>`: a registry with an optional path prefix, e.g.
+ * `localhost:5000/helmet` or `ghcr.io/acme`. Images are pushed as `<repo>/<image>`.
+ */
+export function parsePushTarget(target: string): { registry: string; prefix: string } {
+  const ref = parseImageRef(`${target.replace(/\/+$/, '')}/x`);
+  if (ref.tag || ref.digest) throw new UsageError(`--push takes a repository without tag or digest, got "${target}"`);
+  const prefix = ref.repository.replace(/\/?x$/, '');
+  return { registry: ref.registry, prefix };
+}
+
+/** `registry/repository` as the engine names it (docker.io stays implicit-safe as written). */
+export function repositoryName(ref: Pick<ImageRef, 'registry' | 'repository'>): string {
+  return `${ref.registry}/${ref.repository}`;
+}
+
+/** Loopback registries are spoken to over plain HTTP, as dockerd allows by default. */
+export function registryBaseUrl(registry: string): string {
+  const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+  const insecure = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+  return `${insecure ? 'http' : 'https'}://${host}`;
+}

@@ -1,0 +1,148 @@
+import { RegistryAuthError, RegistryUnreachableError, errorMessage } from '../errors.js';
+import type { CredentialSource, Credentials } from './credentials.js';
+import { registryBaseUrl } from './image-ref.js';
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+].join(', ');
+
+export type Fetch = typeof fetch;
+
+/**
+ * Registry HTTP API v2, only what helmet-build needs: the digest of a tag. Handles the Basic and
+ * Bearer-token challenges with credentials from a CredentialSource.
+ */
+export class RegistryClient {
+  private readonly tokens = new Map<string, string>();
+
+  constructor(
+    private readonly credentials: CredentialSource,
+    private readonly fetchImpl: Fetch = fetch,
+  ) {}
+
+  /** The manifest digest of `repository:tag`, or undefined when the tag does not exist. */
+  async manifestDigest(registry: string, repository: string, tag: string): Promise<string | undefined> {
+    const url = `${registryBaseUrl(registry)}/v2/${repository}/manifests/${encodeURIComponent(tag)}`;
+    const res = await this.request(registry, repository, url, { method: 'HEAD', headers: { Accept: MANIFEST_TYPES } });
+    if (res.status === 404) return undefined;
+    if (!res.ok) {
+      throw new RegistryUnreachableError(`registry ${registry} answered ${res.status} to HEAD ${repository}:${tag}`);
+    }
+    const digest = res.headers.get('docker-content-digest');
+    if (!digest) throw new RegistryUnreachableError(`registry ${registry} sent no Docker-Content-Digest for ${repository}:${tag}`);
+    return digest;
+  }
+
+  /** Point `toTag` at the manifest `fromTag` has (no layers move); used to add tags to a reused image. */
+  async copyTag(registry: string, repository: string, fromTag: string, toTag: string): Promise<void> {
+    const base = `${registryBaseUrl(registry)}/v2/${repository}/manifests/`;
+    const got = await this.request(registry, repository, base + encodeURIComponent(fromTag), { headers: { Accept: MANIFEST_TYPES } });
+    if (!got.ok) throw new RegistryUnreachableError(`registry ${registry} answered ${got.status} to GET ${repository}:${fromTag}`);
+    const contentType = got.headers.get('content-type') ?? 'application/vnd.docker.distribution.manifest.v2+json';
+    const body = new Uint8Array(await got.arrayBuffer());
+    const put = await this.request(registry, repository, base + encodeURIComponent(toTag), {
+      method: 'PUT',
+      headers: { 'Content-Type': contentType },
+      body,
+    });
+    if (!put.ok) throw new RegistryAuthError(`registry ${registry} refused to tag ${repository}:${toTag} (HTTP ${put.status})`);
+  }
+
+  private async request(registry: string, repository: string, url: string, init: RequestInit): Promise<Response> {
+    const scopeKey = `${registry}/${repository}`;
+    const send = async (authorization?: string) => {
+      try {
+        return await this.fetchImpl(url, {
+          ...init,
+          headers: { ...(init.headers as Record<string, string>), ...(authorization ? { Authorization: authorization } : {}) },
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (e) {
+        throw new RegistryUnreachableError(`cannot reach registry ${registry}: ${describeFetchError(e)}`, {
+          cause: e,
+          hint: 'Check the --push address and that the registry is running.',
+        });
+      }
+    };
+    const cached = this.tokens.get(scopeKey);
+    let res = await send(cached);
+    if (res.status !== 401) return res;
+
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    const creds = await this.credentials.get(registry);
+    let authorization: string | undefined;
+    if (/^basic/i.test(challenge)) {
+      if (!creds?.username || !creds.password) throw authRequired(registry);
+      authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    } else if (/^bearer/i.test(challenge)) {
+      authorization = `Bearer ${await this.fetchToken(registry, challenge, repository, creds)}`;
+    } else {
+      throw authRequired(registry);
+    }
+    res = await send(authorization);
+    if (res.status === 401) {
+      throw new RegistryAuthError(`registry ${registry} rejected the credentials for ${repository}`, {
+        hint: 'Check the credentials in the Docker config or HELMET_REGISTRY_USER / HELMET_REGISTRY_PASSWORD.',
+      });
+    }
+    this.tokens.set(scopeKey, authorization);
+    return res;
+  }
+
+  private async fetchToken(registry: string, challenge: string, repository: string, creds?: Credentials): Promise<string> {
+    const params = parseChallenge(challenge);
+    if (!params.realm) throw new RegistryAuthError(`registry ${registry} sent a Bearer challenge without a realm`);
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.set('scope', params.scope ?? `repository:${repository}:pull,push`);
+    const headers: Record<string, string> = {};
+    let init: RequestInit = { headers };
+    if (creds?.identityToken) {
+      init = {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: creds.identityToken,
+          service: params.service ?? '',
+          scope: url.searchParams.get('scope') ?? '',
+          client_id: 'helmet-build',
+        }),
+      };
+    } else if (creds?.username && creds.password) {
+      headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    }
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(30_000) });
+    } catch (e) {
+      throw new RegistryUnreachableError(`cannot reach the token service of ${registry}: ${describeFetchError(e)}`, { cause: e });
+    }
+    if (!res.ok) throw new RegistryAuthError(`token service of ${registry} answered ${res.status}`, { hint: 'Check your registry credentials.' });
+    const body = (await res.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryAuthError(`token service of ${registry} returned no token`);
+    return token;
+  }
+}
+
+/** Parse `Bearer realm="…",service="…",scope="…"`. */
+export function parseChallenge(header: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of header.replace(/^\w+\s+/, '').matchAll(/(\w+)="([^"]*)"/g)) out[m[1]!] = m[2]!;
+  return out;
+}
+
+function authRequired(registry: string): RegistryAuthError {
+  return new RegistryAuthError(`registry ${registry} requires credentials and none were found`, {
+    hint: 'Run docker login for it, or set HELMET_REGISTRY_USER and HELMET_REGISTRY_PASSWORD.',
+  });
+}
+
+function describeFetchError(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? errorMessage(e);
+}
