@@ -17,8 +17,8 @@ export class YamlSource {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const problems: ConfigProblem[] = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return { file: displayName, line: pos?.line, column: pos?.col, path: '', message: e.message.split('\n')[0]! };
+      const { line, col } = lines.linePos(e.pos[0]);
+      return { file: displayName, line, column: col, path: '', message: e.message.split('\n')[0]! };
     });
     if (problems.length) return { problems };
     return { source: new YamlSource(displayName, doc, lines), problems: [] };

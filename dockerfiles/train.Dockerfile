@@ -1,0 +1,19 @@
+# YOLOv5 trainer (ultralytics) on a CUDA PyTorch runtime. The GPU request lives in pipeline.yaml.
+ARG BASE_IMAGE=pytorch/pytorch:2.4.1-cuda12.1-cudnn9-runtime
+FROM ${BASE_IMAGE}
+# A PyPI mirror for air-gapped builds, e.g. a Harbor/Nexus proxy.
+ARG PIP_INDEX_URL=https://pypi.org/simple
+# Frameworks deliberately left out (offline builds from a plain base), comma-separated. The image
+# says so in a label, and the entrypoint fails at once naming what is missing.
+ARG ABSENT_FRAMEWORKS=
+LABEL io.helmet.frameworks-absent="${ABSENT_FRAMEWORKS}"
+ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+WORKDIR /app
+COPY requirements.txt /app/requirements.txt
+RUN if [ -z "$ABSENT_FRAMEWORKS" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 && rm -rf /var/lib/apt/lists/* && \
+      python3 -m pip install --no-cache-dir --index-url "$PIP_INDEX_URL" -r /app/requirements.txt; \
+    else \
+      echo "not installing: $ABSENT_FRAMEWORKS"; \
+    fi
+COPY . /app

@@ -1,0 +1,141 @@
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readBuildContext } from '../../src/context/build-context.js';
+import { makeProject, runCli, type FileTree } from '../support/project.js';
+import { removeImages, runImage, uniqueName } from '../support/services.js';
+
+/**
+ * The oracle is Docker itself: the docker CLI (classic builder) builds the same context, and both
+ * images list what `COPY . /ctx` received.
+ */
+const LIST_CTX = 'FROM helmet/busybox:latest\nCOPY . /ctx\nCMD ["/bin/sh", "-c", "cd /ctx && find . -mindepth 1 | sort"]\n';
+
+const CONTEXT: FileTree = {
+  '.dockerignore': [
+    '# a comment line, not a pattern',
+    '*.log',
+    '!keep.log',
+    '**/*.tmp',
+    'build/',
+    'docs',
+    '!docs/README.md',
+    '  secret.txt  ',
+    'nested/*/cache',
+    '',
+  ].join('\n'),
+  'a.txt': 'a',
+  'b.log': 'b',
+  'keep.log': 'k',
+  'run.sh': { content: 'echo run', mode: 0o755 },
+  '.hidden': 'h',
+  'secret.txt': 's',
+  'sub/c.tmp': 'c',
+  'sub/deep/d.tmp': 'd',
+  'sub/e.txt': 'e',
+  'build/out.bin': 'o',
+  'docs/README.md': 'r',
+  'docs/other.md': 'o',
+  'nested/x/cache/f': 'f',
+  'nested/x/keep': 'k',
+};
+
+async function dockerCliListing(contextDir: string, dockerfile: string, tag: string): Promise<string[]> {
+  await execa('docker', ['build', '-q', '-t', tag, '-f', dockerfile, contextDir], { env: { DOCKER_BUILDKIT: '0' } });
+  return lines((await runImage(tag)).output);
+}
+
+async function helmetListing(root: string, component: string): Promise<string[]> {
+  const r = await runCli(['build', component], root);
+  expect(r.stderr).not.toContain('FAILED');
+  expect(r.code).toBe(0);
+  const report = JSON.parse((await import('node:fs')).readFileSync(join(root, 'dist/build.json'), 'utf8'));
+  return lines((await runImage(report.components[component].imageId)).output);
+}
+
+function lines(s: string): string[] {
+  return s.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+function componentYaml(image: string, dockerfile: string): string {
+  return `name: lister\nimplementation:\n  container:\n    command: [/bin/sh]\nbuild:\n  image: ${image}\n  dockerfile: ${dockerfile}\n`;
+}
+
+describe('.dockerignore is applied exactly as docker build applies it', () => {
+  const image = uniqueName('itest-ignore');
+  afterAll(() => removeImages(image));
+
+  it('Dockerfile inside the context: same /ctx as the docker CLI', async () => {
+    const p = makeProject({
+      ...Object.fromEntries(Object.entries(CONTEXT).map(([k, v]) => [`components/lister/${k}`, v])),
+      'components/lister/Dockerfile': LIST_CTX,
+      'components/lister/component.yaml': componentYaml(image, 'components/lister/Dockerfile'),
+    });
+    try {
+      const ctx = join(p.root, 'components/lister');
+      const ours = await helmetListing(p.root, 'lister');
+      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-inside`);
+      expect(ours).toEqual(docker);
+      expect(ours).toEqual([
+        './.dockerignore',
+        './.hidden',
+        './Dockerfile',
+        './a.txt',
+        './component.yaml',
+        './docs',
+        './docs/README.md',
+        './keep.log',
+        './nested',
+        './nested/x',
+        './nested/x/keep',
+        './run.sh',
+        './sub',
+        './sub/deep',
+        './sub/e.txt',
+      ]);
+      // The walk reports the same set; folders of re-included files (docs/) are created by extraction.
+      const walked = readBuildContext(ctx, join(ctx, 'Dockerfile')).entries.map((e) => `./${e.path}`);
+      const withParents = new Set(walked.flatMap((p) => p.split('/').slice(1).map((_, i, parts) => `./${parts.slice(0, i + 1).join('/')}`)));
+      expect([...withParents].sort()).toEqual(ours);
+      expect(walked).not.toContain('./docs');
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it('a .dockerignore that lists itself and the Dockerfile: the engine drops both, as with docker build', async () => {
+    const p = makeProject({
+      ...Object.fromEntries(Object.entries(CONTEXT).map(([k, v]) => [`components/lister/${k}`, v])),
+      'components/lister/.dockerignore': `${CONTEXT['.dockerignore']}\n.dockerignore\nDockerfile\ncomponent.yaml\n`,
+      'components/lister/Dockerfile': LIST_CTX,
+      'components/lister/component.yaml': componentYaml(image, 'components/lister/Dockerfile'),
+    });
+    try {
+      const ctx = join(p.root, 'components/lister');
+      const ours = await helmetListing(p.root, 'lister');
+      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-self`);
+      expect(ours).toEqual(docker);
+      expect(ours).not.toContain('./.dockerignore');
+      expect(ours).not.toContain('./Dockerfile');
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it('Dockerfile outside the context (dockerfiles/): same /ctx as docker build -f', async () => {
+    const p = makeProject({
+      ...Object.fromEntries(Object.entries(CONTEXT).map(([k, v]) => [`components/lister/${k}`, v])),
+      'dockerfiles/lister.Dockerfile': LIST_CTX,
+      'components/lister/component.yaml': componentYaml(image, 'dockerfiles/lister.Dockerfile'),
+    });
+    try {
+      const ctx = join(p.root, 'components/lister');
+      const ours = await helmetListing(p.root, 'lister');
+      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/lister.Dockerfile'), `${image}:docker-cli-outside`);
+      expect(ours.filter((l) => !l.startsWith('./.dockerfile.'))).toEqual(docker.filter((l) => !l.startsWith('./.dockerfile.')));
+      expect(ours.some((l) => l.includes('dockerfile'))).toBe(false);
+    } finally {
+      p.cleanup();
+    }
+  });
+});

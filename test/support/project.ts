@@ -1,0 +1,80 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+
+export type FileTree = Record<string, string | { content: string; mode: number }>;
+
+/** A throwaway project folder made from an object literal: { 'components/a/component.yaml': '...' }. */
+export function makeProject(files: FileTree): { root: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'helmet-test-'));
+  writeTree(root, files);
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export function writeTree(root: string, files: FileTree): void {
+  for (const [path, spec] of Object.entries(files)) {
+    const abs = join(root, path);
+    mkdirSync(dirname(abs), { recursive: true });
+    const { content, mode } = typeof spec === 'string' ? { content: spec, mode: 0o644 } : spec;
+    writeFileSync(abs, content);
+    chmodSync(abs, mode);
+  }
+}
+
+/** A busybox component: prints `message` when run. */
+export function tinyComponent(name: string, image: string, message: string, dockerfile = 'dockerfiles/tiny.Dockerfile'): FileTree {
+  return {
+    [`components/${name}/component.yaml`]: [
+      `name: ${name} step`,
+      `description: prints a greeting`,
+      `inputs:`,
+      `  - {name: who, type: String, default: world}`,
+      `implementation:`,
+      `  container:`,
+      `    command: [/bin/sh, /app/main.sh]`,
+      `    args: [--who, {inputValue: who}]`,
+      `build:`,
+      `  image: ${image}`,
+      `  dockerfile: ${dockerfile}`,
+      '',
+    ].join('\n'),
+    [`components/${name}/main.sh`]: `echo "${message}"\n`,
+  };
+}
+
+export const TINY_DOCKERFILE = {
+  'dockerfiles/tiny.Dockerfile': 'ARG BASE_IMAGE=helmet/busybox:latest\nFROM ${BASE_IMAGE}\nCOPY . /app\nCMD ["/bin/sh", "/app/main.sh"]\n',
+};
+
+/** Run the CLI in-process and capture what it prints. */
+export async function runCli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io = {
+    out: { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WritableStream,
+    err: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream,
+  };
+  const code = await main(['node', 'helmet-build', '-C', cwd, ...args], io);
+  return { code, stdout, stderr };
+}
+
+/** Every file under a folder with its content, for "nothing changed" assertions. */
+export function snapshotTree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(dir, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[p.slice(root.length + 1)] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(root);
+  return out;
+}

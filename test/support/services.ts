@@ -1,0 +1,71 @@
+import Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
+
+/** The real engine and registries started by scripts/services.sh (see test/support/global-setup.ts). */
+export const services = {
+  get registry(): string {
+    return required('HELMET_TEST_REGISTRY');
+  },
+  get authRegistry(): string {
+    return required('HELMET_TEST_AUTH_REGISTRY');
+  },
+  get authUser(): string {
+    return required('HELMET_TEST_AUTH_USER');
+  },
+  get authPassword(): string {
+    return required('HELMET_TEST_AUTH_PASSWORD');
+  },
+};
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: start the services with scripts/services.sh up`);
+  return v;
+}
+
+export const docker = new Docker();
+
+export const BUSYBOX = 'helmet/busybox:latest';
+export const PYTHON = 'helmet/python:3.11';
+
+/** A unique lowercase name so parallel tests never share images or tags. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Remove every local image whose repository starts with `prefix` (tests clean up what they build). */
+export async function removeImages(prefix: string): Promise<void> {
+  const images = await docker.listImages();
+  const ids = new Set<string>();
+  for (const img of images) if ((img.RepoTags ?? []).some((t) => t.startsWith(prefix))) ids.add(img.Id);
+  for (const id of ids) await docker.getImage(id).remove({ force: true }).catch(() => undefined);
+}
+
+/** Run an image and return its stdout+stderr (container removed afterwards). */
+export async function runImage(image: string, cmd?: string[]): Promise<{ output: string; exitCode: number }> {
+  const container = await docker.createContainer({ Image: image, Cmd: cmd, HostConfig: { NetworkMode: 'none' } });
+  try {
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    const chunks: Buffer[] = [];
+    const collector = { write: (c: Buffer) => chunks.push(Buffer.from(c)) } as unknown as NodeJS.WritableStream;
+    docker.modem.demuxStream(stream, collector, collector);
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    await new Promise((r) => setTimeout(r, 50));
+    return { output: Buffer.concat(chunks).toString('utf8'), exitCode: StatusCode };
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** Ask the registry itself (not helmet-build's client) for a tag's digest. */
+export async function registryDigest(registry: string, repository: string, tag: string, auth?: string): Promise<string | null> {
+  const res = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: {
+      Accept: 'application/vnd.docker.distribution.manifest.v2+json',
+      ...(auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}),
+    },
+  });
+  return res.ok ? res.headers.get('docker-content-digest') : null;
+}
