@@ -14,7 +14,7 @@ export type HelmetEvent =
   | { type: 'push-start'; component: string; ref: string }
   | { type: 'pushed'; component: string; ref: string; digest: string; seconds: number }
   | { type: 'component-done'; component: string; action: BuildAction; image: string }
-  | { type: 'component-failed'; component: string; code: string; message: string; detail?: string[] }
+  | { type: 'component-failed'; component: string; code: string; message: string; hint?: string; detail?: string[] }
   | { type: 'wrote'; path: string }
   | { type: 'warning'; message: string; component?: string };
 

@@ -38,7 +38,11 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
     case 'component-done':
       return `${p}${e.action}: ${e.image}`;
     case 'component-failed':
-      return [`${p}FAILED (${e.code}): ${e.message}`, ...(e.detail ?? []).map((l) => `${p}  | ${l}`)].join('\n');
+      return [
+        `${p}FAILED (${e.code}): ${e.message}`,
+        ...(e.detail ?? []).map((l) => `${p}  | ${l}`),
+        ...(e.hint ? [`${p}hint: ${e.hint}`] : []),
+      ].join('\n');
     case 'wrote':
       return `wrote ${e.path}`;
     case 'warning':

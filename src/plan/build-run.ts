@@ -155,7 +155,7 @@ export class BuildRun {
         hint: err.hint,
         detail: err instanceof BuildFailedError ? err.logTail : undefined,
       };
-      this.emit({ type: 'component-failed', component: c.name, code: err.code, message: err.message, detail: result.error.detail });
+      this.emit({ type: 'component-failed', component: c.name, code: err.code, message: err.message, hint: err.hint, detail: result.error.detail });
     }
     result.durations.totalMs = Date.now() - started;
     return result;
