@@ -21,6 +21,7 @@ export type HelmetErrorCode =
   | 'REGISTRY_UNREACHABLE'
   | 'REGISTRY_AUTH'
   | 'DEPENDENCY_FAILED'
+  | 'NOT_BUILT'
   | 'INTERRUPTED';
 
 export abstract class HelmetError extends Error {
@@ -93,6 +94,12 @@ export class DigestMismatchError extends HelmetError {
 
 export class DependencyFailedError extends HelmetError {
   readonly code = 'DEPENDENCY_FAILED';
+  readonly exitCode = ExitCode.failed;
+}
+
+/** `emit` found no pushed image for a component's current inputs. */
+export class NotBuiltError extends HelmetError {
+  readonly code = 'NOT_BUILT';
   readonly exitCode = ExitCode.failed;
 }
 

@@ -16,7 +16,15 @@ export type HelmetEvent =
   | { type: 'component-done'; component: string; action: BuildAction; image: string }
   | { type: 'component-failed'; component: string; code: string; message: string; hint?: string; detail?: string[] }
   | { type: 'wrote'; path: string }
-  | { type: 'warning'; message: string; component?: string };
+  | { type: 'warning'; message: string; component?: string }
+  | { type: 'run-start'; pipeline: string; volume: string; steps: string[]; parameters: Record<string, string> }
+  | { type: 'step-start'; step: string; image: string; command: string[] }
+  | { type: 'step-log'; step: string; line: string; stream: 'stdout' | 'stderr' }
+  | { type: 'step-done'; step: string; seconds: number }
+  | { type: 'step-failed'; step: string; exitCode: number; message: string; lastLines: string[] }
+  | { type: 'step-skipped'; step: string; reason: string }
+  | { type: 'volume-removed'; volume: string }
+  | { type: 'volume-kept'; volume: string };
 
 export type EventListener = (event: HelmetEvent) => void;
 

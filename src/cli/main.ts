@@ -59,6 +59,36 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   });
 
   program
+    .command('emit')
+    .description('write component specs and the pipeline spec from images already pushed for the current inputs; builds nothing')
+    .requiredOption('--push <repo>', 'the registry/prefix the images were pushed to')
+    .option('--build-arg <arg>', 'the build args the images were built with (they are part of the input digest)', collect, [])
+    .option('--out <dir>', 'output folder', 'dist')
+    .option('--json', 'print events and the result as NDJSON on stdout', false)
+    .addHelpText('after', '\nExample:\n  helmet-build emit --push localhost:5000/helmet\n')
+    .action(async (flags) => {
+      const { runBuildCommand } = await import('./commands/build.js');
+      setExit(await runBuildCommand([], { ...flags, tag: [], cache: true, verbose: false, resolveOnly: true, cwd: program.opts().cwd }, io));
+    });
+
+  program
+    .command('run')
+    .description('run pipeline.yaml on the local Docker engine: build or reuse the images, then run the steps in order on a shared volume')
+    .option('--param <name=value>', 'set a pipeline parameter (repeatable)', collect, [])
+    .option('--skip-step <step>', 'do not run this step, nor the steps after it (repeatable)', collect, [])
+    .option('--keep-volume', 'keep the volume standing in for the PVC, to inspect the outputs', false)
+    .option('--network <mode>', 'network of the step containers', 'host')
+    .option('--push <repo>', 'use (and push) images in this registry instead of local ones')
+    .option('--build-arg <arg>', 'KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)', collect, [])
+    .option('--json', 'print events and the result as NDJSON on stdout', false)
+    .option('-v, --verbose', 'show build logs', false)
+    .addHelpText('after', '\nExample:\n  helmet-build run --param dataurl=http://127.0.0.1:8000/VOC2028.tar.gz --skip-step train --keep-volume\n')
+    .action(async (flags) => {
+      const { runRunCommand } = await import('./commands/run.js');
+      setExit(await runRunCommand({ ...flags, cwd: program.opts().cwd }, io));
+    });
+
+  program
     .command('list')
     .description('list the components, their images and Dockerfiles')
     .option('--json', 'print JSON', false)

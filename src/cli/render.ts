@@ -36,7 +36,8 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
     case 'pushed':
       return verbose ? `${p}pushed ${e.ref} in ${e.seconds.toFixed(1)}s` : undefined;
     case 'component-done':
-      return `${p}${e.action}: ${e.image}`;
+      // A local build was already reported by its 'built' line.
+      return e.action === 'built' ? undefined : `${p}${e.action}: ${e.image}`;
     case 'component-failed':
       return [
         `${p}FAILED (${e.code}): ${e.message}`,
@@ -47,6 +48,22 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
       return `wrote ${e.path}`;
     case 'warning':
       return `${p}warning: ${e.message}`;
+    case 'run-start':
+      return `run ${e.pipeline}: steps ${e.steps.join(' -> ')}; volume ${e.volume}`;
+    case 'step-start':
+      return `[${e.step}] start ${e.image}: ${e.command.join(' ')}`;
+    case 'step-log':
+      return `[${e.step}] | ${e.line}`;
+    case 'step-done':
+      return `[${e.step}] done in ${e.seconds.toFixed(1)}s`;
+    case 'step-failed':
+      return [`[${e.step}] FAILED: ${e.message}; last lines:`, ...e.lastLines.map((l) => `[${e.step}]   ${l}`)].join('\n');
+    case 'step-skipped':
+      return `[${e.step}] skipped: ${e.reason}`;
+    case 'volume-removed':
+      return `volume ${e.volume} removed`;
+    case 'volume-kept':
+      return `volume ${e.volume} kept (remove it with: docker volume rm ${e.volume})`;
   }
 }
 

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { BuildFailedError, EngineUnreachableError, PushFailedError, errorMessage } from '../errors.js';
-import type { BuildRequest, EngineClient, ImageInfo, PushRequest } from './engine-client.js';
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
+import type { BuildRequest, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
 import { readProgress } from './progress-stream.js';
 
 const LOG_TAIL_LINES = 20;
@@ -92,6 +94,78 @@ export class DockerEngine implements EngineClient {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw e;
     }
+  }
+
+  async pullImage(ref: string, auth: RegistryAuth): Promise<void> {
+    let stream;
+    try {
+      stream = (await this.docker.pull(ref, { authconfig: auth })) as unknown as Readable;
+    } catch (e) {
+      throw new PushFailedError(`pull of ${ref} failed: ${errorMessage(e)}`, { cause: e });
+    }
+    const { error } = await readProgress(stream, () => {});
+    if (error !== undefined) throw new PushFailedError(`pull of ${ref} failed: ${error}`);
+  }
+
+  async runContainer(req: RunRequest): Promise<number> {
+    const container = await this.docker.createContainer({
+      Image: req.image,
+      Entrypoint: req.entrypoint,
+      Cmd: req.cmd,
+      Env: Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      Labels: req.labels,
+      HostConfig: {
+        NetworkMode: req.network,
+        Mounts: Object.entries(req.volumes ?? {}).map(([name, target]) => ({ Type: 'volume' as const, Source: name, Target: target })),
+        DeviceRequests: req.gpus ? [{ Driver: 'nvidia', Count: req.gpus, Capabilities: [['gpu']] }] : undefined,
+      },
+    });
+    const onAbort = () => void container.kill().catch(() => undefined);
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const lines = (name: 'stdout' | 'stderr') => {
+        const pass = new PassThrough();
+        const done = new Promise<void>((resolve) => {
+          const rl = createInterface({ input: pass, crlfDelay: Infinity });
+          rl.on('line', (line) => req.onLog?.(line, name));
+          rl.on('close', resolve);
+        });
+        return { pass, done };
+      };
+      const out = lines('stdout');
+      const err = lines('stderr');
+      this.docker.modem.demuxStream(stream, out.pass, err.pass);
+      stream.on('end', () => {
+        out.pass.end();
+        err.pass.end();
+      });
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      // Let the last log lines through before reporting the exit.
+      await Promise.race([Promise.all([out.done, err.done]), new Promise((r) => setTimeout(r, 2000))]);
+      return StatusCode;
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove({ force: true });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    }
+  }
+
+  async hasGpuSupport(): Promise<boolean> {
+    const info = (await this.docker.info()) as { Runtimes?: Record<string, unknown> };
+    return Object.keys(info.Runtimes ?? {}).some((r) => r.includes('nvidia'));
   }
 
   async removeImage(ref: string): Promise<void> {

@@ -36,6 +36,25 @@ export interface PushRequest {
   onProgress?: (line: string) => void;
 }
 
+export interface RunRequest {
+  image: string;
+  /** KFP `command`: replaces the image's ENTRYPOINT when given. */
+  entrypoint?: string[];
+  /** KFP `args`: replaces the image's CMD when given. */
+  cmd?: string[];
+  env?: Record<string, string>;
+  /** Named volumes: volume name -> mount path. */
+  volumes?: Record<string, string>;
+  /** Engine network mode, e.g. host or none. */
+  network?: string;
+  /** GPUs to request through the engine's device requests. */
+  gpus?: number;
+  labels?: Record<string, string>;
+  onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Aborting stops and removes the container. */
+  signal?: AbortSignal;
+}
+
 /**
  * The small part of the Docker Engine API helmet-build uses. The core depends on this interface,
  * so pure logic can be tested with a fake and the real daemon is used through `DockerEngine`.
@@ -50,4 +69,11 @@ export interface EngineClient {
   tag(image: string, repository: string, tag: string): Promise<void>;
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   removeImage(ref: string): Promise<void>;
+  pullImage(ref: string, auth: RegistryAuth): Promise<void>;
+  /** Runs a container to its end, streaming its output; returns its exit code. The container is removed. */
+  runContainer(request: RunRequest): Promise<number>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  /** Whether the engine can hand GPUs to containers (an NVIDIA runtime is registered). */
+  hasGpuSupport(): Promise<boolean>;
 }

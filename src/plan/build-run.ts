@@ -9,6 +9,7 @@ import {
   DependencyFailedError,
   DigestMismatchError,
   InterruptedError,
+  NotBuiltError,
   UsageError,
   errorMessage,
   isHelmetError,
@@ -17,6 +18,8 @@ import {
 import type { BuildAction, EventListener } from '../events.js';
 import { ignoreEvents } from '../events.js';
 import { renderComponentSpec } from '../kfp/component-spec.js';
+import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
+import { hasPipeline, loadPipeline, type Pipeline } from '../project/pipeline.js';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import { loadProject, selectComponents, type Component, type Project } from '../project/project.js';
 import type { CredentialSource } from '../registry/credentials.js';
@@ -48,8 +51,18 @@ export interface BuildOptions {
   outDir?: string;
   /** Image labels describing the source (git remote, revision). */
   sourceLabels?: Record<string, string>;
+  /** Write specs and build.json. @default true */
+  writeOutputs?: boolean;
+  /** Build nothing: only find the images already pushed for the current inputs (`helmet-build emit`). */
+  resolveOnly?: boolean;
   signal?: AbortSignal;
 }
+
+/**
+ * What to do with a component: build it when needed; only resolve its pushed image, failing when
+ * there is none; or resolve it if possible (components outside the selection that the pipeline spec needs).
+ */
+type Mode = 'build' | 'resolve' | 'resolve-if-present';
 
 export interface ComponentResult {
   component: string;
@@ -106,9 +119,17 @@ export class BuildRun {
     if (unknownArgTargets.length) {
       throw new UsageError(`--build-arg names unknown component(s): ${unknownArgTargets.join(', ')}`);
     }
-    const work = withBaseComponents(project.components, selected);
-    this.emit({ type: 'plan', components: work.map((c) => c.name), push: options.push });
-    await this.deps.engine.ping();
+    const pipeline = hasPipeline(project.root) ? loadPipeline(project) : undefined;
+    const modes = new Map<string, Mode>();
+    for (const c of withBaseComponents(project.components, selected)) modes.set(c.name, options.resolveOnly ? 'resolve' : 'build');
+    if (pipeline && target) {
+      // The pipeline spec needs every step's image; those outside the selection are looked up, not built.
+      const used = project.components.filter((c) => Object.values(pipeline.spec.steps).some((s) => s.component === c.name));
+      for (const c of withBaseComponents(project.components, used)) if (!modes.has(c.name)) modes.set(c.name, 'resolve-if-present');
+    }
+    const work = withBaseComponents(project.components, project.components.filter((c) => modes.has(c.name)));
+    this.emit({ type: 'plan', components: work.filter((c) => modes.get(c.name) !== 'resolve-if-present').map((c) => c.name), push: options.push });
+    if (!options.resolveOnly || !target) await this.deps.engine.ping();
 
     const limiter = new Limiter(options.concurrency ?? Math.max(1, cpus().length));
     const pending = new Map<string, Promise<ComponentResult>>();
@@ -118,12 +139,12 @@ export class BuildRun {
         c.name,
         (async () => {
           const baseResult = base ? await base : undefined;
-          return limiter.run(() => this.processComponent(project, c, baseResult, target, options));
+          return limiter.run(() => this.processComponent(project, c, modes.get(c.name)!, baseResult, target, options));
         })(),
       );
     }
     const results = await Promise.all(work.map((c) => pending.get(c.name)!));
-    const written = this.writeOutputs(project, work, results, options, startedAt);
+    const written = options.writeOutputs === false ? [] : this.writeOutputs(project, pipeline, work, results, options, startedAt);
     const exitCodes = results.flatMap((r) => (r.error ? [r.error.exitCode] : []));
     return { ok: exitCodes.length === 0, push: options.push, startedAt, results, written, exitCode: worstExitCode(exitCodes) };
   }
@@ -131,6 +152,7 @@ export class BuildRun {
   private async processComponent(
     project: Project,
     c: Component,
+    mode: Mode,
     base: ComponentResult | undefined,
     target: { registry: string; prefix: string } | undefined,
     options: BuildOptions,
@@ -139,12 +161,14 @@ export class BuildRun {
     const result: ComponentResult = { component: c.name, action: 'failed', tags: [], durations: { totalMs: 0 } };
     try {
       if (options.signal?.aborted) throw new InterruptedError('interrupted before this component started');
-      if (base && base.error) {
-        throw new DependencyFailedError(`not built: the component it starts from, ${base.component}, failed`);
-      }
-      if (!c.build) await this.resolvePrebuilt(c, result);
-      else await this.buildComponent(project, c, base, target, options, result);
-      this.emit({ type: 'component-done', component: c.name, action: result.action, image: result.image! });
+      if (base && (base.error || !base.image)) {
+        if (base.error || mode !== 'resolve-if-present') {
+          throw new DependencyFailedError(`not built: the component it starts from, ${base.component}, ${base.error ? 'failed' : 'has no image'}`);
+        }
+        result.action = 'skipped';
+      } else if (!c.build) await this.resolvePrebuilt(c, result);
+      else await this.buildComponent(project, c, mode, base, target, options, result);
+      if (result.image) this.emit({ type: 'component-done', component: c.name, action: result.action, image: result.image });
     } catch (e) {
       const err = toHelmetError(e, c.name);
       result.action = 'failed';
@@ -186,6 +210,7 @@ export class BuildRun {
   private async buildComponent(
     project: Project,
     c: Component,
+    mode: Mode,
     base: ComponentResult | undefined,
     target: { registry: string; prefix: string } | undefined,
     options: BuildOptions,
@@ -216,7 +241,17 @@ export class BuildRun {
     result.repository = repository;
     result.tags = tags;
 
-    if (!options.noCache && (await this.reuse(c, result, target, repository, tags, inputDigest))) return;
+    const canReuse = mode !== 'build' || !options.noCache;
+    if (canReuse && (await this.reuse(c, result, target, repository, tags, inputDigest))) return;
+    if (mode === 'resolve') {
+      throw new NotBuiltError(`no image for the current inputs of ${c.name} (${repository}:${contentTag})`, {
+        hint: `Build it first: helmet-build build ${c.name}${options.push ? ` --push ${options.push}` : ''}`,
+      });
+    }
+    if (mode === 'resolve-if-present') {
+      result.action = 'skipped';
+      return;
+    }
 
     const tb = Date.now();
     const tar = createContextTar(context);
@@ -303,6 +338,7 @@ export class BuildRun {
 
   private writeOutputs(
     project: Project,
+    pipeline: Pipeline | undefined,
     work: Component[],
     results: ComponentResult[],
     options: BuildOptions,
@@ -321,6 +357,19 @@ export class BuildRun {
       if (r.error || !r.image) return;
       write(join(outDir, 'components', c.name, 'component.yaml'), renderComponentSpec(c.spec, r.image, c.file));
     });
+    if (pipeline && options.push) {
+      const images = new Map(results.filter((r) => r.pinnedBy === 'registry-digest' && r.image).map((r) => [r.component, r.image!]));
+      const missing = [...new Set(Object.values(pipeline.spec.steps).map((s) => s.component))].filter((n) => !images.has(n));
+      if (missing.length === 0) {
+        const docs = buildPipelineDocuments(pipeline, project.components, images);
+        write(join(outDir, `${pipeline.spec.name}.yaml`), renderPipelineYaml(pipeline, docs));
+      } else {
+        this.emit({
+          type: 'warning',
+          message: `pipeline spec not written: no pushed image for the current inputs of ${missing.join(', ')} (run helmet-build all --push ${options.push})`,
+        });
+      }
+    }
     const report = {
       version: 1,
       startedAt,

@@ -16,6 +16,8 @@ export interface BuildCommandFlags {
   verbose: boolean;
   out?: string;
   cwd: string;
+  /** `emit`: build nothing, only pin what is already pushed. */
+  resolveOnly?: boolean;
 }
 
 /** `helmet-build all` and `helmet-build build <component>...`: parse, call the core, render. */
@@ -39,6 +41,7 @@ export async function runBuildCommand(components: string[], flags: BuildCommandF
       noCache: !flags.cache,
       outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
       sourceLabels: await gitSourceLabels(root),
+      resolveOnly: flags.resolveOnly,
       signal: controller.signal,
     });
   } finally {
@@ -48,7 +51,7 @@ export async function runBuildCommand(components: string[], flags: BuildCommandF
     io.out.write(`${JSON.stringify({ type: 'result', ok: result.ok, exitCode: result.exitCode, written: result.written })}\n`);
   } else {
     const count = (a: string) => result.results.filter((r) => r.action === a).length;
-    const parts = ['built', 'pushed', 'reused', 'failed'].map((a) => [a, count(a)] as const).filter(([, n]) => n > 0);
+    const parts = ['built', 'pushed', 'reused', 'skipped', 'failed'].map((a) => [a, count(a)] as const).filter(([, n]) => n > 0);
     io.err.write(`${result.ok ? 'done' : 'FAILED'}: ${parts.map(([a, n]) => `${n} ${a}`).join(', ')}\n`);
   }
   return result.exitCode;

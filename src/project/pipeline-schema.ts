@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * pipeline.yaml: the pipeline graph. Steps name components and wire their inputs to pipeline
+ * parameters or literals; one shared volume is mounted into every step.
+ */
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const parameterSchema = z.strictObject({
+  type: z.enum(['String', 'Integer', 'Float', 'Boolean']).default('String'),
+  default: scalar.optional(),
+  description: z.string().optional(),
+});
+
+/** A step argument: `{param: name}` reads a pipeline parameter; a scalar is a literal. */
+export const argumentSchema = z.union([scalar, z.strictObject({ param: z.string().min(1) })]);
+
+const quantity = z.union([z.string().regex(/^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as 2, 500m, 8G or 8Gi'), z.number().positive()]);
+
+export const resourcesSchema = z.strictObject({
+  cpu: quantity.optional(),
+  memory: quantity.optional(),
+  cpuLimit: quantity.optional(),
+  memoryLimit: quantity.optional(),
+  gpu: z.number().int().positive().optional(),
+  /** @default nvidia.com/gpu */
+  gpuType: z.string().default('nvidia.com/gpu'),
+});
+
+const stepName = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase letters, digits and dashes');
+
+export const stepSchema = z.strictObject({
+  component: z.string().min(1),
+  after: z.array(z.string()).default([]),
+  args: z.record(z.string(), argumentSchema).default({}),
+  resources: resourcesSchema.optional(),
+});
+
+export const volumeSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be a DNS-style name'),
+  size: z.string().regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a size such as 10Gi'),
+  accessMode: z.enum(['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOncePod']).default('ReadWriteOnce'),
+  storageClass: z.string().optional(),
+  mountPath: z.string().regex(/^\//, 'must be an absolute path'),
+});
+
+export const pipelineFileSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase letters, digits and dashes (it names dist/<name>.yaml)'),
+  description: z.string().optional(),
+  parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), parameterSchema).default({}),
+  volume: volumeSchema.optional(),
+  steps: z.record(stepName, stepSchema).refine((s) => Object.keys(s).length > 0, 'needs at least one step'),
+});
+
+export type PipelineFile = z.infer<typeof pipelineFileSchema>;
+export type PipelineStep = z.infer<typeof stepSchema>;
+export type PipelineParameter = z.infer<typeof parameterSchema>;
+export type StepArgument = z.infer<typeof argumentSchema>;
+export type StepResources = z.infer<typeof resourcesSchema>;
