@@ -41,9 +41,13 @@ export async function removeImages(prefix: string): Promise<void> {
   for (const id of ids) await docker.getImage(id).remove({ force: true }).catch(() => undefined);
 }
 
-/** Run an image and return its stdout+stderr (container removed afterwards). */
-export async function runImage(image: string, cmd?: string[]): Promise<{ output: string; exitCode: number }> {
-  const container = await docker.createContainer({ Image: image, Cmd: cmd, HostConfig: { NetworkMode: 'none' } });
+/** Run an image and return its stdout+stderr (container removed afterwards). `volumes`: name -> mount path. */
+export async function runImage(image: string, cmd?: string[], volumes: Record<string, string> = {}): Promise<{ output: string; exitCode: number }> {
+  const container = await docker.createContainer({
+    Image: image,
+    Cmd: cmd,
+    HostConfig: { NetworkMode: 'none', Binds: Object.entries(volumes).map(([name, path]) => `${name}:${path}`) },
+  });
   try {
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     const chunks: Buffer[] = [];
