@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CredentialSource } from '../../src/registry/credentials.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function configDir(config: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'helmet-cfg-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+describe('CredentialSource', () => {
+  it('HELMET_REGISTRY_USER/PASSWORD win over the Docker config', async () => {
+    const dir = configDir({ auths: { 'reg.example': { auth: b64('cfg:cfgpw') } } });
+    const source = new CredentialSource({ env: { HELMET_REGISTRY_USER: 'env', HELMET_REGISTRY_PASSWORD: 'envpw' }, dockerConfigDir: dir });
+    expect(await source.get('reg.example')).toEqual({ username: 'env', password: 'envpw' });
+  });
+
+  it('reads auths entries keyed by host or by URL, with passwords containing colons', async () => {
+    const dir = configDir({ auths: { 'https://reg.example/v1/': { auth: b64('u:p:w') }, 'other:5000': { username: 'a', password: 'b' } } });
+    const source = new CredentialSource({ env: {}, dockerConfigDir: dir });
+    expect(await source.get('reg.example')).toEqual({ username: 'u', password: 'p:w' });
+    expect(await source.get('other:5000')).toEqual({ username: 'a', password: 'b' });
+    expect(await source.get('unknown.example')).toBeUndefined();
+  });
+
+  it('asks credHelpers for their registry and credsStore for the rest; <token> means an identity token', async () => {
+    const dir = configDir({ credHelpers: { 'ecr.example': 'ecr-login' }, credsStore: 'desktop' });
+    const asked: string[] = [];
+    const source = new CredentialSource({
+      env: {},
+      dockerConfigDir: dir,
+      runHelper: async (helper, server) => {
+        asked.push(`${helper} ${server}`);
+        if (helper === 'ecr-login') return JSON.stringify({ Username: 'AWS', Secret: 'ecrpw' });
+        if (server === 'docker.io' || server === 'https://index.docker.io/v1/') return JSON.stringify({ Username: '<token>', Secret: 'idtok' });
+        throw new Error('credentials not found in native keychain');
+      },
+    });
+    expect(await source.get('ecr.example')).toEqual({ username: 'AWS', password: 'ecrpw' });
+    expect(await source.get('docker.io')).toEqual({ identityToken: 'idtok' });
+    expect(await source.get('nothing.example')).toBeUndefined();
+    expect(asked).toEqual(['ecr-login ecr.example', 'desktop https://index.docker.io/v1/', 'desktop nothing.example']);
+  });
+});
