@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Benchmarks. Each figure is printed beside a baseline measured in the same run, with the ratio.
+//   1. Walking + .dockerignore + input digest of a large context vs GNU `tar -c . | sha256sum`.
+//   2. A no-op `helmet-build all --push` (everything unchanged) vs `docker build` with a warm cache.
+// Needs the local services (make bench starts them) and a compiled lib/ (npm run build).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { readBuildContext } from '../lib/context/build-context.js';
+import { computeInputDigest } from '../lib/context/input-digest.js';
+
+const FILES = Number(process.env.BENCH_FILES ?? 20000);
+const RUNS = 5;
+const here = new URL('..', import.meta.url).pathname;
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+function time(fn) {
+  const out = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    fn();
+    out.push(performance.now() - t);
+  }
+  return median(out);
+}
+function row(name, ms, baseMs, baseName) {
+  console.log(`${name.padEnd(44)} ${ms.toFixed(1).padStart(9)} ms   ${baseName.padEnd(34)} ${baseMs.toFixed(1).padStart(9)} ms   ratio ${(ms / baseMs).toFixed(2)}`);
+}
+
+// 1. Context digest
+const ctx = mkdtempSync(join(tmpdir(), 'helmet-bench-ctx-'));
+for (let i = 0; i < FILES; i++) {
+  const dir = join(ctx, `d${i % 100}`, `e${i % 7}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `f${i}.py`), `# file ${i}\n${'x'.repeat(i % 2048)}\n`);
+}
+writeFileSync(join(ctx, '.dockerignore'), '**/*.pyc\nd9*/\n!d99/e1\n');
+writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY . /\n');
+const rssBefore = process.memoryUsage().rss;
+const ours = time(() => computeInputDigest({ context: readBuildContext(ctx, join(ctx, 'Dockerfile')), buildArgs: {}, baseImages: [] }));
+const rssAfter = process.memoryUsage().rss;
+const gnu = time(() => execFileSync('bash', ['-c', `tar -C '${ctx}' -cf - . | sha256sum`]));
+console.log(`context: ${FILES} files, median of ${RUNS} runs`);
+row('walk + .dockerignore + input digest', ours, gnu, 'tar -c | sha256sum (GNU)');
+console.log(`rss growth during the digest runs: ${((rssAfter - rssBefore) / 1024 / 1024).toFixed(1)} MiB`);
+rmSync(ctx, { recursive: true, force: true });
+
+// 2. No-op run against the registry vs docker build with a warm layer cache
+const env = { ...process.env };
+if (!env.DOCKER_HOST || !env.HELMET_TEST_REGISTRY) {
+  const out = execFileSync('bash', [join(here, 'scripts/services.sh'), 'env'], { encoding: 'utf8' });
+  for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]] ??= m[2];
+}
+const proj = mkdtempSync(join(tmpdir(), 'helmet-bench-proj-'));
+const N = 3;
+writeFileSync(join(proj, 'tiny.Dockerfile'), 'FROM helmet/busybox:latest\nCOPY . /app\n');
+for (let i = 0; i < N; i++) {
+  const dir = join(proj, 'components', `c${i}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'main.sh'), `echo ${i}\n`);
+  writeFileSync(join(dir, 'component.yaml'), `name: c${i}\nimplementation:\n  container:\n    command: [sh, /app/main.sh]\nbuild:\n  image: bench-c${i}\n  dockerfile: tiny.Dockerfile\n`);
+}
+const push = `${env.HELMET_TEST_REGISTRY}/bench`;
+const cli = (args) => {
+  const r = spawnSync('node', [join(here, 'bin/helmet-build.js'), '-C', proj, ...args], { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`helmet-build ${args.join(' ')} failed:\n${r.stderr}`);
+};
+cli(['all', '--push', push]); // warm: builds and pushes once
+const noop = time(() => cli(['all', '--push', push]));
+const dockerBuild = time(() => {
+  for (let i = 0; i < N; i++) {
+    execFileSync('docker', ['build', '-q', '-t', `bench-docker-c${i}`, '-f', join(proj, 'tiny.Dockerfile'), join(proj, 'components', `c${i}`)], {
+      env: { ...env, DOCKER_BUILDKIT: '0' },
+      stdio: 'ignore',
+    });
+  }
+});
+console.log(`\nunchanged project of ${N} components, median of ${RUNS} runs`);
+row('helmet-build all --push (no-op)', noop, dockerBuild, `docker build x${N} (warm cache, no push)`);
+for (let i = 0; i < N; i++) spawnSync('docker', ['rmi', '-f', `bench-docker-c${i}`, `${push}/bench-c${i}`], { env, stdio: 'ignore' });
+spawnSync('bash', ['-c', `docker images --format '{{.Repository}}:{{.Tag}}' | grep '^${push}/' | xargs -r docker rmi -f`], { env, stdio: 'ignore' });
+rmSync(proj, { recursive: true, force: true });
