@@ -8,6 +8,7 @@ export type HelmetEvent =
   | { type: 'plan'; components: string[]; push?: string }
   | { type: 'context'; component: string; files: number; bytes: number; inputDigest: string }
   | { type: 'cached'; component: string; ref: string; where: 'registry' | 'local' }
+  | { type: 'needs-build'; component: string; reason: string }
   | { type: 'build-start'; component: string; tags: string[] }
   | { type: 'build-log'; component: string; line: string }
   | { type: 'built'; component: string; imageId: string; seconds: number }

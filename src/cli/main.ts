@@ -59,6 +59,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   });
 
   program
+    .command('plan')
+    .description('say which components are up to date and which would be built, and why; builds and writes nothing')
+    .argument('[component...]', 'component folder names under components/ (default: all)')
+    .option('--push <repo>', 'look in this registry/prefix (default: local images in the engine)')
+    .option('--build-arg <arg>', 'the build args a build would use (they are part of the input digest)', collect, [])
+    .option('--json', 'print events and the result as NDJSON on stdout', false)
+    .action(async (components: string[], flags) => {
+      const { runBuildCommand } = await import('./commands/build.js');
+      setExit(await runBuildCommand(components, { ...flags, tag: [], cache: true, verbose: false, resolveOnly: 'plan', cwd: program.opts().cwd }, io));
+    });
+
+  program
     .command('emit')
     .description('write component specs and the pipeline spec from images already pushed for the current inputs; builds nothing')
     .requiredOption('--push <repo>', 'the registry/prefix the images were pushed to')
@@ -68,7 +80,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addHelpText('after', '\nExample:\n  helmet-build emit --push localhost:5000/helmet\n')
     .action(async (flags) => {
       const { runBuildCommand } = await import('./commands/build.js');
-      setExit(await runBuildCommand([], { ...flags, tag: [], cache: true, verbose: false, resolveOnly: true, cwd: program.opts().cwd }, io));
+      setExit(await runBuildCommand([], { ...flags, tag: [], cache: true, verbose: false, resolveOnly: 'resolve', cwd: program.opts().cwd }, io));
     });
 
   program

@@ -25,6 +25,8 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
       return `${p}context: ${e.files} entries, ${formatBytes(e.bytes)}; input ${e.inputDigest.slice(0, 19)}`;
     case 'cached':
       return `${p}unchanged: reusing ${e.ref} (${e.where === 'registry' ? 'in the registry' : 'in the engine'})`;
+    case 'needs-build':
+      return `${p}needs a build: ${e.reason}`;
     case 'build-start':
       return `${p}building ${e.tags[0]}`;
     case 'build-log':

@@ -1,5 +1,4 @@
 import { cpus } from 'node:os';
-import { join, relative } from 'node:path';
 import { readBuildContext } from '../context/build-context.js';
 import { createContextTar } from '../context/context-tar.js';
 import { computeInputDigest, inputTag } from '../context/input-digest.js';
@@ -17,15 +16,13 @@ import {
 } from '../errors.js';
 import type { BuildAction, EventListener } from '../events.js';
 import { ignoreEvents } from '../events.js';
-import { renderComponentSpec } from '../kfp/component-spec.js';
-import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
-import { hasPipeline, loadPipeline, type Pipeline } from '../project/pipeline.js';
-import { writeFileAtomic } from '../output/atomic-write.js';
-import { loadProject, selectComponents, type Component, type Project } from '../project/project.js';
+import { writeRunOutputs } from '../output/run-outputs.js';
+import { hasPipeline, loadPipeline } from '../project/pipeline.js';
+import { loadProject, selectComponents, type Component } from '../project/project.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { parseImageRef, parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryClient } from '../registry/registry-client.js';
-import { withBaseComponents } from './build-graph.js';
+import { planWork, type Mode } from './build-graph.js';
 import { Limiter } from './limiter.js';
 
 export const INPUT_DIGEST_LABEL = 'io.helmet.input-digest';
@@ -53,16 +50,15 @@ export interface BuildOptions {
   sourceLabels?: Record<string, string>;
   /** Write specs and build.json. @default true */
   writeOutputs?: boolean;
-  /** Build nothing: only find the images already pushed for the current inputs (`helmet-build emit`). */
-  resolveOnly?: boolean;
+  /**
+   * Build nothing. `resolve`: pin the images already there for the current inputs, failing where
+   * there is none (`helmet-build emit`). `plan`: report what is up to date and what would be built.
+   */
+  resolveOnly?: 'resolve' | 'plan';
   signal?: AbortSignal;
 }
 
-/**
- * What to do with a component: build it when needed; only resolve its pushed image, failing when
- * there is none; or resolve it if possible (components outside the selection that the pipeline spec needs).
- */
-type Mode = 'build' | 'resolve' | 'resolve-if-present';
+
 
 export interface ComponentResult {
   component: string;
@@ -120,37 +116,37 @@ export class BuildRun {
       throw new UsageError(`--build-arg names unknown component(s): ${unknownArgTargets.join(', ')}`);
     }
     const pipeline = hasPipeline(project.root) ? loadPipeline(project) : undefined;
-    const modes = new Map<string, Mode>();
-    for (const c of withBaseComponents(project.components, selected)) modes.set(c.name, options.resolveOnly ? 'resolve' : 'build');
-    if (pipeline && target) {
-      // The pipeline spec needs every step's image; those outside the selection are looked up, not built.
-      const used = project.components.filter((c) => Object.values(pipeline.spec.steps).some((s) => s.component === c.name));
-      for (const c of withBaseComponents(project.components, used)) if (!modes.has(c.name)) modes.set(c.name, 'resolve-if-present');
-    }
-    const work = withBaseComponents(project.components, project.components.filter((c) => modes.has(c.name)));
-    this.emit({ type: 'plan', components: work.filter((c) => modes.get(c.name) !== 'resolve-if-present').map((c) => c.name), push: options.push });
+    const selectedMode = options.resolveOnly === 'resolve' ? 'resolve' : options.resolveOnly === 'plan' ? 'resolve-if-present' : 'build';
+    const dryRun = options.resolveOnly === 'plan';
+    // A dry run looks at the selection only; a real run also looks up the pipeline's other images.
+    const work = planWork(project.components, selected, { selectedMode, pipeline: dryRun ? undefined : pipeline, pushing: target !== undefined });
+    const reported = dryRun ? work : work.filter((w) => w.mode !== 'resolve-if-present');
+    this.emit({ type: 'plan', components: reported.map((w) => w.component.name), push: options.push });
+    // Looking up pushed images needs only the registry.
     if (!options.resolveOnly || !target) await this.deps.engine.ping();
 
     const limiter = new Limiter(options.concurrency ?? Math.max(1, cpus().length));
     const pending = new Map<string, Promise<ComponentResult>>();
-    for (const c of work) {
+    for (const { component: c, mode } of work) {
       const base = c.build?.from ? pending.get(c.build.from) : undefined;
       pending.set(
         c.name,
         (async () => {
           const baseResult = base ? await base : undefined;
-          return limiter.run(() => this.processComponent(project, c, modes.get(c.name)!, baseResult, target, options));
+          return limiter.run(() => this.processComponent(c, mode, baseResult, target, options));
         })(),
       );
     }
-    const results = await Promise.all(work.map((c) => pending.get(c.name)!));
-    const written = options.writeOutputs === false ? [] : this.writeOutputs(project, pipeline, work, results, options, startedAt);
+    const results = await Promise.all(work.map((w) => pending.get(w.component.name)!));
+    const written =
+      options.writeOutputs === false || dryRun
+        ? []
+        : writeRunOutputs({ project, pipeline, results, push: options.push, outDir: options.outDir, startedAt, onEvent: this.emit });
     const exitCodes = results.flatMap((r) => (r.error ? [r.error.exitCode] : []));
     return { ok: exitCodes.length === 0, push: options.push, startedAt, results, written, exitCode: worstExitCode(exitCodes) };
   }
 
   private async processComponent(
-    project: Project,
     c: Component,
     mode: Mode,
     base: ComponentResult | undefined,
@@ -166,8 +162,9 @@ export class BuildRun {
           throw new DependencyFailedError(`not built: the component it starts from, ${base.component}, ${base.error ? 'failed' : 'has no image'}`);
         }
         result.action = 'skipped';
+        this.emit({ type: 'needs-build', component: c.name, reason: `the component it starts from, ${base.component}, needs a build` });
       } else if (!c.build) await this.resolvePrebuilt(c, result);
-      else await this.buildComponent(project, c, mode, base, target, options, result);
+      else await this.buildComponent(c, mode, base, target, options, result);
       if (result.image) this.emit({ type: 'component-done', component: c.name, action: result.action, image: result.image });
     } catch (e) {
       const err = toHelmetError(e, c.name);
@@ -208,7 +205,6 @@ export class BuildRun {
   }
 
   private async buildComponent(
-    project: Project,
     c: Component,
     mode: Mode,
     base: ComponentResult | undefined,
@@ -250,6 +246,7 @@ export class BuildRun {
     }
     if (mode === 'resolve-if-present') {
       result.action = 'skipped';
+      this.emit({ type: 'needs-build', component: c.name, reason: `no image for its current inputs (${repository}:${contentTag} ${target ? 'is not in the registry' : 'is not in the engine'})` });
       return;
     }
 
@@ -334,52 +331,6 @@ export class BuildRun {
     if (!creds) return { serveraddress: registry };
     if (creds.identityToken) return { serveraddress: registry, identitytoken: creds.identityToken };
     return { serveraddress: registry, username: creds.username, password: creds.password };
-  }
-
-  private writeOutputs(
-    project: Project,
-    pipeline: Pipeline | undefined,
-    work: Component[],
-    results: ComponentResult[],
-    options: BuildOptions,
-    startedAt: string,
-  ): string[] {
-    const outDir = options.outDir ?? join(project.root, 'dist');
-    const written: string[] = [];
-    const write = (path: string, content: string) => {
-      writeFileAtomic(path, content);
-      written.push(relative(project.root, path));
-      this.emit({ type: 'wrote', path: relative(project.root, path) });
-    };
-    results.forEach((r, i) => {
-      const c = work[i]!;
-      // A failed component keeps the spec of its last good build.
-      if (r.error || !r.image) return;
-      write(join(outDir, 'components', c.name, 'component.yaml'), renderComponentSpec(c.spec, r.image, c.file));
-    });
-    if (pipeline && options.push) {
-      const images = new Map(results.filter((r) => r.pinnedBy === 'registry-digest' && r.image).map((r) => [r.component, r.image!]));
-      const missing = [...new Set(Object.values(pipeline.spec.steps).map((s) => s.component))].filter((n) => !images.has(n));
-      if (missing.length === 0) {
-        const docs = buildPipelineDocuments(pipeline, project.components, images);
-        write(join(outDir, `${pipeline.spec.name}.yaml`), renderPipelineYaml(pipeline, docs));
-      } else {
-        this.emit({
-          type: 'warning',
-          message: `pipeline spec not written: no pushed image for the current inputs of ${missing.join(', ')} (run helmet-build all --push ${options.push})`,
-        });
-      }
-    }
-    const report = {
-      version: 1,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      push: options.push ?? null,
-      ok: results.every((r) => !r.error),
-      components: Object.fromEntries(results.map((r) => [r.component, r])),
-    };
-    write(join(outDir, 'build.json'), `${JSON.stringify(report, null, 2)}\n`);
-    return written;
   }
 }
 

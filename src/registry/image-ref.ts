@@ -27,15 +27,17 @@ export function parseImageRef(ref: string): ImageRef {
  * `localhost:5000/helmet` or `ghcr.io/acme`. Images are pushed as `<repo>/<image>`.
  */
 export function parsePushTarget(target: string): { registry: string; prefix: string } {
-  const ref = parseImageRef(`${target.replace(/\/+$/, '')}/x`);
-  if (ref.tag || ref.digest) throw new UsageError(`--push takes a repository without tag or digest, got "${target}"`);
+  const usage = () =>
+    new UsageError(`--push takes a registry and optional path, e.g. localhost:5000/helmet or ghcr.io/acme; got "${target}"`);
+  let ref: ImageRef;
+  try {
+    ref = parseImageRef(`${target.replace(/\/+$/, '')}/x`);
+  } catch {
+    throw usage();
+  }
+  if (ref.tag || ref.digest) throw usage();
   const prefix = ref.repository.replace(/\/?x$/, '');
   return { registry: ref.registry, prefix };
-}
-
-/** `registry/repository` as the engine names it (docker.io stays implicit-safe as written). */
-export function repositoryName(ref: Pick<ImageRef, 'registry' | 'repository'>): string {
-  return `${ref.registry}/${ref.repository}`;
 }
 
 /** Loopback registries are spoken to over plain HTTP, as dockerd allows by default. */

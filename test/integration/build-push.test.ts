@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { TINY_DOCKERFILE, makeProject, runCli, tinyComponent } from '../support/project.js';
+import { TINY_DOCKERFILE, makeProject, runCli, snapshotTree, tinyComponent, writeTree } from '../support/project.js';
 import { docker, registryDigest, removeImages, runImage, services, uniqueName } from '../support/services.js';
 
 describe('helmet-build all --push (real engine and registry)', () => {
@@ -124,5 +124,33 @@ describe('local builds (no --push)', () => {
     expect(second.stderr).toContain('unchanged: reusing');
     const forced = await runCli(['build', 'solo', '--no-cache'], project.root);
     expect(forced.stderr).toContain('[solo] building');
+  });
+});
+
+describe('plan', () => {
+  const prefix = uniqueName('itest-plan');
+  const project = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('one', 'one', 'one'), ...tinyComponent('two', 'two', 'two') });
+  afterAll(async () => {
+    await removeImages(`${services.registry}/${prefix}`);
+    project.cleanup();
+  });
+
+  it('says what is up to date and what would be built, and why, without building or writing anything', async () => {
+    const push = `${services.registry}/${prefix}`;
+    expect((await runCli(['all', '--push', push], project.root)).code).toBe(0);
+    const dist = snapshotTree(join(project.root, 'dist'));
+    const clean = await runCli(['plan', '--push', push], project.root);
+    expect(clean.code).toBe(0);
+    expect(clean.stderr).toContain('plan: 2 up to date, 0 would be built');
+
+    writeTree(project.root, { 'components/two/extra.txt': 'new file' });
+    const changed = await runCli(['plan', '--push', push, '--json'], project.root);
+    expect(changed.code).toBe(0);
+    const events = changed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.type === 'needs-build')).toEqual([
+      { type: 'needs-build', component: 'two', reason: expect.stringMatching(/^no image for its current inputs \(.*\/two:in-[0-9a-f]{16} is not in the registry\)$/) },
+    ]);
+    expect(events.some((e) => e.type === 'build-start')).toBe(false);
+    expect(snapshotTree(join(project.root, 'dist'))).toEqual(dist);
   });
 });

@@ -16,8 +16,8 @@ export interface BuildCommandFlags {
   verbose: boolean;
   out?: string;
   cwd: string;
-  /** `emit`: build nothing, only pin what is already pushed. */
-  resolveOnly?: boolean;
+  /** `emit` / `plan`: build nothing (see BuildOptions.resolveOnly). */
+  resolveOnly?: 'resolve' | 'plan';
 }
 
 /** `helmet-build all` and `helmet-build build <component>...`: parse, call the core, render. */
@@ -49,6 +49,10 @@ export async function runBuildCommand(components: string[], flags: BuildCommandF
   }
   if (flags.json) {
     io.out.write(`${JSON.stringify({ type: 'result', ok: result.ok, exitCode: result.exitCode, written: result.written })}\n`);
+  } else if (flags.resolveOnly === 'plan') {
+    const upToDate = result.results.filter((r) => r.action === 'reused').length;
+    const toBuild = result.results.filter((r) => r.action === 'skipped').length;
+    io.err.write(`plan: ${upToDate} up to date, ${toBuild} would be built${result.ok ? '' : ', some could not be checked'}\n`);
   } else {
     const count = (a: string) => result.results.filter((r) => r.action === a).length;
     const parts = ['built', 'pushed', 'reused', 'skipped', 'failed'].map((a) => [a, count(a)] as const).filter(([, n]) => n > 0);
