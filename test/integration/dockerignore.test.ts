@@ -57,8 +57,13 @@ function lines(s: string): string[] {
   return s.split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
-function componentYaml(image: string, dockerfile: string): string {
-  return `name: lister\nimplementation:\n  container:\n    command: [/bin/sh]\nbuild:\n  image: ${image}\n  dockerfile: ${dockerfile}\n`;
+/** A project whose component `lister` has CONTEXT (plus `extra` files) and builds with `dockerfile`. */
+function listerProject(image: string, dockerfile: string, extra: FileTree) {
+  return makeProject({
+    ...Object.fromEntries(Object.entries(CONTEXT).map(([k, v]) => [`components/lister/${k}`, v])),
+    ...extra,
+    'components/lister/component.yaml': `name: lister\nimplementation:\n  container:\n    command: [/bin/sh]\nbuild:\n  image: ${image}\n  dockerfile: ${dockerfile}\n`,
+  });
 }
 
 describe('.dockerignore is applied exactly as docker build applies it', () => {
@@ -66,11 +71,7 @@ describe('.dockerignore is applied exactly as docker build applies it', () => {
   afterAll(() => removeImages(image));
 
   it('Dockerfile inside the context: same /ctx as the docker CLI', async () => {
-    const p = makeProject({
-      ...Object.fromEntries(Object.entries(CONTEXT).map(([k, v]) => [`components/lister/${k}`, v])),
-      'components/lister/Dockerfile': LIST_CTX,
-      'components/lister/component.yaml': componentYaml(image, 'components/lister/Dockerfile'),
-    });
+    const p = listerProject(image, 'components/lister/Dockerfile', { 'components/lister/Dockerfile': LIST_CTX });
     try {
       const ctx = join(p.root, 'components/lister');
       const ours = await helmetListing(p.root, 'lister');
@@ -104,11 +105,9 @@ describe('.dockerignore is applied exactly as docker build applies it', () => {
   });
 
   it('a .dockerignore that lists itself and the Dockerfile: the engine drops both, as with docker build', async () => {
-    const p = makeProject({
-      ...Object.fromEntries(Object.entries(CONTEXT).map(([k, v]) => [`components/lister/${k}`, v])),
+    const p = listerProject(image, 'components/lister/Dockerfile', {
       'components/lister/.dockerignore': `${CONTEXT['.dockerignore']}\n.dockerignore\nDockerfile\ncomponent.yaml\n`,
       'components/lister/Dockerfile': LIST_CTX,
-      'components/lister/component.yaml': componentYaml(image, 'components/lister/Dockerfile'),
     });
     try {
       const ctx = join(p.root, 'components/lister');
@@ -123,11 +122,7 @@ describe('.dockerignore is applied exactly as docker build applies it', () => {
   });
 
   it('Dockerfile outside the context (dockerfiles/): same /ctx as docker build -f', async () => {
-    const p = makeProject({
-      ...Object.fromEntries(Object.entries(CONTEXT).map(([k, v]) => [`components/lister/${k}`, v])),
-      'dockerfiles/lister.Dockerfile': LIST_CTX,
-      'components/lister/component.yaml': componentYaml(image, 'dockerfiles/lister.Dockerfile'),
-    });
+    const p = listerProject(image, 'dockerfiles/lister.Dockerfile', { 'dockerfiles/lister.Dockerfile': LIST_CTX });
     try {
       const ctx = join(p.root, 'components/lister');
       const ours = await helmetListing(p.root, 'lister');

@@ -2,21 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { TINY_DOCKERFILE, makeProject, runCli, tinyComponent } from '../support/project.js';
+import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, tinyComponent } from '../support/project.js';
 import { registryDigest, removeImages, services, uniqueName } from '../support/services.js';
-
-const PIPELINE = `name: tiny
-parameters:
-  who: {type: String, default: me}
-volume: {name: data, size: 1Gi, mountPath: /data}
-steps:
-  first:
-    component: hello
-    args: {who: {param: who}}
-  second:
-    component: world
-    after: [first]
-`;
 
 describe('pipeline spec emission on --push and by emit', () => {
   const prefix = uniqueName('itest-emit');
@@ -24,7 +11,7 @@ describe('pipeline spec emission on --push and by emit', () => {
     ...TINY_DOCKERFILE,
     ...tinyComponent('hello', 'hello', 'hello'),
     ...tinyComponent('world', 'world', 'world'),
-    'pipeline.yaml': PIPELINE,
+    'pipeline.yaml': TINY_PIPELINE,
   });
   const push = () => `${services.registry}/${prefix}`;
   const spec = () => readFileSync(join(project.root, 'dist/tiny.yaml'), 'utf8');

@@ -47,6 +47,20 @@ export const TINY_DOCKERFILE = {
   'dockerfiles/tiny.Dockerfile': 'ARG BASE_IMAGE=helmet/busybox:latest\nFROM ${BASE_IMAGE}\nCOPY . /app\nCMD ["/bin/sh", "/app/main.sh"]\n',
 };
 
+/** pipeline.yaml for two tinyComponent()s, hello then world, with a parameter and a volume. */
+export const TINY_PIPELINE = `name: tiny
+parameters:
+  who: {type: String, default: me}
+volume: {name: data, size: 1Gi, mountPath: /data}
+steps:
+  first:
+    component: hello
+    args: {who: {param: who}}
+  second:
+    component: world
+    after: [first]
+`;
+
 /** Run the CLI in-process and capture what it prints. */
 export async function runCli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

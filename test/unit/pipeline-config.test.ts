@@ -1,21 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TINY_DOCKERFILE, makeProject, runCli, tinyComponent } from '../support/project.js';
+import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, tinyComponent } from '../support/project.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
-
-const GOOD = `name: tiny
-parameters:
-  who: {type: String, default: me}
-volume: {name: data, size: 1Gi, mountPath: /data}
-steps:
-  first:
-    component: hello
-    args: {who: {param: who}}
-  second:
-    component: world
-    after: [first]
-`;
 
 async function expectPipelineError(pipelineYaml: string, expected: RegExp, args = ['all']) {
   const p = makeProject({
@@ -32,35 +19,35 @@ async function expectPipelineError(pipelineYaml: string, expected: RegExp, args 
 
 describe('bad pipeline.yaml', () => {
   it('unknown component', async () => {
-    await expectPipelineError(GOOD.replace('component: world', 'component: wrold'), /pipeline\.yaml:10:5: steps\.second\.component: unknown component "wrold" \(known: hello, world\)/);
+    await expectPipelineError(TINY_PIPELINE.replace('component: world', 'component: wrold'), /pipeline\.yaml:10:5: steps\.second\.component: unknown component "wrold" \(known: hello, world\)/);
   });
 
   it('unknown input of the component', async () => {
-    await expectPipelineError(GOOD.replace('args: {who:', 'args: {whom:'), /pipeline\.yaml:8:\d+: steps\.first\.args\.whom: component hello has no input "whom" \(inputs: who\)/);
+    await expectPipelineError(TINY_PIPELINE.replace('args: {who:', 'args: {whom:'), /pipeline\.yaml:8:\d+: steps\.first\.args\.whom: component hello has no input "whom" \(inputs: who\)/);
   });
 
   it('unknown pipeline parameter', async () => {
-    await expectPipelineError(GOOD.replace('{param: who}', '{param: nobody}'), /steps\.first\.args\.who\.param: unknown pipeline parameter "nobody" \(declared: who\)/);
+    await expectPipelineError(TINY_PIPELINE.replace('{param: who}', '{param: nobody}'), /steps\.first\.args\.who\.param: unknown pipeline parameter "nobody" \(declared: who\)/);
   });
 
   it('unknown step in after', async () => {
-    await expectPipelineError(GOOD.replace('after: [first]', 'after: [frist]'), /pipeline\.yaml:11:\d+: steps\.second\.after\.0: unknown step "frist"/);
+    await expectPipelineError(TINY_PIPELINE.replace('after: [first]', 'after: [frist]'), /pipeline\.yaml:11:\d+: steps\.second\.after\.0: unknown step "frist"/);
   });
 
   it('a cycle', async () => {
-    await expectPipelineError(GOOD.replace("    component: hello\n", '    component: hello\n    after: [second]\n'), /steps form a cycle: (first -> second -> first|second -> first -> second)/);
+    await expectPipelineError(TINY_PIPELINE.replace("    component: hello\n", '    component: hello\n    after: [second]\n'), /steps form a cycle: (first -> second -> first|second -> first -> second)/);
   });
 
   it('an unknown key with the allowed ones', async () => {
-    await expectPipelineError(GOOD.replace('volume: {name: data,', 'volume: {nmae: data,'), /pipeline\.yaml:4:\d+: volume\.nmae: unknown key "nmae" \(allowed here: name, size, accessMode, storageClass, mountPath\)/);
+    await expectPipelineError(TINY_PIPELINE.replace('volume: {name: data,', 'volume: {nmae: data,'), /pipeline\.yaml:4:\d+: volume\.nmae: unknown key "nmae" \(allowed here: name, size, accessMode, storageClass, mountPath\)/);
   });
 
   it('a bad resource quantity', async () => {
-    await expectPipelineError(`${GOOD}    resources: {memory: lots}\n`, /steps\.second\.resources\.memory: must be a Kubernetes quantity/);
+    await expectPipelineError(`${TINY_PIPELINE}    resources: {memory: lots}\n`, /steps\.second\.resources\.memory: must be a Kubernetes quantity/);
   });
 
   it('run: an unknown --param and an unknown --skip-step', async () => {
-    await expectPipelineError(GOOD, /--param: nobody: unknown pipeline parameter/, ['run', '--param', 'nobody=1']);
-    await expectPipelineError(GOOD, /--skip-step names unknown step\(s\): third/, ['run', '--skip-step', 'third']);
+    await expectPipelineError(TINY_PIPELINE, /--param: nobody: unknown pipeline parameter/, ['run', '--param', 'nobody=1']);
+    await expectPipelineError(TINY_PIPELINE, /--skip-step names unknown step\(s\): third/, ['run', '--skip-step', 'third']);
   });
 });
