@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { BuildFailedError, EngineUnreachableError, PushFailedError, errorMessage } from '../errors.js';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
@@ -10,11 +10,21 @@ const LOG_TAIL_LINES = 20;
 
 /** EngineClient over the Docker Engine API (dockerode). DOCKER_HOST & co. select the engine. */
 export class DockerEngine implements EngineClient {
-  constructor(private readonly docker: Docker = new Docker()) {}
+  private client?: Promise<Docker>;
+
+  /** Without a client, dockerode is loaded on first use: a run that builds nothing never pays for it. */
+  constructor(docker?: Docker) {
+    if (docker) this.client = Promise.resolve(docker);
+  }
+
+  private api(): Promise<Docker> {
+    this.client ??= import('dockerode').then((m) => new m.default());
+    return this.client;
+  }
 
   async ping(): Promise<void> {
     try {
-      await this.docker.ping();
+      await (await this.api()).ping();
     } catch (e) {
       throw new EngineUnreachableError(`cannot reach the Docker engine at ${describeHost()}: ${errorMessage(e)}`, {
         cause: e,
@@ -25,7 +35,7 @@ export class DockerEngine implements EngineClient {
 
   async build(req: BuildRequest): Promise<string> {
     const [first, ...rest] = req.tags;
-    const stream = await this.docker.buildImage(req.context, {
+    const stream = await (await this.api()).buildImage(req.context, {
       t: first,
       dockerfile: req.dockerfile,
       buildargs: req.buildArgs,
@@ -59,7 +69,7 @@ export class DockerEngine implements EngineClient {
   }
 
   async push(req: PushRequest): Promise<string> {
-    const image = this.docker.getImage(`${req.repository}:${req.tag}`);
+    const image = (await this.api()).getImage(`${req.repository}:${req.tag}`);
     let stream;
     try {
       stream = (await image.push({ tag: req.tag, authconfig: req.auth })) as NodeJS.ReadableStream;
@@ -83,12 +93,12 @@ export class DockerEngine implements EngineClient {
   }
 
   async tag(image: string, repository: string, tag: string): Promise<void> {
-    await this.docker.getImage(image).tag({ repo: repository, tag });
+    await (await this.api()).getImage(image).tag({ repo: repository, tag });
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     try {
-      const info = await this.docker.getImage(ref).inspect();
+      const info = await (await this.api()).getImage(ref).inspect();
       return { id: info.Id, labels: info.Config?.Labels ?? {}, repoDigests: info.RepoDigests ?? [] };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
@@ -99,7 +109,7 @@ export class DockerEngine implements EngineClient {
   async pullImage(ref: string, auth: RegistryAuth): Promise<void> {
     let stream;
     try {
-      stream = (await this.docker.pull(ref, { authconfig: auth })) as unknown as Readable;
+      stream = (await (await this.api()).pull(ref, { authconfig: auth })) as unknown as Readable;
     } catch (e) {
       throw new PushFailedError(`pull of ${ref} failed: ${errorMessage(e)}`, { cause: e });
     }
@@ -108,7 +118,7 @@ export class DockerEngine implements EngineClient {
   }
 
   async runContainer(req: RunRequest): Promise<number> {
-    const container = await this.docker.createContainer({
+    const container = await (await this.api()).createContainer({
       Image: req.image,
       Entrypoint: req.entrypoint,
       Cmd: req.cmd,
@@ -134,7 +144,7 @@ export class DockerEngine implements EngineClient {
       };
       const out = lines('stdout');
       const err = lines('stderr');
-      this.docker.modem.demuxStream(stream, out.pass, err.pass);
+      (await this.api()).modem.demuxStream(stream, out.pass, err.pass);
       stream.on('end', () => {
         out.pass.end();
         err.pass.end();
@@ -152,25 +162,25 @@ export class DockerEngine implements EngineClient {
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    await this.docker.createVolume({ Name: name, Labels: labels });
+    await (await this.api()).createVolume({ Name: name, Labels: labels });
   }
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.docker.getVolume(name).remove({ force: true });
+      await (await this.api()).getVolume(name).remove({ force: true });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 404) throw e;
     }
   }
 
   async hasGpuSupport(): Promise<boolean> {
-    const info = (await this.docker.info()) as { Runtimes?: Record<string, unknown> };
+    const info = (await (await this.api()).info()) as { Runtimes?: Record<string, unknown> };
     return Object.keys(info.Runtimes ?? {}).some((r) => r.includes('nvidia'));
   }
 
   async removeImage(ref: string): Promise<void> {
     try {
-      await this.docker.getImage(ref).remove({ force: true, noprune: false });
+      await (await this.api()).getImage(ref).remove({ force: true, noprune: false });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 404) throw e;
     }

@@ -46,8 +46,8 @@ export interface BuildOptions {
   noCache?: boolean;
   /** Output folder. @default `<root>/dist` */
   outDir?: string;
-  /** Image labels describing the source (git remote, revision). */
-  sourceLabels?: Record<string, string>;
+  /** Image labels describing the source (git remote, revision); asked for only when something is built. */
+  sourceLabels?: () => Promise<Record<string, string>>;
   /** Write specs and build.json. @default true */
   writeOutputs?: boolean;
   /**
@@ -100,6 +100,9 @@ export interface BuildDeps {
  */
 export class BuildRun {
   private readonly emit: EventListener;
+  /** Asked once, and only when something must be built: a no-op run is registry lookups alone. */
+  private engineReady?: Promise<void>;
+  private labels?: Promise<Record<string, string>>;
 
   constructor(private readonly deps: BuildDeps) {
     this.emit = deps.onEvent ?? ignoreEvents;
@@ -122,8 +125,8 @@ export class BuildRun {
     const work = planWork(project.components, selected, { selectedMode, pipeline: dryRun ? undefined : pipeline, pushing: target !== undefined });
     const reported = dryRun ? work : work.filter((w) => w.mode !== 'resolve-if-present');
     this.emit({ type: 'plan', components: reported.map((w) => w.component.name), push: options.push });
-    // Looking up pushed images needs only the registry.
-    if (!options.resolveOnly || !target) await this.deps.engine.ping();
+    this.engineReady = undefined;
+    this.labels = undefined;
 
     const limiter = new Limiter(options.concurrency ?? Math.max(1, cpus().length));
     const pending = new Map<string, Promise<ComponentResult>>();
@@ -250,6 +253,9 @@ export class BuildRun {
       return;
     }
 
+    this.engineReady ??= this.deps.engine.ping();
+    this.labels ??= options.sourceLabels?.() ?? Promise.resolve({});
+    const [, sourceLabels] = await Promise.all([this.engineReady, this.labels]);
     const tb = Date.now();
     const tar = createContextTar(context);
     this.emit({ type: 'build-start', component: c.name, tags: tags.map((t) => `${repository}:${t}`) });
@@ -260,7 +266,7 @@ export class BuildRun {
       tags: tags.map((t) => `${repository}:${t}`),
       buildArgs,
       labels: {
-        ...options.sourceLabels,
+        ...sourceLabels,
         [INPUT_DIGEST_LABEL]: inputDigest,
         [COMPONENT_LABEL]: c.name,
       },
@@ -317,6 +323,8 @@ export class BuildRun {
       this.emit({ type: 'cached', component: c.name, ref: `${repository}:${contentTag}`, where: 'registry' });
       return true;
     }
+    this.engineReady ??= this.deps.engine.ping();
+    await this.engineReady;
     const local = await this.deps.engine.inspectImage(`${repository}:${contentTag}`);
     if (!local || local.labels[INPUT_DIGEST_LABEL] !== inputDigest) return false;
     for (const tag of extraTags) await this.deps.engine.tag(local.id, repository, tag);

@@ -40,7 +40,7 @@ export async function runBuildCommand(components: string[], flags: BuildCommandF
       concurrency: flags.concurrency,
       noCache: !flags.cache,
       outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
-      sourceLabels: await gitSourceLabels(root),
+      sourceLabels: () => gitSourceLabels(root),
       resolveOnly: flags.resolveOnly,
       signal: controller.signal,
     });

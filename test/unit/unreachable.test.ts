@@ -1,0 +1,36 @@
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TINY_DOCKERFILE, makeProject, runCli, tinyComponent } from '../support/project.js';
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('engine or registry unreachable: exit 3 with what to do', () => {
+  const project = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('hello', 'hello', 'hi') });
+  const savedHost = process.env.DOCKER_HOST;
+  afterAll(() => {
+    process.env.DOCKER_HOST = savedHost;
+    project.cleanup();
+  });
+
+  it('no engine at DOCKER_HOST', async () => {
+    process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
+    const r = await runCli(['all'], project.root);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('cannot reach the Docker engine at unix:///nonexistent/docker.sock');
+    expect(r.stderr).toContain('hint: Start an engine (scripts/services.sh up) or point DOCKER_HOST at one.');
+  });
+
+  it('no registry at the --push address', async () => {
+    process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
+    const port = await closedPort();
+    const r = await runCli(['all', '--push', `127.0.0.1:${port}/x`], project.root);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`cannot reach registry 127.0.0.1:${port}: ECONNREFUSED`);
+  });
+});
