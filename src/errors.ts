@@ -130,3 +130,9 @@ export function isHelmetError(e: unknown): e is HelmetError {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Interrupted beats unreachable beats bad input beats failed: one exit code says the most important thing. */
+export function worstExitCode(codes: number[]): number {
+  for (const c of [ExitCode.interrupted, ExitCode.unreachable, ExitCode.badInput, ExitCode.failed]) if (codes.includes(c)) return c;
+  return codes.length ? ExitCode.failed : ExitCode.ok;
+}

@@ -101,6 +101,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('doctor')
+    .description('check the project files, the Docker engine, and (with --push) the registry and its credentials')
+    .option('--push <repo>', 'also check this registry/prefix and the credentials for it')
+    .option('--json', 'print JSON', false)
+    .action(async (flags) => {
+      const { runDoctorCommand } = await import('./commands/doctor.js');
+      setExit(await runDoctorCommand({ ...flags, cwd: program.opts().cwd }, io));
+    });
+
+  program
     .command('list')
     .description('list the components, their images and Dockerfiles')
     .option('--json', 'print JSON', false)

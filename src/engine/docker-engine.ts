@@ -178,6 +178,12 @@ export class DockerEngine implements EngineClient {
     return Object.keys(info.Runtimes ?? {}).some((r) => r.includes('nvidia'));
   }
 
+  async describe(): Promise<{ version: string; apiVersion: string; storageDriver: string; os: string }> {
+    const docker = await this.api();
+    const [version, info] = await Promise.all([docker.version(), docker.info() as Promise<{ Driver?: string; OperatingSystem?: string }>]);
+    return { version: version.Version, apiVersion: version.ApiVersion, storageDriver: info.Driver ?? '?', os: info.OperatingSystem ?? '?' };
+  }
+
   async removeImage(ref: string): Promise<void> {
     try {
       await (await this.api()).getImage(ref).remove({ force: true, noprune: false });

@@ -76,4 +76,6 @@ export interface EngineClient {
   removeVolume(name: string): Promise<void>;
   /** Whether the engine can hand GPUs to containers (an NVIDIA runtime is registered). */
   hasGpuSupport(): Promise<boolean>;
+  /** Engine version facts, for `doctor`. */
+  describe(): Promise<{ version: string; apiVersion: string; storageDriver: string; os: string }>;
 }

@@ -11,6 +11,7 @@ import {
   NotBuiltError,
   UsageError,
   errorMessage,
+  worstExitCode,
   isHelmetError,
   type HelmetError,
 } from '../errors.js';
@@ -347,8 +348,3 @@ function toHelmetError(e: unknown, component: string): HelmetError {
   return new BuildFailedError(component, errorMessage(e), []);
 }
 
-/** Interrupted beats unreachable beats failed: the exit code tells the most important thing. */
-function worstExitCode(codes: number[]): number {
-  for (const c of [130, 3, 2, 1]) if (codes.includes(c)) return c;
-  return 0;
-}

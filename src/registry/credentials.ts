@@ -8,6 +8,8 @@ export interface Credentials {
   username?: string;
   password?: string;
   identityToken?: string;
+  /** Where they came from, for `doctor` (never the secret itself). */
+  source?: string;
 }
 
 interface DockerConfig {
@@ -52,7 +54,7 @@ export class CredentialSource {
   private async lookup(registry: string): Promise<Credentials | undefined> {
     const user = this.env.HELMET_REGISTRY_USER;
     const password = this.env.HELMET_REGISTRY_PASSWORD;
-    if (user && password) return { username: user, password };
+    if (user && password) return { username: user, password, source: 'HELMET_REGISTRY_USER/HELMET_REGISTRY_PASSWORD' };
 
     const config = this.readConfig();
     const keys = configKeys(registry);
@@ -60,12 +62,13 @@ export class CredentialSource {
     if (helper) return this.fromHelper(helper, registry);
     for (const [key, entry] of Object.entries(config.auths ?? {})) {
       if (!keys.includes(normaliseConfigKey(key))) continue;
-      if (entry.identitytoken) return { identityToken: entry.identitytoken };
-      if (entry.username && entry.password) return { username: entry.username, password: entry.password };
+      const source = `${join(this.configDir, 'config.json')} auths["${key}"]`;
+      if (entry.identitytoken) return { identityToken: entry.identitytoken, source };
+      if (entry.username && entry.password) return { username: entry.username, password: entry.password, source };
       if (entry.auth) {
         const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
         const colon = decoded.indexOf(':');
-        if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+        if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
       }
     }
     if (config.credsStore) return this.fromHelper(config.credsStore, registry);
@@ -87,9 +90,10 @@ export class CredentialSource {
     }
     const parsed = JSON.parse(out) as { Username?: string; Secret?: string };
     if (!parsed.Secret) return undefined;
+    const source = `docker-credential-${helper}`;
     // "<token>" as the user name marks an identity token (docker CLI convention).
-    if (parsed.Username === '<token>') return { identityToken: parsed.Secret };
-    return { username: parsed.Username, password: parsed.Secret };
+    if (parsed.Username === '<token>') return { identityToken: parsed.Secret, source };
+    return { username: parsed.Username, password: parsed.Secret, source };
   }
 
   private readConfig(): DockerConfig {

@@ -20,14 +20,14 @@ describe('CredentialSource', () => {
   it('HELMET_REGISTRY_USER/PASSWORD win over the Docker config', async () => {
     const dir = configDir({ auths: { 'reg.example': { auth: b64('cfg:cfgpw') } } });
     const source = new CredentialSource({ env: { HELMET_REGISTRY_USER: 'env', HELMET_REGISTRY_PASSWORD: 'envpw' }, dockerConfigDir: dir });
-    expect(await source.get('reg.example')).toEqual({ username: 'env', password: 'envpw' });
+    expect(await source.get('reg.example')).toMatchObject({ username: 'env', password: 'envpw', source: 'HELMET_REGISTRY_USER/HELMET_REGISTRY_PASSWORD' });
   });
 
   it('reads auths entries keyed by host or by URL, with passwords containing colons', async () => {
     const dir = configDir({ auths: { 'https://reg.example/v1/': { auth: b64('u:p:w') }, 'other:5000': { username: 'a', password: 'b' } } });
     const source = new CredentialSource({ env: {}, dockerConfigDir: dir });
-    expect(await source.get('reg.example')).toEqual({ username: 'u', password: 'p:w' });
-    expect(await source.get('other:5000')).toEqual({ username: 'a', password: 'b' });
+    expect(await source.get('reg.example')).toMatchObject({ username: 'u', password: 'p:w', source: expect.stringContaining('auths["https://reg.example/v1/"]') });
+    expect(await source.get('other:5000')).toMatchObject({ username: 'a', password: 'b' });
     expect(await source.get('unknown.example')).toBeUndefined();
   });
 
@@ -44,8 +44,8 @@ describe('CredentialSource', () => {
         throw new Error('credentials not found in native keychain');
       },
     });
-    expect(await source.get('ecr.example')).toEqual({ username: 'AWS', password: 'ecrpw' });
-    expect(await source.get('docker.io')).toEqual({ identityToken: 'idtok' });
+    expect(await source.get('ecr.example')).toEqual({ username: 'AWS', password: 'ecrpw', source: 'docker-credential-ecr-login' });
+    expect(await source.get('docker.io')).toEqual({ identityToken: 'idtok', source: 'docker-credential-desktop' });
     expect(await source.get('nothing.example')).toBeUndefined();
     expect(asked).toEqual(['ecr-login ecr.example', 'desktop https://index.docker.io/v1/', 'desktop nothing.example']);
   });

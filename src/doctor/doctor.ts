@@ -1,0 +1,63 @@
+import type { EngineClient } from '../engine/engine-client.js';
+import { errorMessage, isHelmetError } from '../errors.js';
+import { hasPipeline, loadPipeline } from '../project/pipeline.js';
+import { findProjectRoot, loadProject } from '../project/project.js';
+import type { CredentialSource } from '../registry/credentials.js';
+import { parsePushTarget } from '../registry/image-ref.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  hint?: string;
+  /** Exit code this failure maps to. */
+  exitCode?: number;
+}
+
+export interface DoctorDeps {
+  engine: EngineClient;
+  registry: RegistryClient;
+  credentials: CredentialSource;
+}
+
+/** Check what helmet-build depends on: the project files, the engine, and the registry with its credentials. */
+export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?: string }): Promise<Check[]> {
+  const checks: Check[] = [];
+  const attempt = async (name: string, fn: () => Promise<string>) => {
+    try {
+      checks.push({ name, ok: true, detail: await fn() });
+    } catch (e) {
+      checks.push({
+        name,
+        ok: false,
+        detail: errorMessage(e),
+        hint: isHelmetError(e) ? e.hint : undefined,
+        exitCode: isHelmetError(e) ? e.exitCode : 1,
+      });
+    }
+  };
+
+  await attempt('project', async () => {
+    const project = loadProject(findProjectRoot(options.cwd));
+    const pipeline = hasPipeline(project.root) ? loadPipeline(project) : undefined;
+    const built = project.components.filter((c) => c.build).length;
+    return `${project.root}: ${project.components.length} component(s), ${built} built here${pipeline ? `; pipeline ${pipeline.spec.name} with ${pipeline.order.length} step(s)` : '; no pipeline.yaml'}`;
+  });
+  await attempt('engine', async () => {
+    await deps.engine.ping();
+    const d = await deps.engine.describe();
+    const gpu = (await deps.engine.hasGpuSupport()) ? 'NVIDIA runtime present' : 'no GPU runtime (GPU steps can only be skipped in local runs)';
+    return `Docker ${d.version} (API ${d.apiVersion}) on ${d.os}, storage ${d.storageDriver}; ${gpu}`;
+  });
+  if (options.push) {
+    const target = parsePushTarget(options.push);
+    await attempt('registry', async () => {
+      const creds = await deps.credentials.get(target.registry);
+      // A tag that does not exist: 404 proves the registry answers and accepts the credentials.
+      await deps.registry.manifestDigest(target.registry, `${target.prefix ? `${target.prefix}/` : ''}helmet-doctor`, 'probe');
+      return `${target.registry} answers; credentials: ${creds ? `from ${creds.source}` : 'none found (fine for a registry without auth)'}`;
+    });
+  }
+  return checks;
+}
