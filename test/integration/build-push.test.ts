@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TINY_DOCKERFILE, makeProject, runCli, snapshotTree, tinyComponent, writeTree } from '../support/project.js';
@@ -111,6 +112,10 @@ describe('local builds (no --push)', () => {
   });
 
   it('tags locally, pins the spec to the image ID, and reuses it by its input-digest label', async () => {
+    await execa('git', ['init', '-q'], { cwd: project.root });
+    await execa('git', ['remote', 'add', 'origin', 'https://user:token@git.example/team/helmet.git'], { cwd: project.root });
+    await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@example', 'commit', '-q', '--allow-empty', '-m', 'x'], { cwd: project.root });
+    const head = (await execa('git', ['rev-parse', 'HEAD'], { cwd: project.root })).stdout;
     const first = await runCli(['build', 'solo'], project.root);
     expect(first.code).toBe(0);
     const report = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8'));
@@ -118,6 +123,14 @@ describe('local builds (no --push)', () => {
     const spec = parse(readFileSync(join(project.root, 'dist/components/solo/component.yaml'), 'utf8'));
     expect(spec.implementation.container.image).toBe(report.components.solo.imageId);
     expect((await runImage(spec.implementation.container.image)).output.trim()).toBe('solo');
+    const labels = (await docker.getImage(report.components.solo.imageId).inspect()).Config.Labels;
+    expect(labels).toMatchObject({
+      'org.opencontainers.image.revision': head,
+      // Credentials in a remote URL never reach an image.
+      'org.opencontainers.image.source': 'https://git.example/team/helmet.git',
+      'io.helmet.component': 'solo',
+      'io.helmet.input-digest': report.components.solo.inputDigest,
+    });
 
     const second = await runCli(['build', 'solo'], project.root);
     expect(second.code).toBe(0);
