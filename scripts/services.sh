@@ -32,7 +32,8 @@ need_packages() {
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
-  [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx wget || missing+=(busybox-static)
+  # The static build: the image holds no C library for a dynamic one to load.
+  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
   if [ -z "$SKIP_PYTHON_BASE" ] && ! command -v debootstrap >/dev/null; then missing+=(debootstrap); fi
   command -v curl >/dev/null || missing+=(curl)
   if [ "${#missing[@]}" -gt 0 ]; then

@@ -63,13 +63,17 @@ describe('helmet-build all --push (real engine and registry)', () => {
     expect(info.Config.Labels['io.helmet.input-digest']).toBe(report.components.hello.inputDigest);
   });
 
-  it('a second run with nothing changed reuses both images without building', async () => {
-    const again = await runCli(['all', '--push', push, '--json'], project.root);
+  it('a second run with nothing changed reuses both images without building, and adds new tags in the registry', async () => {
+    const again = await runCli(['all', '--push', push, '--json', '--tag', 'v2'], project.root);
     expect(again.code).toBe(0);
     const events = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events.filter((e) => e.type === 'build-start')).toEqual([]);
     expect(events.filter((e) => e.type === 'cached').map((e) => e.where)).toEqual(['registry', 'registry']);
     expect(events.at(-1)).toMatchObject({ type: 'result', ok: true, exitCode: 0 });
+    for (const name of ['hello', 'world']) {
+      const spec = parse(readFileSync(join(project.root, 'dist/components', name, 'component.yaml'), 'utf8'));
+      expect(await registryDigest(services.registry, `${prefix}/${name}`, 'v2')).toBe(spec.implementation.container.image.split('@')[1]);
+    }
   });
 });
 
