@@ -30,7 +30,8 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
     case 'build-start':
       return `${p}building ${e.tags[0]}`;
     case 'build-log':
-      return verbose ? `${p}  ${e.line}` : undefined;
+      // Without -v, only the Dockerfile step lines: enough to see a long build move.
+      return verbose || /^Step \d+\/\d+ :/.test(e.line) ? `${p}  ${e.line}` : undefined;
     case 'built':
       return `${p}built ${e.imageId.slice(0, 19)} in ${e.seconds.toFixed(1)}s`;
     case 'push-start':
