@@ -141,6 +141,8 @@ describe('local builds (no --push)', () => {
     expect(second.stderr).toContain('unchanged: reusing');
     const forced = await runCli(['build', 'solo', '--no-cache'], project.root);
     expect(forced.stderr).toContain('[solo] building');
+    // The rebuild moved the tag: the first image is untagged now, so remove it by ID.
+    await docker.getImage(report.components.solo.imageId).remove({ force: true }).catch(() => undefined);
   });
 });
 

@@ -37,7 +37,8 @@ export function uniqueName(prefix: string): string {
 export async function removeImages(prefix: string): Promise<void> {
   const images = await docker.listImages();
   const ids = new Set<string>();
-  for (const img of images) if ((img.RepoTags ?? []).some((t) => t.startsWith(prefix))) ids.add(img.Id);
+  // Pulled by digest, an image has a RepoDigest but no tag.
+  for (const img of images) if ([...(img.RepoTags ?? []), ...(img.RepoDigests ?? [])].some((t) => t.startsWith(prefix))) ids.add(img.Id);
   for (const id of ids) await docker.getImage(id).remove({ force: true }).catch(() => undefined);
 }
 
