@@ -6,8 +6,8 @@ import { collect, parsePositiveInt } from './options.js';
 const EXIT_CODES_HELP = `
 Exit codes:
   0    everything succeeded
-  1    a build, push or run failed (the others still finished; see dist/build.json)
-  2    bad input: component.yaml, flags or arguments
+  1    a build, push or pipeline step failed (the others still finished; see dist/build.json)
+  2    bad input: component.yaml, pipeline.yaml, flags or arguments (or a GPU step on an engine without GPUs)
   3    the Docker engine or the registry is unreachable
   130  interrupted
 
@@ -19,13 +19,13 @@ Environment:
 function addBuildOptions(cmd: Command): Command {
   return cmd
     .option('--push <repo>', 'push to this registry/prefix, e.g. localhost:5000/helmet; specs then pin image@sha256 digests')
-    .option('--tag <tag>', 'extra tag for every image (repeatable); the content tag in-<input digest> is always set', collect, [])
-    .option('--build-arg <arg>', 'KEY=VALUE for all components or COMPONENT:KEY=VALUE for one (repeatable)', collect, [])
+    .option('--tag <tag>', 'extra tag for every image (repeatable); the content tag in-<input digest> is always set', collect)
+    .option('--build-arg <arg>', 'KEY=VALUE for all components or COMPONENT:KEY=VALUE for one (repeatable)', collect)
     .option('--concurrency <n>', 'independent components built at once (default: number of CPUs)', parsePositiveInt('--concurrency'))
     .option('--no-cache', 'build even when an image with the same input digest exists')
     .option('--out <dir>', 'output folder for specs and build.json', 'dist')
-    .option('--json', 'print events and the result as NDJSON on stdout', false)
-    .option('-v, --verbose', 'show build logs', false);
+    .option('--json', 'print events and the result as NDJSON on stdout')
+    .option('-v, --verbose', 'show build logs');
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -63,8 +63,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('say which components are up to date and which would be built, and why; builds and writes nothing')
     .argument('[component...]', 'component folder names under components/ (default: all)')
     .option('--push <repo>', 'look in this registry/prefix (default: local images in the engine)')
-    .option('--build-arg <arg>', 'the build args a build would use (they are part of the input digest)', collect, [])
-    .option('--json', 'print events and the result as NDJSON on stdout', false)
+    .option('--build-arg <arg>', 'the build args a build would use (they are part of the input digest)', collect)
+    .option('--json', 'print events and the result as NDJSON on stdout')
     .action(async (components: string[], flags) => {
       const { runBuildCommand } = await import('./commands/build.js');
       setExit(await runBuildCommand(components, { ...flags, tag: [], cache: true, verbose: false, resolveOnly: 'plan', cwd: program.opts().cwd }, io));
@@ -74,9 +74,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('emit')
     .description('write component specs and the pipeline spec from images already pushed for the current inputs; builds nothing')
     .requiredOption('--push <repo>', 'the registry/prefix the images were pushed to')
-    .option('--build-arg <arg>', 'the build args the images were built with (they are part of the input digest)', collect, [])
+    .option('--build-arg <arg>', 'the build args the images were built with (they are part of the input digest)', collect)
     .option('--out <dir>', 'output folder', 'dist')
-    .option('--json', 'print events and the result as NDJSON on stdout', false)
+    .option('--json', 'print events and the result as NDJSON on stdout')
     .addHelpText('after', '\nExample:\n  helmet-build emit --push localhost:5000/helmet\n')
     .action(async (flags) => {
       const { runBuildCommand } = await import('./commands/build.js');
@@ -86,14 +86,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('run')
     .description('run pipeline.yaml on the local Docker engine: build or reuse the images, then run the steps in order on a shared volume')
-    .option('--param <name=value>', 'set a pipeline parameter (repeatable)', collect, [])
-    .option('--skip-step <step>', 'do not run this step, nor the steps after it (repeatable)', collect, [])
-    .option('--keep-volume', 'keep the volume standing in for the PVC, to inspect the outputs', false)
+    .option('--param <name=value>', 'set a pipeline parameter (repeatable)', collect)
+    .option('--skip-step <step>', 'do not run this step, nor the steps after it (repeatable)', collect)
+    .option('--keep-volume', 'keep the volume standing in for the PVC, to inspect the outputs')
     .option('--network <mode>', 'network of the step containers', 'host')
     .option('--push <repo>', 'use (and push) images in this registry instead of local ones')
-    .option('--build-arg <arg>', 'KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)', collect, [])
-    .option('--json', 'print events and the result as NDJSON on stdout', false)
-    .option('-v, --verbose', 'show build logs', false)
+    .option('--build-arg <arg>', 'KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)', collect)
+    .option('--json', 'print events and the result as NDJSON on stdout')
+    .option('-v, --verbose', 'show build logs')
     .addHelpText('after', '\nExample:\n  helmet-build run --param dataurl=http://127.0.0.1:8000/VOC2028.tar.gz --skip-step train --keep-volume\n')
     .action(async (flags) => {
       const { runRunCommand } = await import('./commands/run.js');
@@ -104,7 +104,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('doctor')
     .description('check the project files, the Docker engine, and (with --push) the registry and its credentials')
     .option('--push <repo>', 'also check this registry/prefix and the credentials for it')
-    .option('--json', 'print JSON', false)
+    .option('--json', 'print JSON')
     .action(async (flags) => {
       const { runDoctorCommand } = await import('./commands/doctor.js');
       setExit(await runDoctorCommand({ ...flags, cwd: program.opts().cwd }, io));
@@ -113,7 +113,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('list')
     .description('list the components, their images and Dockerfiles')
-    .option('--json', 'print JSON', false)
+    .option('--json', 'print JSON')
     .action(async (flags) => {
       const { runListCommand } = await import('./commands/list.js');
       setExit(await runListCommand({ ...flags, cwd: program.opts().cwd }, io));

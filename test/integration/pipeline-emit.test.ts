@@ -62,4 +62,16 @@ describe('pipeline spec emission on --push and by emit', () => {
     expect(image(after, 'first')).toBe(image(before, 'first'));
     expect(image(after, 'second')).not.toBe(image(before, 'second'));
   });
+
+  it('run --push pulls the pinned images by digest when the engine lacks them, and runs the steps', async () => {
+    await removeImages(push());
+    const r = await runCli(['run', '--push', push(), '--json'], project.root);
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const starts = events.filter((e) => e.type === 'step-start');
+    expect(starts.map((e) => e.step)).toEqual(['first', 'second']);
+    for (const s of starts) expect(s.image).toMatch(new RegExp(`^${push().replace(/\./g, '\\.')}/(hello|world)@sha256:[0-9a-f]{64}$`));
+    expect(events.filter((e) => e.type === 'step-log').map((e) => e.line)).toEqual(['hello', 'world, changed']);
+    expect(events.filter((e) => e.type === 'build-start')).toEqual([]);
+  });
 });

@@ -8,12 +8,12 @@ import { eventRenderer } from '../render.js';
 
 export interface BuildCommandFlags {
   push?: string;
-  tag: string[];
-  buildArg: string[];
+  tag?: string[];
+  buildArg?: string[];
   concurrency?: number;
   cache: boolean;
-  json: boolean;
-  verbose: boolean;
+  json?: boolean;
+  verbose?: boolean;
   out?: string;
   cwd: string;
   /** `emit` / `plan`: build nothing (see BuildOptions.resolveOnly). */
@@ -23,8 +23,8 @@ export interface BuildCommandFlags {
 /** `helmet-build all` and `helmet-build build <component>...`: parse, call the core, render. */
 export async function runBuildCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
   const root = findProjectRoot(flags.cwd);
-  const args = parseBuildArgs(flags.buildArg);
-  const onEvent = eventRenderer({ json: flags.json, verbose: flags.verbose, ...io });
+  const args = parseBuildArgs(flags.buildArg ?? []);
+  const onEvent = eventRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);

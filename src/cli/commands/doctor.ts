@@ -3,7 +3,7 @@ import { ExitCode, worstExitCode } from '../../errors.js';
 import { realServices, type Io } from '../context.js';
 
 /** `helmet-build doctor`: one line per check; the exit code of the worst failure. */
-export async function runDoctorCommand(flags: { cwd: string; push?: string; json: boolean }, io: Io): Promise<number> {
+export async function runDoctorCommand(flags: { cwd: string; push?: string; json?: boolean }, io: Io): Promise<number> {
   const checks = await runDoctor(realServices(), flags);
   if (flags.json) io.out.write(`${JSON.stringify(checks, null, 2)}\n`);
   else {

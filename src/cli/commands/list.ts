@@ -3,7 +3,7 @@ import { findProjectRoot, loadProject } from '../../project/project.js';
 import type { Io } from '../context.js';
 
 /** `helmet-build list`: the components, their image names and Dockerfiles. */
-export async function runListCommand(flags: { cwd: string; json: boolean }, io: Io): Promise<number> {
+export async function runListCommand(flags: { cwd: string; json?: boolean }, io: Io): Promise<number> {
   const root = findProjectRoot(flags.cwd);
   const project = loadProject(root);
   const rows = project.components.map((c) => ({

@@ -7,23 +7,23 @@ import { parseBuildArgs } from '../options.js';
 import { eventRenderer } from '../render.js';
 
 export interface RunCommandFlags {
-  param: string[];
-  skipStep: string[];
-  keepVolume: boolean;
+  param?: string[];
+  skipStep?: string[];
+  keepVolume?: boolean;
   network: string;
   push?: string;
-  buildArg: string[];
-  json: boolean;
-  verbose: boolean;
+  buildArg?: string[];
+  json?: boolean;
+  verbose?: boolean;
   cwd: string;
 }
 
 /** `helmet-build run`: build (or reuse) the step images, then run the pipeline on the engine. */
 export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<number> {
   const root = findProjectRoot(flags.cwd);
-  const params = parseParams(flags.param);
-  const args = parseBuildArgs(flags.buildArg);
-  const onEvent = eventRenderer({ json: flags.json, verbose: flags.verbose, ...io });
+  const params = parseParams(flags.param ?? []);
+  const args = parseBuildArgs(flags.buildArg ?? []);
+  const onEvent = eventRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
   const services = realServices();
   const controller = new AbortController();
   const onSigint = () => controller.abort();
