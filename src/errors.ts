@@ -22,6 +22,7 @@ export type HelmetErrorCode =
   | 'REGISTRY_AUTH'
   | 'DEPENDENCY_FAILED'
   | 'NOT_BUILT'
+  | 'CONTEXT_CHANGED'
   | 'INTERRUPTED';
 
 export abstract class HelmetError extends Error {
@@ -94,6 +95,12 @@ export class DigestMismatchError extends HelmetError {
 
 export class DependencyFailedError extends HelmetError {
   readonly code = 'DEPENDENCY_FAILED';
+  readonly exitCode = ExitCode.failed;
+}
+
+/** Files changed while their build context was being sent: the image matches no input digest. */
+export class ContextChangedError extends HelmetError {
+  readonly code = 'CONTEXT_CHANGED';
   readonly exitCode = ExitCode.failed;
 }
 

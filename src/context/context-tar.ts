@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
 import { pack as tarPack, type Headers } from 'tar-fs';
 import type { Pack } from 'tar-stream';
 import type { BuildContext } from './build-context.js';
@@ -11,6 +12,11 @@ export interface ContextTar {
   stream: Readable;
   /** Dockerfile path inside the tar, for the engine's `dockerfile` parameter. */
   dockerfile: string;
+  /**
+   * After the stream has ended: the entries whose content differs from what the input digest was
+   * computed over (a file edited during the build). Non-empty means the image must not carry that digest.
+   */
+  changedEntries(): string[];
 }
 
 /**
@@ -25,6 +31,8 @@ export function createContextTar(ctx: BuildContext): ContextTar {
   const outside = ctx.dockerfileInContext === undefined;
   const dockerfile = outside ? `.dockerfile.${sha256(ctx.dockerfileContent).slice(0, 20)}` : ctx.dockerfileInContext!;
   const entries = ctx.entries.filter((e) => !(outside && e.path === '.dockerignore')).map((e) => e.path);
+  const expected = new Map(ctx.entries.map((e) => [e.path, e]));
+  const changed: string[] = [];
 
   // `umask: 0` (known to tar-fs, missing from its types): modes are normalised in the map instead.
   const options: Parameters<typeof tarPack>[1] & { umask: number } = {
@@ -32,7 +40,27 @@ export function createContextTar(ctx: BuildContext): ContextTar {
     // entries is already the complete, filtered list: never descend into folders on our own.
     ignore: () => true,
     umask: 0,
-    map: normaliseHeader,
+    map: (header) => {
+      const entry = expected.get(header.name);
+      if (header.type === 'symlink' && entry && sha256((header as { linkname?: string }).linkname ?? '') !== entry.sha256) changed.push(header.name);
+      return normaliseHeader(header);
+    },
+    // Hash what is actually sent, to catch files edited between digest and tar.
+    mapStream: (fileStream, header) => {
+      const want = expected.get(header.name)?.sha256;
+      const hash = createHash('sha256');
+      const check = new Transform({
+        transform(chunk, _enc, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+        flush(done) {
+          if (hash.digest('hex') !== want) changed.push(header.name);
+          done();
+        },
+      });
+      return fileStream.pipe(check) as unknown as typeof fileStream;
+    },
     finalize: !outside,
     finish: outside
       ? (pack: Pack) => {
@@ -44,7 +72,7 @@ export function createContextTar(ctx: BuildContext): ContextTar {
       : undefined,
   };
   const stream = tarPack(ctx.root, options);
-  return { stream: stream as unknown as Readable, dockerfile };
+  return { stream: stream as unknown as Readable, dockerfile, changedEntries: () => [...changed].sort() };
 }
 
 function normaliseHeader(header: Headers & { uname?: string; gname?: string }): Headers {

@@ -5,6 +5,7 @@ import { computeInputDigest, inputTag } from '../context/input-digest.js';
 import type { EngineClient, RegistryAuth } from '../engine/engine-client.js';
 import {
   BuildFailedError,
+  ContextChangedError,
   DependencyFailedError,
   DigestMismatchError,
   InterruptedError,
@@ -275,6 +276,14 @@ export class BuildRun {
       platform: build.platform,
       onLog: (line) => this.emit({ type: 'build-log', component: c.name, line }),
     });
+    const changed = tar.changedEntries();
+    if (changed.length) {
+      // The image holds other content than its content tag names: never leave that tag behind.
+      for (const t of tags) await this.deps.engine.removeImage(`${repository}:${t}`).catch(() => undefined);
+      throw new ContextChangedError(`files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`, {
+        hint: 'Re-run once nothing is writing into the component folder.',
+      });
+    }
     result.imageId = imageId;
     result.durations.buildMs = Date.now() - tb;
     this.emit({ type: 'built', component: c.name, imageId, seconds: result.durations.buildMs / 1000 });

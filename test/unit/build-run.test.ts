@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BuildRequest, EngineClient, PushRequest } from '../../src/engine/engine-client.js';
@@ -84,5 +84,26 @@ describe('BuildRun (fake engine and registry)', () => {
     expect(result.ok).toBe(true);
     expect(engine.builds.sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
     expect(engine.maxRunning).toBe(2);
+  });
+});
+
+describe('BuildRun when files change during the build', () => {
+  it('fails with CONTEXT_CHANGED and removes the content tag it would otherwise leave on the wrong image', async () => {
+    const root = project(1);
+    const engine = new FakeEngine(GOOD);
+    const removed: string[] = [];
+    Object.assign(engine, {
+      // Edit a file after the digest was computed, before the engine reads the context.
+      build: async (req: BuildRequest) => {
+        writeFileSync(join(root, 'components/c0/main.sh'), 'echo edited\n');
+        for await (const _ of req.context);
+        return `sha256:${'1'.repeat(64)}`;
+      },
+      removeImage: async (ref: string) => void removed.push(ref),
+    });
+    const result = await new BuildRun({ engine: engine as unknown as EngineClient, registry: fakeRegistry(() => undefined), credentials }).run({ root });
+    expect(result.exitCode).toBe(1);
+    expect(result.results[0]!.error).toMatchObject({ code: 'CONTEXT_CHANGED', message: 'files changed while the build context was sent: main.sh' });
+    expect(removed).toEqual([`c0:${result.results[0]!.tags[0]}`]);
   });
 });

@@ -1,0 +1,70 @@
+import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { extract } from 'tar-stream';
+import { readBuildContext } from '../../src/context/build-context.js';
+import { createContextTar } from '../../src/context/context-tar.js';
+import { makeProject } from '../support/project.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+interface TarEntry {
+  name: string;
+  type: string;
+  mode: number;
+  uid: number;
+  mtime: number;
+  content: string;
+}
+
+async function readTar(stream: NodeJS.ReadableStream): Promise<TarEntry[]> {
+  const out: TarEntry[] = [];
+  const ex = extract();
+  ex.on('entry', (h, body, next) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (c: Buffer) => chunks.push(c));
+    body.on('end', () => {
+      out.push({ name: h.name, type: h.type!, mode: h.mode!, uid: h.uid!, mtime: h.mtime!.getTime(), content: Buffer.concat(chunks).toString() });
+      next();
+    });
+  });
+  const done = new Promise((r) => ex.on('finish', r));
+  stream.pipe(ex);
+  await done;
+  return out;
+}
+
+function context(files: Record<string, string | { content: string; mode: number }>) {
+  const p = makeProject(files);
+  cleanups.push(p.cleanup);
+  return p.root;
+}
+
+describe('context tar', () => {
+  it('holds exactly the walked entries in order, with normalised owner, mtime and modes', async () => {
+    const root = context({ 'ctx/b.txt': 'b', 'ctx/a/x.sh': { content: 'x', mode: 0o775 }, 'ctx/.dockerignore': 'skip*\n', 'ctx/skip.me': 's', Dockerfile: 'FROM scratch\n' });
+    const tar = createContextTar(readBuildContext(join(root, 'ctx'), join(root, 'Dockerfile')));
+    const entries = await readTar(tar.stream);
+    const df = tar.dockerfile;
+    expect(df).toMatch(/^\.dockerfile\.[0-9a-f]{20}$/);
+    expect(entries.map((e) => e.name)).toEqual(['a', 'a/x.sh', 'b.txt', '.dockerignore', df]);
+    expect(entries.find((e) => e.name === 'a/x.sh')).toMatchObject({ mode: 0o755, uid: 0, mtime: Date.UTC(2000, 0, 1) });
+    expect(entries.find((e) => e.name === 'b.txt')!.mode).toBe(0o644);
+    expect(entries.find((e) => e.name === '.dockerignore')!.content).toBe(`skip*\n\n${df}\n`);
+    expect(entries.find((e) => e.name === df)!.content).toBe('FROM scratch\n');
+    expect(tar.changedEntries()).toEqual([]);
+  });
+
+  it('reports files and links that changed after the input digest was computed', async () => {
+    const root = context({ 'ctx/a.txt': 'before', 'ctx/same.txt': 'same', Dockerfile: 'FROM scratch\n' });
+    symlinkSync('a.txt', join(root, 'ctx/link'));
+    const ctx = readBuildContext(join(root, 'ctx'), join(root, 'Dockerfile'));
+    writeFileSync(join(root, 'ctx/a.txt'), 'afterX');
+    unlinkSync(join(root, 'ctx/link'));
+    symlinkSync('same.txt', join(root, 'ctx/link'));
+    const tar = createContextTar(ctx);
+    await readTar(tar.stream);
+    expect(tar.changedEntries()).toEqual(['a.txt', 'link']);
+  });
+});
