@@ -152,7 +152,12 @@ case "$cmd" in
       rm -f "$pidfile"
     done
     if [ -s "$ENGINE_DIR/dockerd.pid" ]; then
-      kill "$(cat "$ENGINE_DIR/dockerd.pid")" 2>/dev/null && log "stopped dockerd" || true
+      pid=$(cat "$ENGINE_DIR/dockerd.pid")
+      if kill "$pid" 2>/dev/null; then
+        # dockerd unmounts its state on the way out: wait, so the folder can be removed afterwards.
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        log "stopped dockerd"
+      fi
     fi
     rm -f "$STATE_DIR/env"
     ;;

@@ -45,20 +45,31 @@ export class DockerEngine implements EngineClient {
       rm: true,
       forcerm: true,
       pull: false,
-    });
+      abortSignal: req.signal,
+    } as Docker.ImageBuildOptions);
     const tail: string[] = [];
     let imageId: string | undefined;
-    const { error } = await readProgress(stream as unknown as Readable, (m) => {
-      if (m.aux?.ID) imageId = m.aux.ID;
-      const text = m.stream ?? m.status;
-      if (!text) return;
-      for (const line of text.split('\n')) {
-        if (!line.trim()) continue;
-        tail.push(line);
-        if (tail.length > LOG_TAIL_LINES) tail.shift();
-        req.onLog?.(line);
-      }
-    });
+    let stepContainer: string | undefined;
+    let progress;
+    try {
+      progress = await readProgress(stream as unknown as Readable, (m) => {
+        if (m.aux?.ID) imageId = m.aux.ID;
+        const text = m.stream ?? m.status;
+        if (!text) return;
+        for (const line of text.split('\n')) {
+          if (!line.trim()) continue;
+          stepContainer = /^ ---> Running in ([0-9a-f]{12,64})$/.exec(line)?.[1] ?? stepContainer;
+          tail.push(line);
+          if (tail.length > LOG_TAIL_LINES) tail.shift();
+          req.onLog?.(line);
+        }
+      });
+    } catch (e) {
+      // A cancelled build: the engine removes its RUN container in its own time; do it now, so none outlives us.
+      if (stepContainer) await (await this.api()).getContainer(stepContainer).remove({ force: true }).catch(() => undefined);
+      throw e;
+    }
+    const { error } = progress;
     if (error !== undefined) throw new BuildFailedError(req.name, error, tail);
     if (!imageId) throw new BuildFailedError(req.name, 'the engine finished without reporting an image ID', tail);
     for (const ref of rest) {

@@ -20,6 +20,8 @@ export interface BuildRequest {
   noCache?: boolean;
   platform?: string;
   onLog?: (line: string) => void;
+  /** Aborting cancels the build in the engine. */
+  signal?: AbortSignal;
 }
 
 export interface ImageInfo {

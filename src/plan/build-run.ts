@@ -172,7 +172,7 @@ export class BuildRun {
       else await this.buildComponent(c, mode, base, target, options, result);
       if (result.image) this.emit({ type: 'component-done', component: c.name, action: result.action, image: result.image });
     } catch (e) {
-      const err = toHelmetError(e, c.name);
+      const err = options.signal?.aborted ? new InterruptedError('interrupted', { cause: e }) : toHelmetError(e, c.name);
       result.action = 'failed';
       result.error = {
         code: err.code,
@@ -275,6 +275,7 @@ export class BuildRun {
       noCache: options.noCache,
       platform: build.platform,
       onLog: (line) => this.emit({ type: 'build-log', component: c.name, line }),
+      signal: options.signal,
     });
     const changed = tar.changedEntries();
     if (changed.length) {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProject } from '../support/project.js';
@@ -39,5 +40,35 @@ describe('interrupting a run', () => {
     await expect(docker.getVolume(volume).inspect()).rejects.toMatchObject({ statusCode: 404 });
     const left = await docker.listContainers({ all: true, filters: { label: ['io.helmet.pipeline=sleepy'] } });
     expect(left).toEqual([]);
+  });
+
+  it('Ctrl-C during a build cancels it in the engine: exit 130, no build container left, build.json says interrupted', async () => {
+    const slow = makeProject({
+      Dockerfile: 'FROM helmet/busybox:latest\nRUN echo started && sleep 60\n',
+      'components/slow/component.yaml': `name: slow\nimplementation:\n  container:\n    command: [sh]\nbuild:\n  image: ${image}-slow\n  dockerfile: Dockerfile\n`,
+    });
+    try {
+      const child = spawn('node', [BIN, '-C', slow.root, 'all', '-v'], { env: process.env });
+      let stderr = '';
+      await new Promise<void>((resolve) =>
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (stderr.includes('[slow]   started')) resolve();
+        }),
+      );
+      const t0 = Date.now();
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(130);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(stderr).toContain('interrupted: 1 failed');
+      const report = JSON.parse(readFileSync(join(slow.root, 'dist/build.json'), 'utf8'));
+      expect(report.components.slow.error.code).toBe('INTERRUPTED');
+      // The classic builder runs RUN steps in containers; a cancelled build must not leave one behind.
+      const containers = await docker.listContainers({ all: true });
+      expect(containers.filter((c) => c.Command.includes('sleep 60'))).toEqual([]);
+    } finally {
+      slow.cleanup();
+    }
   });
 });

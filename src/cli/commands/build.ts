@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { ExitCode } from '../../errors.js';
 import { BuildRun, type BuildRunResult } from '../../plan/build-run.js';
 import { findProjectRoot } from '../../project/project.js';
 import { gitSourceLabels } from '../../project/git-info.js';
@@ -56,7 +57,8 @@ export async function runBuildCommand(components: string[], flags: BuildCommandF
   } else {
     const count = (a: string) => result.results.filter((r) => r.action === a).length;
     const parts = ['built', 'pushed', 'reused', 'skipped', 'failed'].map((a) => [a, count(a)] as const).filter(([, n]) => n > 0);
-    io.err.write(`${result.ok ? 'done' : 'FAILED'}: ${parts.map(([a, n]) => `${n} ${a}`).join(', ')}\n`);
+    const verdict = result.ok ? 'done' : result.exitCode === ExitCode.interrupted ? 'interrupted' : 'FAILED';
+    io.err.write(`${verdict}: ${parts.map(([a, n]) => `${n} ${a}`).join(', ')}\n`);
   }
   return result.exitCode;
 }
