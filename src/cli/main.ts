@@ -14,6 +14,7 @@ Exit codes:
 Environment:
   DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH   select the engine, as for the docker CLI
   HELMET_REGISTRY_USER, HELMET_REGISTRY_PASSWORD     registry credentials (else the Docker config)
+  HELMET_INSECURE_REGISTRIES                         host:port,... spoken to over HTTP (loopback always is)
 `;
 
 function addBuildOptions(cmd: Command): Command {

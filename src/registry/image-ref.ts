@@ -40,9 +40,13 @@ export function parsePushTarget(target: string): { registry: string; prefix: str
   return { registry: ref.registry, prefix };
 }
 
-/** Loopback registries are spoken to over plain HTTP, as dockerd allows by default. */
-export function registryBaseUrl(registry: string): string {
+/**
+ * Loopback registries, and those listed in HELMET_INSECURE_REGISTRIES (comma-separated host[:port], as
+ * in dockerd's `insecure-registries`), are spoken to over plain HTTP; all others over HTTPS.
+ */
+export function registryBaseUrl(registry: string, env: NodeJS.ProcessEnv = process.env): string {
   const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
-  const insecure = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+  const listed = (env.HELMET_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  const insecure = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || listed.includes(host);
   return `${insecure ? 'http' : 'https'}://${host}`;
 }
