@@ -11,7 +11,7 @@ DEMO_FLAGS ?= --build-arg BASE_IMAGE=helmet/python:3.11 \
 	--build-arg train:ABSENT_FRAMEWORKS=ultralytics,torch \
 	--build-arg rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2
 
-.PHONY: setup deps services build demo test test-unit test-python bench stop clean
+.PHONY: setup deps services build schemas demo test test-python bench stop clean
 
 setup: deps services build
 
@@ -25,6 +25,10 @@ services:
 
 build: deps
 	npx tsc -p tsconfig.json
+
+# Regenerate schema/*.json (editor schemas) from the zod schemas.
+schemas: build
+	node scripts/generate-schemas.mjs
 
 # Build and push every component to the local registry, then show a pinned spec.
 demo: setup
