@@ -33,13 +33,17 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Remove every local image whose repository starts with `prefix` (tests clean up what they build). */
+/**
+ * Remove every local image reference (tag, or digest for an image pulled by digest) starting with
+ * `prefix`. By reference, not by ID: the classic builder's cache can make a test image the parent of
+ * another image, which cannot be deleted, but can always be untagged (it then goes with its child).
+ */
 export async function removeImages(prefix: string): Promise<void> {
-  const images = await docker.listImages();
-  const ids = new Set<string>();
-  // Pulled by digest, an image has a RepoDigest but no tag.
-  for (const img of images) if ([...(img.RepoTags ?? []), ...(img.RepoDigests ?? [])].some((t) => t.startsWith(prefix))) ids.add(img.Id);
-  for (const id of ids) await docker.getImage(id).remove({ force: true }).catch(() => undefined);
+  const images = await docker.listImages({ digests: true });
+  for (const img of images) {
+    const refs = [...(img.RepoTags ?? []), ...(img.RepoDigests ?? [])].filter((r) => r.startsWith(prefix) && !r.endsWith('<none>'));
+    for (const ref of refs) await docker.getImage(ref).remove({ force: true }).catch(() => undefined);
+  }
 }
 
 /** Run an image and return its stdout+stderr (container removed afterwards). `volumes`: name -> mount path. */
