@@ -16,6 +16,7 @@ export function eventRenderer(o: RenderOptions): (e: HelmetEvent) => void {
   };
 }
 
+
 export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined {
   const p = 'component' in e && e.component ? `[${e.component}] ` : '';
   switch (e.type) {

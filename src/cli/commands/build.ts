@@ -5,7 +5,7 @@ import { findProjectRoot } from '../../project/project.js';
 import { gitSourceLabels } from '../../project/git-info.js';
 import { realServices, type Io } from '../context.js';
 import { parseBuildArgs } from '../options.js';
-import { eventRenderer } from '../render.js';
+import { progressRenderer } from '../tty-renderer.js';
 
 export interface BuildCommandFlags {
   push?: string;
@@ -25,7 +25,8 @@ export interface BuildCommandFlags {
 export async function runBuildCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
   const root = findProjectRoot(flags.cwd);
   const args = parseBuildArgs(flags.buildArg ?? []);
-  const onEvent = eventRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
+  const progress = progressRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
+  const onEvent = progress.onEvent;
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -47,6 +48,7 @@ export async function runBuildCommand(components: string[], flags: BuildCommandF
     });
   } finally {
     process.off('SIGINT', onSigint);
+    progress.close();
   }
   if (flags.json) {
     io.out.write(`${JSON.stringify({ type: 'result', ok: result.ok, exitCode: result.exitCode, written: result.written })}\n`);
