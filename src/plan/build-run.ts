@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { readBuildContext } from '../context/build-context.js';
 import { createContextTar } from '../context/context-tar.js';
 import { computeInputDigest, inputTag } from '../context/input-digest.js';
-import type { EngineClient, RegistryAuth } from '../engine/engine-client.js';
+import type { EngineClient } from '../engine/engine-client.js';
 import {
   BuildFailedError,
   ContextChangedError,
@@ -21,7 +21,7 @@ import { ignoreEvents } from '../events.js';
 import { writeRunOutputs } from '../output/run-outputs.js';
 import { hasPipeline, loadPipeline } from '../project/pipeline.js';
 import { loadProject, selectComponents, type Component } from '../project/project.js';
-import type { CredentialSource } from '../registry/credentials.js';
+import { engineAuth, type CredentialSource } from '../registry/credentials.js';
 import { parseImageRef, parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { planWork, type Mode } from './build-graph.js';
@@ -151,6 +151,12 @@ export class BuildRun {
     return { ok: exitCodes.length === 0, push: options.push, startedAt, results, written, exitCode: worstExitCode(exitCodes) };
   }
 
+  /** The engine is pinged once per run, on first need. */
+  private engineUp(): Promise<void> {
+    this.engineReady ??= this.deps.engine.ping();
+    return this.engineReady;
+  }
+
   private async processComponent(
     c: Component,
     mode: Mode,
@@ -255,9 +261,8 @@ export class BuildRun {
       return;
     }
 
-    this.engineReady ??= this.deps.engine.ping();
     this.labels ??= options.sourceLabels?.() ?? Promise.resolve({});
-    const [, sourceLabels] = await Promise.all([this.engineReady, this.labels]);
+    const [, sourceLabels] = await Promise.all([this.engineUp(), this.labels]);
     const tb = Date.now();
     const tar = createContextTar(context);
     this.emit({ type: 'build-start', component: c.name, tags: tags.map((t) => `${repository}:${t}`) });
@@ -294,7 +299,7 @@ export class BuildRun {
       return;
     }
     const tp = Date.now();
-    const auth = await this.engineAuth(target.registry);
+    const auth = engineAuth(target.registry, await this.deps.credentials.get(target.registry));
     let digest: string | undefined;
     for (const tag of tags) {
       this.emit({ type: 'push-start', component: c.name, ref: `${repository}:${tag}` });
@@ -334,8 +339,7 @@ export class BuildRun {
       this.emit({ type: 'cached', component: c.name, ref: `${repository}:${contentTag}`, where: 'registry' });
       return true;
     }
-    this.engineReady ??= this.deps.engine.ping();
-    await this.engineReady;
+    await this.engineUp();
     const local = await this.deps.engine.inspectImage(`${repository}:${contentTag}`);
     if (!local || local.labels[INPUT_DIGEST_LABEL] !== inputDigest) return false;
     for (const tag of extraTags) await this.deps.engine.tag(local.id, repository, tag);
@@ -344,13 +348,7 @@ export class BuildRun {
     return true;
   }
 
-  private async engineAuth(registry: string): Promise<RegistryAuth> {
-    const creds = await this.deps.credentials.get(registry);
-    // The engine requires an X-Registry-Auth header on push even when the registry needs no login.
-    if (!creds) return { serveraddress: registry };
-    if (creds.identityToken) return { serveraddress: registry, identitytoken: creds.identityToken };
-    return { serveraddress: registry, username: creds.username, password: creds.password };
-  }
+
 }
 
 function toHelmetError(e: unknown, component: string): HelmetError {

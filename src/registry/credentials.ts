@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import type { RegistryAuth } from '../engine/engine-client.js';
 import { RegistryAuthError, errorMessage } from '../errors.js';
 
 export interface Credentials {
@@ -120,4 +121,14 @@ function normaliseConfigKey(key: string): string {
 async function runCredentialHelper(helper: string, serverAddress: string): Promise<string> {
   const result = await execa(`docker-credential-${helper}`, ['get'], { input: serverAddress, timeout: 30_000 });
   return result.stdout;
+}
+
+/**
+ * Credentials in the engine's X-Registry-Auth shape. The engine requires the header on push even when
+ * the registry needs no login, so "no credentials" is still `{serveraddress}`.
+ */
+export function engineAuth(registry: string, creds: Credentials | undefined): RegistryAuth {
+  if (!creds) return { serveraddress: registry };
+  if (creds.identityToken) return { serveraddress: registry, identitytoken: creds.identityToken };
+  return { serveraddress: registry, username: creds.username, password: creds.password };
 }

@@ -6,6 +6,7 @@ import { ignoreEvents } from '../events.js';
 import type { BuildDeps, BuildOptions, BuildRun } from '../plan/build-run.js';
 import { loadPipeline, resolveParameters, type Pipeline } from '../project/pipeline.js';
 import { findProjectRoot, loadProject, type Component, type Project } from '../project/project.js';
+import { engineAuth } from '../registry/credentials.js';
 import { parseImageRef } from '../registry/image-ref.js';
 import { resolveCommandLine } from './resolve-args.js';
 
@@ -227,8 +228,7 @@ export class PipelineRun {
   private async ensureImage(image: string): Promise<void> {
     if (await this.deps.engine.inspectImage(image)) return;
     const ref = parseImageRef(image);
-    const creds = await this.deps.credentials.get(ref.registry);
-    await this.deps.engine.pullImage(image, { serveraddress: ref.registry, username: creds?.username, password: creds?.password });
+    await this.deps.engine.pullImage(image, engineAuth(ref.registry, await this.deps.credentials.get(ref.registry)));
   }
 }
 

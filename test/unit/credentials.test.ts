@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CredentialSource } from '../../src/registry/credentials.js';
+import { CredentialSource, engineAuth } from '../../src/registry/credentials.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -48,5 +48,13 @@ describe('CredentialSource', () => {
     expect(await source.get('docker.io')).toEqual({ identityToken: 'idtok', source: 'docker-credential-desktop' });
     expect(await source.get('nothing.example')).toBeUndefined();
     expect(asked).toEqual(['ecr-login ecr.example', 'desktop https://index.docker.io/v1/', 'desktop nothing.example']);
+  });
+});
+
+describe('engineAuth', () => {
+  it('passes identity tokens, passwords, or a bare server address for registries without login', async () => {
+    expect(engineAuth('r.example', undefined)).toEqual({ serveraddress: 'r.example' });
+    expect(engineAuth('r.example', { identityToken: 't' })).toEqual({ serveraddress: 'r.example', identitytoken: 't' });
+    expect(engineAuth('r.example', { username: 'u', password: 'p', source: 'x' })).toEqual({ serveraddress: 'r.example', username: 'u', password: 'p' });
   });
 });
