@@ -12,3 +12,11 @@ export interface Io {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
+
+/** Ctrl-C aborts the returned signal instead of killing the process, so the core can clean up; call `dispose` after. */
+export function interruptOnSigint(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}

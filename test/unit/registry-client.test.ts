@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closedPort } from '../support/ports.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
 import { parseChallenge, RegistryClient } from '../../src/registry/registry-client.js';
 import { RegistryAuthError, RegistryUnreachableError } from '../../src/errors.js';
@@ -62,11 +63,7 @@ describe('RegistryClient', () => {
   });
 
   it('an unreachable registry is RegistryUnreachableError (exit 3)', async () => {
-    // A port that was just free: nothing listens there.
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedPort();
     const client = new RegistryClient(creds({}));
     const err = await client.manifestDigest(`127.0.0.1:${port}`, 'x', 'y').catch((e) => e);
     expect(err).toBeInstanceOf(RegistryUnreachableError);

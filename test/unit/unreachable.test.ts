@@ -1,14 +1,6 @@
-import { createServer } from 'node:net';
+import { closedPort } from '../support/ports.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TINY_DOCKERFILE, makeProject, runCli, tinyComponent } from '../support/project.js';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('engine or registry unreachable: exit 3 with what to do', () => {
   const project = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('hello', 'hello', 'hi') });

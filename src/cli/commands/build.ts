@@ -3,7 +3,7 @@ import { ExitCode } from '../../errors.js';
 import { BuildRun, type BuildRunResult } from '../../plan/build-run.js';
 import { findProjectRoot } from '../../project/project.js';
 import { gitSourceLabels } from '../../project/git-info.js';
-import { realServices, type Io } from '../context.js';
+import { interruptOnSigint, realServices, type Io } from '../context.js';
 import { parseBuildArgs } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
@@ -27,9 +27,7 @@ export async function runBuildCommand(components: string[], flags: BuildCommandF
   const args = parseBuildArgs(flags.buildArg ?? []);
   const progress = progressRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
   const onEvent = progress.onEvent;
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const interrupt = interruptOnSigint();
   let result: BuildRunResult;
   try {
     result = await new BuildRun({ ...realServices(), onEvent }).run({
@@ -44,10 +42,10 @@ export async function runBuildCommand(components: string[], flags: BuildCommandF
       outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
       sourceLabels: () => gitSourceLabels(root),
       resolveOnly: flags.resolveOnly,
-      signal: controller.signal,
+      signal: interrupt.signal,
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
     progress.close();
   }
   if (flags.json) {

@@ -2,7 +2,7 @@ import { BuildRun } from '../../plan/build-run.js';
 import { findProjectRoot } from '../../project/project.js';
 import { PipelineRun } from '../../runner/pipeline-run.js';
 import { UsageError } from '../../errors.js';
-import { realServices, type Io } from '../context.js';
+import { interruptOnSigint, realServices, type Io } from '../context.js';
 import { parseBuildArgs } from '../options.js';
 import { eventRenderer } from '../render.js';
 
@@ -25,9 +25,7 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
   const args = parseBuildArgs(flags.buildArg ?? []);
   const onEvent = eventRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
   const services = realServices();
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const interrupt = interruptOnSigint();
   try {
     const result = await new PipelineRun({
       engine: services.engine,
@@ -43,7 +41,7 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
       push: flags.push,
       buildArgs: args.global,
       componentBuildArgs: args.perComponent,
-      signal: controller.signal,
+      signal: interrupt.signal,
     });
     if (flags.json) io.out.write(`${JSON.stringify({ type: 'result', ok: result.ok, exitCode: result.exitCode, steps: result.steps })}\n`);
     else {
@@ -52,7 +50,7 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
     }
     return result.exitCode;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }
 
