@@ -169,7 +169,7 @@ export function buildPipelineDocuments(pipeline: Pipeline, components: Component
       }
     };
     const resources = step.resources ? resourcesSpec(step.resources) : undefined;
-    const envEntries = Object.entries(container.env ?? {}).map(([name, value]) => ({ name, value: convertPlaceholder(value, component.file) }));
+    const envEntries = Object.entries(container.env ?? {}).map(([name, value]) => ({ name, value: convert([value], `env.${name}`)?.[0] ?? '' }));
     executors[`exec-${stepName}`] = {
       container: {
         image,

@@ -1,4 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildPipelineDocuments } from '../../src/kfp/pipeline-spec.js';
+import { loadPipeline } from '../../src/project/pipeline.js';
+import { loadProject } from '../../src/project/project.js';
 import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, tinyComponent } from '../support/project.js';
 
 const cleanups: (() => void)[] = [];
@@ -49,5 +53,24 @@ describe('bad pipeline.yaml', () => {
   it('run: an unknown --param and an unknown --skip-step', async () => {
     await expectPipelineError(TINY_PIPELINE, /--param: nobody: unknown pipeline parameter/, ['run', '--param', 'nobody=1']);
     await expectPipelineError(TINY_PIPELINE, /--skip-step names unknown step\(s\): third/, ['run', '--skip-step', 'third']);
+  });
+});
+
+describe('components the v2 pipeline cannot express', () => {
+  it('an artifact placeholder in env is a bad-input error naming the component file, not a crash', async () => {
+    const p = makeProject({
+      ...TINY_DOCKERFILE,
+      ...tinyComponent('hello', 'hello', 'hi'),
+      ...tinyComponent('world', 'world', 'hi'),
+      'pipeline.yaml': TINY_PIPELINE,
+    });
+    cleanups.push(p.cleanup);
+    const file = `${p.root}/components/world/component.yaml`;
+    writeFileSync(file, readFileSync(file, 'utf8').replace('inputs:\n', 'outputs:\n  - {name: out}\ninputs:\n').replace('    args:', '    env: {OUT: {outputPath: out}}\n    args:'));
+    const project = loadProject(p.root);
+    const images = new Map(project.components.map((c) => [c.name, `r/${c.name}@sha256:${'0'.repeat(64)}`]));
+    expect(() => buildPipelineDocuments(loadPipeline(project), project.components, images)).toThrow(
+      /steps\.second: components\/world\/component\.yaml: implementation\.container\.env\.OUT: outputPath placeholders \(artifacts\) are not supported/,
+    );
   });
 });
