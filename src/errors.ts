@@ -20,6 +20,11 @@ export type HelmetErrorCode =
   | 'ENGINE_UNREACHABLE'
   | 'REGISTRY_UNREACHABLE'
   | 'REGISTRY_AUTH'
+  | 'REGISTRY_FORBIDDEN'
+  | 'REGISTRY_ERROR'
+  | 'PULL_FAILED'
+  | 'ENGINE_ERROR'
+  | 'STEP_FAILED'
   | 'DEPENDENCY_FAILED'
   | 'NOT_BUILT'
   | 'CONTEXT_CHANGED'
@@ -120,9 +125,46 @@ export class RegistryUnreachableError extends HelmetError {
   readonly exitCode = ExitCode.unreachable;
 }
 
+/** 401: credentials missing or wrong. */
 export class RegistryAuthError extends HelmetError {
   readonly code = 'REGISTRY_AUTH';
   readonly exitCode = ExitCode.failed;
+}
+
+/** 403: the credentials were accepted, but may not do this (read-only robot, wrong project). */
+export class RegistryForbiddenError extends HelmetError {
+  readonly code = 'REGISTRY_FORBIDDEN';
+  readonly exitCode = ExitCode.failed;
+}
+
+/** The registry answered, but with an error status no other class describes (5xx, 400, …). */
+export class RegistryError extends HelmetError {
+  readonly code = 'REGISTRY_ERROR';
+  readonly exitCode = ExitCode.failed;
+}
+
+export class PullFailedError extends HelmetError {
+  readonly code = 'PULL_FAILED';
+  readonly exitCode = ExitCode.failed;
+}
+
+/** The engine answered a request with an error (not a build or push failure). */
+export class EngineError extends HelmetError {
+  readonly code = 'ENGINE_ERROR';
+  readonly exitCode = ExitCode.failed;
+}
+
+/** A pipeline step of a local run exited non-zero. */
+export class StepFailedError extends HelmetError {
+  readonly code = 'STEP_FAILED';
+  readonly exitCode = ExitCode.failed;
+  constructor(
+    readonly step: string,
+    readonly stepExitCode: number,
+    readonly lastLines: string[],
+  ) {
+    super(`step ${step} exited with code ${stepExitCode}`);
+  }
 }
 
 export class InterruptedError extends HelmetError {
@@ -132,6 +174,20 @@ export class InterruptedError extends HelmetError {
 
 export function isHelmetError(e: unknown): e is HelmetError {
   return e instanceof HelmetError;
+}
+
+/** What a failed job reports: the error's code, exit code, message, hint and log lines. */
+export interface ErrorRecord {
+  code: string;
+  exitCode: number;
+  message: string;
+  hint?: string;
+  detail?: string[];
+}
+
+export function errorRecord(e: HelmetError): ErrorRecord {
+  const detail = e instanceof BuildFailedError ? e.logTail : e instanceof StepFailedError ? e.lastLines : undefined;
+  return { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(detail?.length ? { detail } : {}) };
 }
 
 export function errorMessage(e: unknown): string {

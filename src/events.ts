@@ -1,29 +1,37 @@
 /**
- * The core never prints: it reports these events to a listener, and the CLI renders them
- * (plain lines for logs and CI, NDJSON with --json).
+ * The core never prints: it reports these events to a listener, and the CLI renders them (a live
+ * terminal view, plain lines for logs and CI, NDJSON with --json). Work is done in jobs — registry
+ * lookups, builds, pushes, publishing, pipeline steps — and every job reports its start and its end.
  */
-export type BuildAction = 'built' | 'reused' | 'pushed' | 'failed' | 'skipped';
+import type { ErrorRecord } from './errors.js';
+import type { PlanEntry } from './plan/plan.js';
+
+export type JobKind = 'lookup' | 'build' | 'push' | 'publish' | 'step';
+export type JobOutcome = 'succeeded' | 'failed' | 'skipped';
 
 export type HelmetEvent =
-  | { type: 'plan'; components: string[]; push?: string }
-  | { type: 'context'; component: string; files: number; bytes: number; inputDigest: string }
-  | { type: 'cached'; component: string; ref: string; where: 'registry' | 'local' }
-  | { type: 'needs-build'; component: string; reason: string }
-  | { type: 'build-start'; component: string; tags: string[] }
-  | { type: 'build-log'; component: string; line: string }
-  | { type: 'built'; component: string; imageId: string; seconds: number }
-  | { type: 'push-start'; component: string; ref: string }
-  | { type: 'pushed'; component: string; ref: string; digest: string; seconds: number }
-  | { type: 'component-done'; component: string; action: BuildAction; image: string }
-  | { type: 'component-failed'; component: string; code: string; message: string; hint?: string; detail?: string[] }
+  /** A job began. `subject` is the component or pipeline step it works on; `title` says what it does. */
+  | { type: 'job-started'; job: string; kind: JobKind; subject: string; title: string }
+  /** What a running job is doing now (a Dockerfile step, a layer being pushed). */
+  | { type: 'job-progress'; job: string; kind: JobKind; subject: string; status: string }
+  /** Output of a running job: build output, or a step's stdout/stderr. */
+  | { type: 'job-log'; job: string; kind: JobKind; subject: string; line: string; stream?: 'stdout' | 'stderr' }
+  /** A job ended. `summary` says what came of it; a failed job carries its error, a skipped one why. */
+  | {
+      type: 'job-finished';
+      job: string;
+      kind: JobKind;
+      subject: string;
+      outcome: JobOutcome;
+      seconds: number;
+      summary: string;
+      error?: ErrorRecord;
+    }
+  /** The plan, once every lookup is done: per component, what the run will do. */
+  | { type: 'plan'; push?: string; entries: PlanEntry[] }
   | { type: 'wrote'; path: string }
-  | { type: 'warning'; message: string; component?: string }
-  | { type: 'run-start'; pipeline: string; volume: string; steps: string[]; parameters: Record<string, string> }
-  | { type: 'step-start'; step: string; image: string; command: string[] }
-  | { type: 'step-log'; step: string; line: string; stream: 'stdout' | 'stderr' }
-  | { type: 'step-done'; step: string; seconds: number }
-  | { type: 'step-failed'; step: string; exitCode: number; message: string; lastLines: string[] }
-  | { type: 'step-skipped'; step: string; reason: string }
+  | { type: 'warning'; message: string; subject?: string }
+  | { type: 'run-start'; pipeline: string; volume?: string; steps: string[]; parameters: Record<string, string> }
   | { type: 'volume-removed'; volume: string }
   | { type: 'volume-kept'; volume: string };
 

@@ -13,10 +13,20 @@ export interface Io {
   err: NodeJS.WritableStream;
 }
 
-/** Ctrl-C aborts the returned signal instead of killing the process, so the core can clean up; call `dispose` after. */
+/**
+ * Ctrl-C (SIGINT) or SIGTERM aborts the returned signal instead of killing the process, so the core
+ * can cancel its work and clean up; call `dispose` after.
+ */
 export function interruptOnSigint(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }

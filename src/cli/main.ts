@@ -1,14 +1,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isHelmetError } from '../errors.js';
 import type { Io } from './context.js';
-import { collect, parsePositiveInt } from './options.js';
+import { PLAN_FORMAT_VERSION } from '../plan/plan-format.js';
+import { collect, parsePositiveInt, sharedOptions } from './options.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
   0    everything succeeded
   1    a build, push or pipeline step failed (the others still finished; see dist/build.json)
   2    bad input: component.yaml, pipeline.yaml, flags or arguments (or a GPU step on an engine without GPUs)
-  3    the Docker engine or the registry is unreachable
+  3    the Docker engine or the registry is unreachable (refused connection, DNS, timeout)
   130  interrupted
 
 Environment:
@@ -17,16 +18,17 @@ Environment:
   HELMET_INSECURE_REGISTRIES                         host:port,... spoken to over HTTP (loopback always is)
 `;
 
+/** The options of the commands that build: `all` and `build`. */
 function addBuildOptions(cmd: Command): Command {
   return cmd
-    .option('--push <repo>', 'push to this registry/prefix, e.g. localhost:5000/helmet; specs then pin image@sha256 digests')
-    .option('--tag <tag>', 'extra tag for every image (repeatable); the content tag in-<input digest> is always set', collect)
-    .option('--build-arg <arg>', 'KEY=VALUE for all components or COMPONENT:KEY=VALUE for one (repeatable)', collect)
-    .option('--concurrency <n>', 'independent components built at once (default: number of CPUs)', parsePositiveInt('--concurrency'))
-    .option('--no-cache', 'build even when an image with the same input digest exists')
-    .option('--out <dir>', 'output folder for specs and build.json', 'dist')
-    .option('--json', 'print events and the result as NDJSON on stdout')
-    .option('-v, --verbose', 'show build logs');
+    .addOption(sharedOptions.push())
+    .addOption(sharedOptions.tag())
+    .addOption(sharedOptions.buildArg())
+    .addOption(sharedOptions.concurrency())
+    .addOption(sharedOptions.noCache())
+    .addOption(sharedOptions.out())
+    .addOption(sharedOptions.json())
+    .addOption(sharedOptions.verbose());
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -37,6 +39,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .showHelpAfterError('(run helmet-build --help for usage)')
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .exitOverride();
+  const cwd = () => program.opts().cwd as string;
 
   addBuildOptions(
     program
@@ -45,7 +48,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .addHelpText('after', '\nExample:\n  helmet-build all --push localhost:5000/helmet --tag v1\n'),
   ).action(async (flags) => {
     const { runBuildCommand } = await import('./commands/build.js');
-    setExit(await runBuildCommand([], { ...flags, cwd: program.opts().cwd }, io));
+    setExit(await runBuildCommand([], { ...flags, cwd: cwd() }, io));
   });
 
   addBuildOptions(
@@ -56,68 +59,73 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .addHelpText('after', '\nExample:\n  helmet-build build train --push localhost:5000/helmet\n'),
   ).action(async (components: string[], flags) => {
     const { runBuildCommand } = await import('./commands/build.js');
-    setExit(await runBuildCommand(components, { ...flags, cwd: program.opts().cwd }, io));
+    setExit(await runBuildCommand(components, { ...flags, cwd: cwd() }, io));
   });
 
   program
     .command('plan')
-    .description('say which components are up to date and which would be built, and why; builds and writes nothing')
+    .description('say, per component, whether it is up to date or what a build would do and why; builds and writes nothing')
     .argument('[component...]', 'component folder names under components/ (default: all)')
-    .option('--push <repo>', 'look in this registry/prefix (default: local images in the engine)')
-    .option('--build-arg <arg>', 'the build args a build would use (they are part of the input digest)', collect)
-    .option('--json', 'print events and the result as NDJSON on stdout')
+    .addOption(sharedOptions.push('look in this registry/prefix (default: local images in the engine)'))
+    .addOption(sharedOptions.tag())
+    .addOption(sharedOptions.buildArg('the build args a build would use (they are part of the input digest)'))
+    .addOption(sharedOptions.noCache())
+    .addOption(sharedOptions.out())
+    .addOption(sharedOptions.json(`print the plan as one JSON document (format version ${PLAN_FORMAT_VERSION}; see README)`))
+    .addHelpText('after', '\nExample:\n  helmet-build plan --push localhost:5000/helmet --json\n')
     .action(async (components: string[], flags) => {
-      const { runBuildCommand } = await import('./commands/build.js');
-      setExit(await runBuildCommand(components, { ...flags, tag: [], cache: true, verbose: false, resolveOnly: 'plan', cwd: program.opts().cwd }, io));
+      const { runPlanCommand } = await import('./commands/build.js');
+      setExit(await runPlanCommand(components, { ...flags, cwd: cwd() }, io));
     });
 
   program
     .command('emit')
     .description('write component specs and the pipeline spec from images already pushed for the current inputs; builds nothing')
-    .requiredOption('--push <repo>', 'the registry/prefix the images were pushed to')
-    .option('--build-arg <arg>', 'the build args the images were built with (they are part of the input digest)', collect)
-    .option('--out <dir>', 'output folder', 'dist')
-    .option('--json', 'print events and the result as NDJSON on stdout')
+    .addOption(sharedOptions.push('the registry/prefix the images were pushed to').makeOptionMandatory())
+    .addOption(sharedOptions.buildArg('the build args the images were built with (they are part of the input digest)'))
+    .addOption(sharedOptions.out())
+    .addOption(sharedOptions.json())
     .addHelpText('after', '\nExample:\n  helmet-build emit --push localhost:5000/helmet\n')
     .action(async (flags) => {
-      const { runBuildCommand } = await import('./commands/build.js');
-      setExit(await runBuildCommand([], { ...flags, tag: [], cache: true, verbose: false, resolveOnly: 'resolve', cwd: program.opts().cwd }, io));
+      const { runEmitCommand } = await import('./commands/build.js');
+      setExit(await runEmitCommand({ ...flags, cwd: cwd() }, io));
     });
 
   program
     .command('run')
-    .description('run pipeline.yaml on the local Docker engine: build or reuse the images, then run the steps in order on a shared volume')
+    .description('run pipeline.yaml on the local Docker engine: build or reuse the images, then run the steps on a shared volume (independent steps at once)')
     .option('--param <name=value>', 'set a pipeline parameter (repeatable)', collect)
     .option('--skip-step <step>', 'do not run this step, nor the steps after it (repeatable)', collect)
     .option('--keep-volume', 'keep the volume standing in for the PVC, to inspect the outputs')
     .option('--network <mode>', 'network of the step containers', 'host')
-    .option('--push <repo>', 'use (and push) images in this registry instead of local ones')
-    .option('--build-arg <arg>', 'KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)', collect)
-    .option('--json', 'print events and the result as NDJSON on stdout')
-    .option('-v, --verbose', 'show build logs')
+    .option('--parallel <n>', 'steps running at once', parsePositiveInt('--parallel'), 2)
+    .addOption(sharedOptions.push('use (and push) images in this registry instead of local ones'))
+    .addOption(sharedOptions.buildArg('KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)'))
+    .addOption(sharedOptions.json())
+    .addOption(sharedOptions.verbose())
     .addHelpText('after', '\nExample:\n  helmet-build run --param dataurl=http://127.0.0.1:8000/VOC2028.tar.gz --skip-step train --keep-volume\n')
     .action(async (flags) => {
       const { runRunCommand } = await import('./commands/run.js');
-      setExit(await runRunCommand({ ...flags, cwd: program.opts().cwd }, io));
+      setExit(await runRunCommand({ ...flags, cwd: cwd() }, io));
     });
 
   program
     .command('doctor')
     .description('check the project files, the Docker engine, and (with --push) the registry and its credentials')
-    .option('--push <repo>', 'also check this registry/prefix and the credentials for it')
-    .option('--json', 'print JSON')
+    .addOption(sharedOptions.push('also check this registry/prefix and the credentials for it'))
+    .addOption(sharedOptions.json('print JSON'))
     .action(async (flags) => {
       const { runDoctorCommand } = await import('./commands/doctor.js');
-      setExit(await runDoctorCommand({ ...flags, cwd: program.opts().cwd }, io));
+      setExit(await runDoctorCommand({ ...flags, cwd: cwd() }, io));
     });
 
   program
     .command('list')
     .description('list the components, their images and Dockerfiles')
-    .option('--json', 'print JSON')
+    .addOption(sharedOptions.json('print JSON'))
     .action(async (flags) => {
       const { runListCommand } = await import('./commands/list.js');
-      setExit(await runListCommand({ ...flags, cwd: program.opts().cwd }, io));
+      setExit(await runListCommand({ ...flags, cwd: cwd() }, io));
     });
 
   return program;

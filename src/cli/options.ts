@@ -1,3 +1,8 @@
+/**
+ * Option declarations shared by several commands (one definition each, so `--push` means the same
+ * everywhere), and the parsers of repeatable KEY=VALUE flags.
+ */
+import { Option } from 'commander';
 import { UsageError } from '../errors.js';
 
 /** Collect a repeatable option into an array (commander helper). */
@@ -12,6 +17,19 @@ export function parsePositiveInt(flag: string): (value: string) => number {
     return n;
   };
 }
+
+export const sharedOptions = {
+  push: (description = 'push to this registry/prefix, e.g. localhost:5000/helmet; specs then pin image@sha256 digests') =>
+    new Option('--push <repo>', description),
+  tag: () =>
+    new Option('--tag <tag>', 'user tag for every image (repeatable); moved only when every component succeeded. The content tag in-<input digest> is always set').argParser(collect),
+  buildArg: (description = 'KEY=VALUE for all components or COMPONENT:KEY=VALUE for one (repeatable)') => new Option('--build-arg <arg>', description).argParser(collect),
+  concurrency: () => new Option('--concurrency <n>', 'builds at once, and pushes at once (default: number of CPUs)').argParser(parsePositiveInt('--concurrency')),
+  noCache: () => new Option('--no-cache', 'build even when an image with the same input digest exists'),
+  out: () => new Option('--out <dir>', 'output folder for specs and build.json').default('dist'),
+  json: (description = 'print events and the result as NDJSON on stdout') => new Option('--json', description),
+  verbose: () => new Option('-v, --verbose', 'show build output and push progress'),
+};
 
 /**
  * `--build-arg KEY=V` applies to every component; `--build-arg train:KEY=V` to one.
@@ -35,4 +53,15 @@ export function parseBuildArgs(values: string[]): {
     else global[key] = value;
   }
   return { global, perComponent };
+}
+
+/** `--param NAME=VALUE` flags as a map. */
+export function parseParams(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of values) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param "${raw}" is not NAME=VALUE`, { hint: 'Example: --param epochs=10' });
+    out[raw.slice(0, eq)] = raw.slice(eq + 1);
+  }
+  return out;
 }

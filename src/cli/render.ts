@@ -1,3 +1,7 @@
+/**
+ * Core events as text: NDJSON on stdout with --json, else one readable line per event on stderr.
+ * Generic over jobs: every job's start and end is a line, whatever the job is.
+ */
 import type { HelmetEvent } from '../events.js';
 
 export interface RenderOptions {
@@ -7,7 +11,6 @@ export interface RenderOptions {
   err: NodeJS.WritableStream;
 }
 
-/** Render core events: NDJSON on stdout with --json, else one readable line each on stderr. */
 export function eventRenderer(o: RenderOptions): (e: HelmetEvent) => void {
   if (o.json) return (e) => o.out.write(`${JSON.stringify(e)}\n`);
   return (e) => {
@@ -16,63 +19,43 @@ export function eventRenderer(o: RenderOptions): (e: HelmetEvent) => void {
   };
 }
 
+/** A Dockerfile step line of the classic builder: enough to see a long build move without -v. */
+export const DOCKERFILE_STEP = /^Step \d+\/\d+ :/;
 
 export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined {
-  const p = 'component' in e && e.component ? `[${e.component}] ` : '';
   switch (e.type) {
-    case 'plan':
-      return `helmet-build: ${e.components.length} component(s): ${e.components.join(', ')}${e.push ? ` -> ${e.push}` : ' (local images; no --push)'}`;
-    case 'context':
-      return `${p}context: ${e.files} entries, ${formatBytes(e.bytes)}; input ${e.inputDigest.slice(0, 19)}`;
-    case 'cached':
-      return `${p}unchanged: reusing ${e.ref} (${e.where === 'registry' ? 'in the registry' : 'in the engine'})`;
-    case 'needs-build':
-      return `${p}needs a build: ${e.reason}`;
-    case 'build-start':
-      return `${p}building ${e.tags[0]}`;
-    case 'build-log':
-      // Without -v, only the Dockerfile step lines: enough to see a long build move.
-      return verbose || /^Step \d+\/\d+ :/.test(e.line) ? `${p}  ${e.line}` : undefined;
-    case 'built':
-      return `${p}built ${e.imageId.slice(0, 19)} in ${e.seconds.toFixed(1)}s`;
-    case 'push-start':
-      return verbose ? `${p}pushing ${e.ref}` : undefined;
-    case 'pushed':
-      return verbose ? `${p}pushed ${e.ref} in ${e.seconds.toFixed(1)}s` : undefined;
-    case 'component-done':
-      // A local build was already reported by its 'built' line.
-      return e.action === 'built' ? undefined : `${p}${e.action}: ${e.image}`;
-    case 'component-failed':
-      return [
-        `${p}FAILED (${e.code}): ${e.message}`,
-        ...(e.detail ?? []).map((l) => `${p}  | ${l}`),
-        ...(e.hint ? [`${p}hint: ${e.hint}`] : []),
-      ].join('\n');
+    case 'job-started':
+      return `[${e.subject}] ${e.title}`;
+    case 'job-progress':
+      return verbose || (e.kind === 'build' && DOCKERFILE_STEP.test(e.status)) ? `[${e.subject}]   ${e.status}` : undefined;
+    case 'job-log':
+      // Step output is what a run is for; build output only with -v (its step lines come as progress).
+      if (e.kind === 'step') return `[${e.subject}] | ${e.line}`;
+      return verbose ? `[${e.subject}]   ${e.line}` : undefined;
+    case 'job-finished':
+      if (e.outcome === 'failed' && e.error) {
+        return [
+          `[${e.subject}] FAILED (${e.error.code}): ${e.error.message}`,
+          ...(e.error.detail ?? []).map((l) => `[${e.subject}]   | ${l}`),
+          ...(e.error.hint ? [`[${e.subject}] hint: ${e.error.hint}`] : []),
+        ].join('\n');
+      }
+      if (e.outcome === 'skipped') return `[${e.subject}] skipped: ${e.summary}`;
+      return `[${e.subject}] ${e.summary}${e.seconds >= 0.05 ? ` (${e.seconds.toFixed(1)}s)` : ''}`;
+    case 'plan': {
+      const count = (s: string) => e.entries.filter((x) => x.state === s).length;
+      const parts = ['up-to-date', 'needs-tag', 'needs-push', 'needs-build', 'blocked', 'unknown'].filter((s) => count(s)).map((s) => `${count(s)} ${s}`);
+      return `plan: ${parts.join(', ')}${e.push ? ` -> ${e.push}` : ' (local images; no --push)'}`;
+    }
     case 'wrote':
       return `wrote ${e.path}`;
     case 'warning':
-      return `${p}warning: ${e.message}`;
+      return `${e.subject ? `[${e.subject}] ` : ''}warning: ${e.message}`;
     case 'run-start':
-      return `run ${e.pipeline}: steps ${e.steps.join(' -> ')}; volume ${e.volume}`;
-    case 'step-start':
-      return `[${e.step}] start ${e.image}: ${e.command.join(' ')}`;
-    case 'step-log':
-      return `[${e.step}] | ${e.line}`;
-    case 'step-done':
-      return `[${e.step}] done in ${e.seconds.toFixed(1)}s`;
-    case 'step-failed':
-      return [`[${e.step}] FAILED: ${e.message}; last lines:`, ...e.lastLines.map((l) => `[${e.step}]   ${l}`)].join('\n');
-    case 'step-skipped':
-      return `[${e.step}] skipped: ${e.reason}`;
+      return `run ${e.pipeline}: steps ${e.steps.join(', ')}${e.volume ? `; volume ${e.volume}` : ''}`;
     case 'volume-removed':
       return `volume ${e.volume} removed`;
     case 'volume-kept':
       return `volume ${e.volume} kept (remove it with: docker volume rm ${e.volume})`;
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -1,9 +1,11 @@
+/** The live terminal view of core events. */
 import type { HelmetEvent } from '../events.js';
 import { eventRenderer, plainLine, type RenderOptions } from './render.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 interface Live {
+  subject: string;
   status: string;
   since: number;
 }
@@ -15,7 +17,8 @@ export interface TtyStream {
 
 /**
  * Progress for a terminal: finished work scrolls up as plain lines; below it, one live line per
- * component still at work (what it is doing, for how long), redrawn in place.
+ * running job (what it is doing, for how long), redrawn in place. Live lines exist exactly between
+ * a job's start and its end, so none can outlive the work.
  */
 export class TtyRenderer {
   private readonly live = new Map<string, Live>();
@@ -30,32 +33,26 @@ export class TtyRenderer {
   ) {}
 
   readonly onEvent = (e: HelmetEvent): void => {
-    const component = 'component' in e ? e.component : undefined;
     switch (e.type) {
-      case 'context':
-        this.set(component!, 'hashing context');
-        break;
-      case 'build-start':
-        this.set(component!, 'building');
-        break;
-      case 'build-log':
-        if (this.verbose) this.print(plainLine(e, true));
-        if (!/^Step \d+\/\d+ :/.test(e.line)) return;
-        this.set(component!, e.line, false);
-        break;
-      case 'push-start':
-        this.set(component!, `pushing ${e.ref}`);
-        break;
-      case 'component-done':
-      case 'component-failed':
-        this.live.delete(component!);
-        this.print(plainLine(e, this.verbose));
+      case 'job-started':
+        this.live.set(e.job, { subject: e.subject, status: e.title, since: this.now() });
+        this.redraw();
+        return;
+      case 'job-progress': {
+        const l = this.live.get(e.job);
+        if (l) l.status = e.status;
+        this.redraw();
+        return;
+      }
+      case 'job-finished':
+        this.live.delete(e.job);
+        // A lookup that found its answer says so in the plan; only its failure needs a line here.
+        if (e.kind === 'lookup' && e.outcome !== 'failed') this.redraw();
+        else this.print(plainLine(e, this.verbose));
         return;
       default:
         this.print(plainLine(e, this.verbose));
-        return;
     }
-    this.redraw();
   };
 
   /** Start the spinner clock; `close` stops it and leaves no live lines behind. */
@@ -71,11 +68,6 @@ export class TtyRenderer {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.clear();
-  }
-
-  private set(component: string, status: string, restart = true): void {
-    const prev = this.live.get(component);
-    this.live.set(component, { status, since: restart || !prev ? this.now() : prev.since });
   }
 
   private print(line: string | undefined): void {
@@ -95,8 +87,8 @@ export class TtyRenderer {
     this.clear();
     const width = Math.max(20, (this.out.columns ?? 80) - 1);
     const spin = SPINNER[this.frame % SPINNER.length];
-    const lines = [...this.live].map(([name, l]) => {
-      const head = `${spin} [${name}] `;
+    const lines = [...this.live.values()].map((l) => {
+      const head = `${spin} [${l.subject}] `;
       const tail = ` (${Math.floor((this.now() - l.since) / 1000)}s)`;
       // Never wrap: a wrapped line would break the cursor arithmetic of the next redraw.
       return truncate(`${head}${truncate(l.status, width - head.length - tail.length)}${tail}`, width);

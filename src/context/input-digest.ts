@@ -1,37 +1,86 @@
+/**
+ * The input digest names everything that decides an image's content: the context's entries
+ * (path, kind, executable bit, content), the Dockerfile, build args, platform, and the input digest
+ * of the component it starts from. Chaining on the base's *input* digest (not its image digest)
+ * makes the digests of a whole graph known before anything is built. mtimes, owners, walk order and
+ * the checkout location are deliberately left out.
+ */
 import { createHash } from 'node:crypto';
 import type { BuildContext } from './build-context.js';
 
 export interface DigestInputs {
   context: BuildContext;
+  /** Build args, without the BASE_IMAGE a base component provides. */
   buildArgs: Record<string, string>;
   platform?: string;
-  /** Digests (or image IDs) of the images this one starts from. */
-  baseImages: string[];
+  /** Input digest of the component this one starts from. */
+  baseInputDigest?: string;
 }
 
-/**
- * The input digest names everything that decides an image's content: the context's entries
- * (path, kind, executable bit, content), the Dockerfile, build args, platform and base images.
- * mtimes, owners, walk order and the checkout location are deliberately left out.
- */
-export function computeInputDigest(inputs: DigestInputs): string {
-  const h = createHash('sha256');
-  const line = (s: string) => h.update(`${s}\n`);
-  line('helmet-build input digest v1');
-  line(`dockerfile ${createHash('sha256').update(inputs.context.dockerfileContent).digest('hex')}`);
-  for (const [k, v] of Object.entries(inputs.buildArgs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    line(`arg ${JSON.stringify(k)}=${JSON.stringify(v)}`);
-  }
-  line(`platform ${inputs.platform ?? ''}`);
-  for (const base of inputs.baseImages) line(`from ${base}`);
+/** What went into an input digest, kept per component so that the next plan can say what changed. */
+export interface InputRecord {
+  inputDigest: string;
+  dockerfile: string;
+  args: Record<string, string>;
+  platform: string;
+  base?: string;
+  /** Path -> "<kind> <exec> <sha256>". */
+  entries: Record<string, string>;
+}
+
+export function inputRecord(inputs: DigestInputs): InputRecord {
+  const args = Object.fromEntries(Object.entries(inputs.buildArgs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const entries: Record<string, string> = {};
   for (const e of inputs.context.entries) {
     const exec = e.kind === 'file' && (e.mode & 0o111) !== 0 ? 'x' : '-';
-    line(`${e.kind} ${exec} ${e.sha256 || '-'} ${JSON.stringify(e.path)}`);
+    entries[e.path] = `${e.kind} ${exec} ${e.sha256 || '-'}`;
   }
-  return `sha256:${h.digest('hex')}`;
+  const h = createHash('sha256');
+  const line = (s: string) => h.update(`${s}\n`);
+  const dockerfile = createHash('sha256').update(inputs.context.dockerfileContent).digest('hex');
+  line('helmet-build input digest v2');
+  line(`dockerfile ${dockerfile}`);
+  for (const [k, v] of Object.entries(args)) line(`arg ${JSON.stringify(k)}=${JSON.stringify(v)}`);
+  line(`platform ${inputs.platform ?? ''}`);
+  if (inputs.baseInputDigest) line(`from ${inputs.baseInputDigest}`);
+  for (const [path, entry] of Object.entries(entries)) line(`${entry} ${JSON.stringify(path)}`);
+  return {
+    inputDigest: `sha256:${h.digest('hex')}`,
+    dockerfile,
+    args,
+    platform: inputs.platform ?? '',
+    ...(inputs.baseInputDigest ? { base: inputs.baseInputDigest } : {}),
+    entries,
+  };
+}
+
+export function computeInputDigest(inputs: DigestInputs): string {
+  return inputRecord(inputs).inputDigest;
 }
 
 /** The content-addressed tag for an input digest: `in-` + 16 hex. */
 export function inputTag(inputDigest: string): string {
   return `in-${inputDigest.replace(/^sha256:/, '').slice(0, 16)}`;
+}
+
+/** What differs between the inputs of the last recorded build and now, in words; empty when nothing does. */
+export function describeInputChanges(before: InputRecord, now: InputRecord, names: { dockerfile: string; base?: string }): string[] {
+  const changes: string[] = [];
+  if (before.dockerfile !== now.dockerfile) changes.push(`Dockerfile ${names.dockerfile} changed`);
+  for (const key of new Set([...Object.keys(before.args), ...Object.keys(now.args)])) {
+    if (before.args[key] !== now.args[key]) {
+      changes.push(`build arg ${key} ${before.args[key] === undefined ? 'added' : now.args[key] === undefined ? 'removed' : 'changed'}`);
+    }
+  }
+  if (before.platform !== now.platform) changes.push(`platform changed (${before.platform || 'default'} -> ${now.platform || 'default'})`);
+  if (before.base !== now.base) changes.push(names.base ? `base component ${names.base} changed` : 'base component changed');
+  const files: string[] = [];
+  for (const path of new Set([...Object.keys(before.entries), ...Object.keys(now.entries)])) {
+    const a = before.entries[path];
+    const b = now.entries[path];
+    if (a !== b) files.push(`${path} (${a === undefined ? 'added' : b === undefined ? 'removed' : 'changed'})`);
+  }
+  files.sort();
+  if (files.length) changes.push(`files: ${files.slice(0, 5).join(', ')}${files.length > 5 ? `, +${files.length - 5} more` : ''}`);
+  return changes;
 }

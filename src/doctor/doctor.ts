@@ -1,9 +1,8 @@
 import type { EngineClient } from '../engine/engine-client.js';
 import { errorMessage, isHelmetError } from '../errors.js';
-import { hasPipeline, loadPipeline } from '../project/pipeline.js';
-import { findProjectRoot, loadProject } from '../project/project.js';
+import { findProjectRoot, loadProject } from '../project/load-project.js';
 import type { CredentialSource } from '../registry/credentials.js';
-import { parsePushTarget } from '../registry/image-ref.js';
+import { imageRepository, parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 
 export interface Check {
@@ -40,9 +39,9 @@ export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?:
 
   await attempt('project', async () => {
     const project = loadProject(findProjectRoot(options.cwd));
-    const pipeline = hasPipeline(project.root) ? loadPipeline(project) : undefined;
-    const built = project.components.filter((c) => c.build).length;
-    return `${project.root}: ${project.components.length} component(s), ${built} built here${pipeline ? `; pipeline ${pipeline.spec.name} with ${pipeline.order.length} step(s)` : '; no pipeline.yaml'}`;
+    const pipeline = project.pipeline;
+    const built = project.components.filter((c) => c.kind === 'built').length;
+    return `${project.root}: ${project.components.length} component(s), ${built} built here${pipeline ? `; pipeline ${pipeline.name} with ${pipeline.steps.length} step(s)` : '; no pipeline.yaml'}`;
   });
   await attempt('engine', async () => {
     await deps.engine.ping();
@@ -55,7 +54,8 @@ export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?:
     await attempt('registry', async () => {
       const creds = await deps.credentials.get(target.registry);
       // A tag that does not exist: 404 proves the registry answers and accepts the credentials.
-      await deps.registry.manifestDigest(target.registry, `${target.prefix ? `${target.prefix}/` : ''}helmet-doctor`, 'probe');
+      const probe = imageRepository(target, 'helmet-doctor');
+      await deps.registry.manifestDigest(probe.registry, probe.path, 'probe');
       return `${target.registry} answers; credentials: ${creds ? `from ${creds.source}` : 'none found (fine for a registry without auth)'}`;
     });
   }

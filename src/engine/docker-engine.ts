@@ -1,6 +1,20 @@
+/** EngineClient over the Docker Engine API (dockerode), with every failure mapped to a typed error. */
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { BuildFailedError, EngineUnreachableError, PushFailedError, errorMessage } from '../errors.js';
+import {
+  BuildFailedError,
+  EngineError,
+  EngineUnreachableError,
+  PullFailedError,
+  PushFailedError,
+  RegistryAuthError,
+  RegistryForbiddenError,
+  RegistryUnreachableError,
+  errorMessage,
+  isHelmetError,
+  type HelmetError,
+} from '../errors.js';
+import { splitReference } from '../registry/image-ref.js';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import type { BuildRequest, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
@@ -22,6 +36,15 @@ export class DockerEngine implements EngineClient {
     return this.client;
   }
 
+  /** Run an Engine API call; transport failures become EngineUnreachableError, error answers EngineError. */
+  private async call<T>(what: string, fn: (docker: Docker) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.api());
+    } catch (e) {
+      throw engineError(what, e);
+    }
+  }
+
   async ping(): Promise<void> {
     try {
       await (await this.api()).ping();
@@ -35,7 +58,7 @@ export class DockerEngine implements EngineClient {
 
   async build(req: BuildRequest): Promise<string> {
     const [first, ...rest] = req.tags;
-    const stream = await (await this.api()).buildImage(req.context, {
+    const stream = await this.call(`build ${req.name}`, (d) => d.buildImage(req.context, {
       t: first,
       dockerfile: req.dockerfile,
       buildargs: req.buildArgs,
@@ -46,7 +69,7 @@ export class DockerEngine implements EngineClient {
       forcerm: true,
       pull: false,
       abortSignal: req.signal,
-    } as Docker.ImageBuildOptions);
+    } as Docker.ImageBuildOptions));
     const tail: string[] = [];
     let imageId: string | undefined;
     let stepContainer: string | undefined;
@@ -67,14 +90,14 @@ export class DockerEngine implements EngineClient {
     } catch (e) {
       // A cancelled build: the engine removes its RUN container in its own time; do it now, so none outlives us.
       if (stepContainer) await (await this.api()).getContainer(stepContainer).remove({ force: true }).catch(() => undefined);
-      throw e;
+      throw engineError(`build ${req.name}`, e);
     }
     const { error } = progress;
     if (error !== undefined) throw new BuildFailedError(req.name, error, tail);
     if (!imageId) throw new BuildFailedError(req.name, 'the engine finished without reporting an image ID', tail);
     for (const ref of rest) {
-      const { repository, tag } = splitTag(ref);
-      await this.tag(imageId, repository, tag);
+      const { name, tag } = splitReference(ref);
+      await this.tag(imageId, name, tag ?? 'latest');
     }
     return imageId;
   }
@@ -85,36 +108,32 @@ export class DockerEngine implements EngineClient {
     try {
       stream = (await image.push({ tag: req.tag, authconfig: req.auth })) as NodeJS.ReadableStream;
     } catch (e) {
-      throw new PushFailedError(`push of ${req.repository}:${req.tag} failed: ${errorMessage(e)}`, { cause: e });
+      throw engineError(`push ${req.repository}:${req.tag}`, e);
     }
     let digest: string | undefined;
     const { error } = await readProgress(stream as unknown as Readable, (m) => {
       if (m.aux?.Digest) digest = m.aux.Digest;
       if (m.status) req.onProgress?.(m.id ? `${m.id}: ${m.status}` : m.status);
     });
-    if (error !== undefined) {
-      throw new PushFailedError(`push of ${req.repository}:${req.tag} failed: ${error}`, {
-        hint: /unauthorized|authentication|basic auth/i.test(error)
-          ? 'Log in (docker login) or set HELMET_REGISTRY_USER / HELMET_REGISTRY_PASSWORD.'
-          : undefined,
-      });
-    }
+    if (error !== undefined) throw registryTransferError('push', `${req.repository}:${req.tag}`, error);
     if (!digest) throw new PushFailedError(`push of ${req.repository}:${req.tag} reported no digest`);
     return digest;
   }
 
   async tag(image: string, repository: string, tag: string): Promise<void> {
-    await (await this.api()).getImage(image).tag({ repo: repository, tag });
+    await this.call(`tag ${repository}:${tag}`, (d) => d.getImage(image).tag({ repo: repository, tag }));
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
-    try {
-      const info = await (await this.api()).getImage(ref).inspect();
-      return { id: info.Id, labels: info.Config?.Labels ?? {}, repoDigests: info.RepoDigests ?? [] };
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-      throw e;
-    }
+    return this.call(`inspect ${ref}`, async (d) => {
+      try {
+        const info = await d.getImage(ref).inspect();
+        return { id: info.Id, labels: info.Config?.Labels ?? {}, repoDigests: info.RepoDigests ?? [] };
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+        throw e;
+      }
+    });
   }
 
   async pullImage(ref: string, auth: RegistryAuth): Promise<void> {
@@ -122,14 +141,16 @@ export class DockerEngine implements EngineClient {
     try {
       stream = (await (await this.api()).pull(ref, { authconfig: auth })) as unknown as Readable;
     } catch (e) {
-      throw new PushFailedError(`pull of ${ref} failed: ${errorMessage(e)}`, { cause: e });
+      const message = (e as { json?: { message?: string } }).json?.message;
+      if (message) throw registryTransferError('pull', ref, message);
+      throw engineError(`pull ${ref}`, e);
     }
     const { error } = await readProgress(stream, () => {});
-    if (error !== undefined) throw new PushFailedError(`pull of ${ref} failed: ${error}`);
+    if (error !== undefined) throw registryTransferError('pull', ref, error);
   }
 
   async runContainer(req: RunRequest): Promise<number> {
-    const container = await (await this.api()).createContainer({
+    const container = await this.call(`create a container from ${req.image}`, (d) => d.createContainer({
       Image: req.image,
       Entrypoint: req.entrypoint,
       Cmd: req.cmd,
@@ -140,7 +161,7 @@ export class DockerEngine implements EngineClient {
         Mounts: Object.entries(req.volumes ?? {}).map(([name, target]) => ({ Type: 'volume' as const, Source: name, Target: target })),
         DeviceRequests: req.gpus ? [{ Driver: 'nvidia', Count: req.gpus, Capabilities: [['gpu']] }] : undefined,
       },
-    });
+    }));
     const onAbort = () => void container.kill().catch(() => undefined);
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -173,7 +194,7 @@ export class DockerEngine implements EngineClient {
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    await (await this.api()).createVolume({ Name: name, Labels: labels });
+    await this.call(`create volume ${name}`, (d) => d.createVolume({ Name: name, Labels: labels }));
   }
 
   async removeVolume(name: string): Promise<void> {
@@ -185,7 +206,7 @@ export class DockerEngine implements EngineClient {
   }
 
   async hasGpuSupport(): Promise<boolean> {
-    const info = (await (await this.api()).info()) as { Runtimes?: Record<string, unknown> };
+    const info = (await this.call('info', (d) => d.info())) as { Runtimes?: Record<string, unknown> };
     return Object.keys(info.Runtimes ?? {}).some((r) => r.includes('nvidia'));
   }
 
@@ -204,12 +225,40 @@ export class DockerEngine implements EngineClient {
   }
 }
 
-/** Split `repo[:port]/name:tag` into repository and tag (default `latest`). */
-export function splitTag(ref: string): { repository: string; tag: string } {
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  if (colon > slash) return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-  return { repository: ref, tag: 'latest' };
+/** Transport failures: no engine answers at DOCKER_HOST. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EACCES']);
+
+/** An Engine API failure as a typed error: unreachable (exit 3) or an error answer (exit 1). */
+export function engineError(what: string, e: unknown): HelmetError {
+  if (isHelmetError(e)) return e;
+  const code = (e as { code?: string }).code;
+  if (code && UNREACHABLE_CODES.has(code)) {
+    return new EngineUnreachableError(`lost the Docker engine at ${describeHost()} (${what}): ${code}`, {
+      cause: e,
+      hint: 'Start an engine (scripts/services.sh up) or point DOCKER_HOST at one.',
+    });
+  }
+  const status = (e as { statusCode?: number }).statusCode;
+  const message = (e as { json?: { message?: string } }).json?.message ?? errorMessage(e);
+  return new EngineError(`the Docker engine could not ${what}${status ? ` (HTTP ${status})` : ''}: ${message}`, { cause: e });
+}
+
+/**
+ * A push or pull failure reported by the engine (it talks to the registry, and says what went wrong
+ * only in words): unreachable, credentials, permissions, or the transfer itself.
+ */
+export function registryTransferError(kind: 'push' | 'pull', ref: string, message: string): HelmetError {
+  const text = `${kind} of ${ref} failed: ${message}`;
+  if (/connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|TLS handshake timeout/i.test(message)) {
+    return new RegistryUnreachableError(text, { hint: 'Check the registry address and that the registry is running.' });
+  }
+  if (/unauthorized|authentication required|no basic auth credentials/i.test(message)) {
+    return new RegistryAuthError(text, { hint: 'Log in (docker login) or set HELMET_REGISTRY_USER / HELMET_REGISTRY_PASSWORD.' });
+  }
+  if (/denied|forbidden/i.test(message)) {
+    return new RegistryForbiddenError(text, { hint: 'The credentials lack permission for this repository: check the account or robot permissions.' });
+  }
+  return kind === 'push' ? new PushFailedError(text) : new PullFailedError(text);
 }
 
 function describeHost(): string {

@@ -89,7 +89,15 @@ export class CredentialSource {
         hint: `Check that docker-credential-${helper} is installed and on PATH.`,
       });
     }
-    const parsed = JSON.parse(out) as { Username?: string; Secret?: string };
+    let parsed: { Username?: string; Secret?: string };
+    try {
+      parsed = JSON.parse(out) as { Username?: string; Secret?: string };
+    } catch {
+      // Never echo the reply: it may hold a secret.
+      throw new RegistryAuthError(`credential helper docker-credential-${helper} gave an unreadable answer for ${registry}`, {
+        hint: `Check docker-credential-${helper} (run: echo ${registry} | docker-credential-${helper} get).`,
+      });
+    }
     if (!parsed.Secret) return undefined;
     const source = `docker-credential-${helper}`;
     // "<token>" as the user name marks an identity token (docker CLI convention).

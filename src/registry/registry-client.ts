@@ -1,4 +1,4 @@
-import { RegistryAuthError, RegistryUnreachableError, errorMessage } from '../errors.js';
+import { RegistryAuthError, RegistryError, RegistryForbiddenError, RegistryUnreachableError, errorMessage } from '../errors.js';
 import type { CredentialSource, Credentials } from './credentials.js';
 import { registryBaseUrl } from './image-ref.js';
 
@@ -28,11 +28,9 @@ export class RegistryClient {
     const url = `${registryBaseUrl(registry)}/v2/${repository}/manifests/${encodeURIComponent(tag)}`;
     const res = await this.request(registry, repository, url, { method: 'HEAD', headers: { Accept: MANIFEST_TYPES } });
     if (res.status === 404) return undefined;
-    if (!res.ok) {
-      throw new RegistryUnreachableError(`registry ${registry} answered ${res.status} to HEAD ${repository}:${tag}`);
-    }
+    if (!res.ok) throw statusError(registry, res.status, `HEAD ${repository}:${tag}`);
     const digest = res.headers.get('docker-content-digest');
-    if (!digest) throw new RegistryUnreachableError(`registry ${registry} sent no Docker-Content-Digest for ${repository}:${tag}`);
+    if (!digest) throw new RegistryError(`registry ${registry} sent no Docker-Content-Digest for ${repository}:${tag}`);
     return digest;
   }
 
@@ -40,7 +38,7 @@ export class RegistryClient {
   async copyTag(registry: string, repository: string, fromTag: string, toTag: string): Promise<void> {
     const base = `${registryBaseUrl(registry)}/v2/${repository}/manifests/`;
     const got = await this.request(registry, repository, base + encodeURIComponent(fromTag), { headers: { Accept: MANIFEST_TYPES } });
-    if (!got.ok) throw new RegistryUnreachableError(`registry ${registry} answered ${got.status} to GET ${repository}:${fromTag}`);
+    if (!got.ok) throw statusError(registry, got.status, `GET ${repository}:${fromTag}`);
     const contentType = got.headers.get('content-type') ?? 'application/vnd.docker.distribution.manifest.v2+json';
     const body = new Uint8Array(await got.arrayBuffer());
     const put = await this.request(registry, repository, base + encodeURIComponent(toTag), {
@@ -48,7 +46,7 @@ export class RegistryClient {
       headers: { 'Content-Type': contentType },
       body,
     });
-    if (!put.ok) throw new RegistryAuthError(`registry ${registry} refused to tag ${repository}:${toTag} (HTTP ${put.status})`);
+    if (!put.ok) throw statusError(registry, put.status, `PUT ${repository}:${toTag}`);
   }
 
   private async request(registry: string, repository: string, url: string, init: RequestInit): Promise<Response> {
@@ -76,7 +74,7 @@ export class RegistryClient {
     let authorization: string | undefined;
     if (/^basic/i.test(challenge)) {
       if (!creds?.username || !creds.password) throw authRequired(registry);
-      authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      authorization = basicAuthorization(creds.username, creds.password);
     } else if (/^bearer/i.test(challenge)) {
       authorization = `Bearer ${await this.fetchToken(registry, challenge, repository, creds)}`;
     } else {
@@ -113,7 +111,7 @@ export class RegistryClient {
         }),
       };
     } else if (creds?.username && creds.password) {
-      headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      headers.Authorization = basicAuthorization(creds.username, creds.password);
     }
     let res: Response;
     try {
@@ -121,7 +119,7 @@ export class RegistryClient {
     } catch (e) {
       throw new RegistryUnreachableError(`cannot reach the token service of ${registry}: ${describeFetchError(e)}`, { cause: e });
     }
-    if (!res.ok) throw new RegistryAuthError(`token service of ${registry} answered ${res.status}`, { hint: 'Check your registry credentials.' });
+    if (!res.ok) throw statusError(registry, res.status, 'the token request');
     const body = (await res.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryAuthError(`token service of ${registry} returned no token`);
@@ -134,6 +132,31 @@ export function parseChallenge(header: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of header.replace(/^\w+\s+/, '').matchAll(/(\w+)="([^"]*)"/g)) out[m[1]!] = m[2]!;
   return out;
+}
+
+/** The `Authorization` value of HTTP Basic auth. */
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/**
+ * An error status as the typed error a user can act on: 401 is about the credentials, 403 about
+ * permissions — neither means the registry is unreachable — and anything else is the registry's own fault.
+ */
+export function statusError(registry: string, status: number, what: string): RegistryAuthError | RegistryForbiddenError | RegistryError {
+  if (status === 401) {
+    return new RegistryAuthError(`registry ${registry} rejected the credentials (HTTP 401 to ${what})`, {
+      hint: 'Check the credentials in the Docker config or HELMET_REGISTRY_USER / HELMET_REGISTRY_PASSWORD.',
+    });
+  }
+  if (status === 403) {
+    return new RegistryForbiddenError(`registry ${registry} forbids ${what} (HTTP 403)`, {
+      hint: 'The credentials were accepted but lack permission for this repository: check the account or robot permissions.',
+    });
+  }
+  return new RegistryError(`registry ${registry} answered HTTP ${status} to ${what}`, {
+    hint: status >= 500 ? 'The registry reported an error of its own; try again, or check the registry.' : undefined,
+  });
 }
 
 function authRequired(registry: string): RegistryAuthError {

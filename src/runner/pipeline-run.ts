@@ -1,14 +1,23 @@
+/**
+ * Run pipeline.yaml on the local Docker engine: a named volume stands in for the PVC, each step is
+ * a container from its built image, and steps are jobs on the same job graph as builds — a step
+ * starts once the steps it runs after succeeded, independent steps run at once (bounded), and a
+ * failed step skips its dependants.
+ */
 import { randomBytes } from 'node:crypto';
 import type { EngineClient } from '../engine/engine-client.js';
-import { ConfigError, EngineUnreachableError, ExitCode, UsageError, errorMessage } from '../errors.js';
+import { ConfigError, EngineUnreachableError, ExitCode, InterruptedError, StepFailedError, UsageError, errorMessage, worstExitCode } from '../errors.js';
 import type { EventListener } from '../events.js';
 import { ignoreEvents } from '../events.js';
-import type { BuildDeps, BuildOptions, BuildRun } from '../plan/build-run.js';
-import { loadPipeline, resolveParameters, type Pipeline } from '../project/pipeline.js';
-import { findProjectRoot, loadProject, type Component, type Project } from '../project/project.js';
-import { engineAuth } from '../registry/credentials.js';
+import { DagExecutor, type Job, type JobContext } from '../execute/dag.js';
+import type { BuildDeps, BuildOptions, BuildRunResult } from '../flow/build.js';
+import { withDependants } from '../graph/graph.js';
+import { loadProject } from '../project/load-project.js';
+import type { Pipeline, PipelineStep, TypedValue } from '../project/model.js';
+import { typedValue } from '../project/model.js';
+import { resolveCommandItems } from '../project/placeholders.js';
+import { engineAuth, type CredentialSource } from '../registry/credentials.js';
 import { parseImageRef } from '../registry/image-ref.js';
-import { resolveCommandLine } from './resolve-args.js';
 
 const LAST_LINES = 20;
 
@@ -16,11 +25,13 @@ export interface RunOptions extends Pick<BuildOptions, 'push' | 'buildArgs' | 'c
   root: string;
   /** `--param k=v` overrides of pipeline parameters. */
   params?: Record<string, string>;
-  /** Steps not to run; their dependants are skipped too. */
+  /** Steps not to run; the steps after them are skipped too. */
   skipSteps?: string[];
   keepVolume?: boolean;
   /** Network mode of the step containers. @default host (so steps reach services on this machine) */
   network?: string;
+  /** Steps running at once. @default 2 */
+  parallelSteps?: number;
   signal?: AbortSignal;
 }
 
@@ -32,7 +43,6 @@ export interface StepResult {
   exitCode?: number;
   reason?: string;
   seconds?: number;
-  lastLines?: string[];
 }
 
 export interface RunResult {
@@ -44,16 +54,12 @@ export interface RunResult {
 
 export interface RunDeps {
   engine: EngineClient;
+  credentials: CredentialSource;
   /** Builds (or reuses) the images the steps run. */
-  build: Pick<BuildRun, 'run'>;
-  credentials: BuildDeps['credentials'];
+  build: (options: BuildOptions, deps?: Partial<BuildDeps>) => Promise<BuildRunResult>;
   onEvent?: EventListener;
 }
 
-/**
- * Run pipeline.yaml on the local Docker engine: a named volume stands in for the PVC, each step is
- * a container from its built image, steps run in dependency order, a failed step stops its dependants.
- */
 export class PipelineRun {
   private readonly emit: EventListener;
 
@@ -62,73 +68,18 @@ export class PipelineRun {
   }
 
   async run(options: RunOptions): Promise<RunResult> {
-    const project = loadProject(findProjectRoot(options.root));
-    const pipeline = loadPipeline(project);
+    const project = loadProject(options.root);
+    const pipeline = project.pipeline;
+    if (!pipeline) throw new UsageError(`no pipeline.yaml in ${project.root}`, { hint: 'Declare the steps in pipeline.yaml at the project root.' });
     const params = resolveParameters(pipeline, options.params ?? {});
-    const skip = this.skippedSteps(pipeline, options.skipSteps ?? []);
-    const toRun = pipeline.order.filter((s) => !skip.has(s));
+    const skip = skippedSteps(pipeline, options.skipSteps ?? []);
+    const toRun = pipeline.steps.filter((s) => !skip.has(s.name));
     await this.deps.engine.ping();
-    await this.checkGpus(pipeline, toRun);
+    await this.checkGpus(toRun);
 
-    const components = [...new Set(toRun.map((s) => pipeline.spec.steps[s]!.component))];
-    const images = await this.buildImages(project, components, options);
-    if (!(images instanceof Map)) return images;
-
-    const volume = `${pipeline.spec.name}-run-${randomBytes(3).toString('hex')}`;
-    const mountPath = pipeline.spec.volume?.mountPath;
-    if (mountPath) await this.deps.engine.createVolume(volume, { 'io.helmet.pipeline': pipeline.spec.name });
-    this.emit({ type: 'run-start', pipeline: pipeline.spec.name, volume, steps: pipeline.order, parameters: params });
-
-    const results = new Map<string, StepResult>();
-    try {
-      for (const step of pipeline.order) {
-        results.set(step, await this.runStep(project, pipeline, step, params, skip, results, images, volume, options));
-      }
-    } finally {
-      if (mountPath) {
-        if (options.keepVolume) this.emit({ type: 'volume-kept', volume });
-        else {
-          await this.deps.engine.removeVolume(volume).catch(() => undefined);
-          this.emit({ type: 'volume-removed', volume });
-        }
-      }
-    }
-    const steps = pipeline.order.map((s) => results.get(s)!);
-    const interrupted = options.signal?.aborted ?? false;
-    const failed = steps.some((s) => s.status === 'failed');
-    return {
-      ok: !failed && !interrupted,
-      exitCode: interrupted ? ExitCode.interrupted : failed ? ExitCode.failed : ExitCode.ok,
-      volume: mountPath ? volume : undefined,
-      steps,
-    };
-  }
-
-  /** Explicitly skipped steps and, transitively, every step that runs after one. */
-  private skippedSteps(pipeline: Pipeline, names: string[]): Set<string> {
-    const unknown = names.filter((n) => !(n in pipeline.spec.steps));
-    if (unknown.length) {
-      throw new UsageError(`--skip-step names unknown step(s): ${unknown.join(', ')}`, { hint: `Steps: ${pipeline.order.join(', ')}` });
-    }
-    const skip = new Set(names);
-    for (const step of pipeline.order) {
-      if (pipeline.spec.steps[step]!.after.some((d) => skip.has(d))) skip.add(step);
-    }
-    return skip;
-  }
-
-  private async checkGpus(pipeline: Pipeline, toRun: string[]): Promise<void> {
-    const wanting = toRun.filter((s) => pipeline.spec.steps[s]!.resources?.gpu);
-    if (wanting.length === 0 || (await this.deps.engine.hasGpuSupport())) return;
-    throw new UsageError(`step(s) ${wanting.join(', ')} request a GPU, but this Docker engine offers none (no NVIDIA runtime)`, {
-      hint: `Skip them with ${wanting.map((s) => `--skip-step ${s}`).join(' ')} (steps after them are skipped too), or run on an engine with GPUs.`,
-    });
-  }
-
-  private async buildImages(project: Project, components: string[], options: RunOptions): Promise<Map<string, string> | RunResult> {
-    const built = await this.deps.build.run({
+    const built = await this.deps.build({
       root: project.root,
-      components,
+      components: [...new Set(toRun.map((s) => s.component.name))],
       push: options.push,
       buildArgs: options.buildArgs,
       componentBuildArgs: options.componentBuildArgs,
@@ -140,56 +91,96 @@ export class PipelineRun {
       return {
         ok: false,
         exitCode: built.exitCode,
-        steps: built.results
-          .filter((r) => r.error)
-          .map((r) => ({ step: r.component, status: 'failed' as const, reason: `image: ${r.error!.message}` })),
+        steps: built.results.filter((r) => r.error).map((r) => ({ step: r.component, status: 'failed' as const, reason: `image: ${r.error!.message}` })),
       };
     }
-    return new Map(built.results.filter((r) => r.image).map((r) => [r.component, r.image!]));
+    const images = new Map(built.results.filter((r) => r.image).map((r) => [r.component, r.image!]));
+
+    const volume = pipeline.volume ? `${pipeline.name}-run-${randomBytes(3).toString('hex')}` : undefined;
+    if (volume) await this.deps.engine.createVolume(volume, { 'io.helmet.pipeline': pipeline.name });
+    this.emit({ type: 'run-start', pipeline: pipeline.name, volume, steps: pipeline.steps.map((s) => s.name), parameters: params });
+    const results = new Map<string, StepResult>();
+    try {
+      for (const s of pipeline.steps.filter((x) => skip.has(x.name))) {
+        const reason = options.skipSteps?.includes(s.name) ? 'skipped with --skip-step' : `runs after a skipped step (${s.after.filter((d) => skip.has(d)).join(', ')})`;
+        this.emit({ type: 'job-finished', job: `step:${s.name}`, kind: 'step', subject: s.name, outcome: 'skipped', seconds: 0, summary: reason });
+        results.set(s.name, { step: s.name, status: 'skipped', reason });
+      }
+      const jobs = toRun.map(
+        (step): Job<number> => ({
+          id: `step:${step.name}`,
+          kind: 'step',
+          subject: step.name,
+          title: `running ${images.get(step.component.name)}`,
+          needs: step.after.map((d) => `step:${d}`),
+          run: async (ctx) => {
+            const exitCode = await this.runStep(pipeline, step, params, images.get(step.component.name)!, volume, options, ctx);
+            return { result: exitCode, summary: 'succeeded' };
+          },
+        }),
+      );
+      const reports = await new DagExecutor({ step: options.parallelSteps ?? 2 }, this.emit, options.signal).run(jobs);
+      for (const step of toRun) {
+        const r = reports.get(`step:${step.name}`)!;
+        if (r.outcome === 'succeeded') results.set(step.name, { step: step.name, status: 'succeeded', exitCode: 0, seconds: r.seconds });
+        else if (r.outcome === 'failed') {
+          const exitCode = r.error instanceof StepFailedError ? r.error.stepExitCode : undefined;
+          if (r.error instanceof EngineUnreachableError) throw r.error;
+          results.set(step.name, { step: step.name, status: r.error instanceof InterruptedError ? 'skipped' : 'failed', exitCode, seconds: r.seconds, reason: r.error.message });
+        } else results.set(step.name, { step: step.name, status: 'skipped', reason: r.reason });
+      }
+    } finally {
+      if (volume) {
+        if (options.keepVolume) this.emit({ type: 'volume-kept', volume });
+        else {
+          await this.deps.engine.removeVolume(volume).catch(() => undefined);
+          this.emit({ type: 'volume-removed', volume });
+        }
+      }
+    }
+    const steps = pipeline.steps.map((s) => results.get(s.name)!);
+    const interrupted = options.signal?.aborted ?? false;
+    const failed = steps.some((s) => s.status === 'failed');
+    return {
+      ok: !failed && !interrupted,
+      exitCode: interrupted ? ExitCode.interrupted : worstExitCode(failed ? [ExitCode.failed] : []),
+      volume: options.keepVolume ? volume : undefined,
+      steps,
+    };
+  }
+
+  private async checkGpus(toRun: PipelineStep[]): Promise<void> {
+    const wanting = toRun.filter((s) => s.resources?.gpu).map((s) => s.name);
+    if (wanting.length === 0 || (await this.deps.engine.hasGpuSupport())) return;
+    throw new UsageError(`step(s) ${wanting.join(', ')} request a GPU, but this Docker engine offers none (no NVIDIA runtime)`, {
+      hint: `Skip them with ${wanting.map((s) => `--skip-step ${s}`).join(' ')} (steps after them are skipped too), or run on an engine with GPUs.`,
+    });
   }
 
   private async runStep(
-    project: Project,
     pipeline: Pipeline,
-    step: string,
+    step: PipelineStep,
     params: Record<string, string>,
-    skip: Set<string>,
-    done: Map<string, StepResult>,
-    images: Map<string, string>,
-    volume: string,
+    image: string,
+    volume: string | undefined,
     options: RunOptions,
-  ): Promise<StepResult> {
-    const spec = pipeline.spec.steps[step]!;
-    const skipped = (reason: string): StepResult => {
-      this.emit({ type: 'step-skipped', step, reason });
-      return { step, status: 'skipped', reason };
+    ctx: JobContext,
+  ): Promise<number> {
+    const values = inputValues(step, params);
+    const resolve = (items: PipelineStep['command']) => {
+      if (!items) return undefined;
+      const r = resolveCommandItems(items, values);
+      if ('missing' in r) {
+        throw new ConfigError([{ file: step.component.file, path: `steps.${step.name}`, message: `input "${r.missing}" has no value; give it in pipeline.yaml` }]);
+      }
+      return r.args;
     };
-    if (options.signal?.aborted) return skipped('interrupted');
-    if (skip.has(step)) {
-      return skipped((options.skipSteps ?? []).includes(step) ? 'skipped with --skip-step' : `runs after a skipped step (${spec.after.filter((d) => skip.has(d)).join(', ')})`);
-    }
-    const failedDeps = spec.after.filter((d) => done.get(d)?.status !== 'succeeded');
-    if (failedDeps.length) return skipped(`runs after ${failedDeps.join(', ')}, which did not succeed`);
-
-    const component = project.components.find((c) => c.name === spec.component)!;
-    const image = images.get(component.name)!;
-    const values = inputValues(component, spec.args, params);
-    const container = component.spec.implementation.container;
-    let entrypoint: string[] | undefined;
-    let cmd: string[] | undefined;
-    try {
-      entrypoint = resolveCommandLine(container.command, values, component.file);
-      cmd = resolveCommandLine(container.args, values, component.file);
-    } catch (e) {
-      throw new ConfigError([{ file: component.file, path: `steps.${step}`, message: errorMessage(e) }]);
-    }
-    const env = Object.fromEntries(
-      Object.entries(container.env ?? {}).map(([k, v]) => [k, resolveCommandLine([v], values, component.file)!.join('')]),
-    );
+    const entrypoint = resolve(step.command);
+    const cmd = resolve(step.commandArgs);
+    const env = Object.fromEntries(step.env.map((e) => [e.name, resolve([e.value])!.join('')]));
     await this.ensureImage(image);
-    this.emit({ type: 'step-start', step, image, command: [...(entrypoint ?? []), ...(cmd ?? [])] });
+    ctx.progress(`${[...(entrypoint ?? []), ...(cmd ?? [])].join(' ')}`);
     const lastLines: string[] = [];
-    const started = Date.now();
     let exitCode: number;
     try {
       exitCode = await this.deps.engine.runContainer({
@@ -197,31 +188,25 @@ export class PipelineRun {
         entrypoint,
         cmd,
         env,
-        volumes: pipeline.spec.volume ? { [volume]: pipeline.spec.volume.mountPath } : undefined,
+        volumes: volume && pipeline.volume ? { [volume]: pipeline.volume.mountPath } : undefined,
         network: options.network ?? 'host',
-        gpus: spec.resources?.gpu,
-        labels: { 'io.helmet.pipeline': pipeline.spec.name, 'io.helmet.step': step },
+        gpus: step.resources?.gpu,
+        labels: { 'io.helmet.pipeline': pipeline.name, 'io.helmet.step': step.name },
         signal: options.signal,
         onLog: (line, stream) => {
           lastLines.push(line);
           if (lastLines.length > LAST_LINES) lastLines.shift();
-          this.emit({ type: 'step-log', step, line, stream });
+          ctx.log(line, stream);
         },
       });
     } catch (e) {
-      if ((e as { code?: string }).code === 'ECONNREFUSED') throw new EngineUnreachableError(`lost the Docker engine: ${errorMessage(e)}`);
+      if (e instanceof EngineUnreachableError) throw e;
       exitCode = -1;
       lastLines.push(errorMessage(e));
     }
-    const seconds = (Date.now() - started) / 1000;
-    if (options.signal?.aborted) return skipped('interrupted while running');
-    if (exitCode !== 0) {
-      const message = `step ${step} exited with code ${exitCode}`;
-      this.emit({ type: 'step-failed', step, exitCode, message, lastLines });
-      return { step, status: 'failed', exitCode, seconds, lastLines, reason: message };
-    }
-    this.emit({ type: 'step-done', step, seconds });
-    return { step, status: 'succeeded', exitCode, seconds };
+    if (options.signal?.aborted) throw new InterruptedError('interrupted while running');
+    if (exitCode !== 0) throw new StepFailedError(step.name, exitCode, lastLines);
+    return exitCode;
   }
 
   /** A reused pushed image may not be in this engine yet: pull it by digest. */
@@ -232,16 +217,45 @@ export class PipelineRun {
   }
 }
 
-/** Values of a step's inputs: its arguments (parameters or literals), else the component's defaults. */
-export function inputValues(component: Component, args: Record<string, unknown>, params: Record<string, string>): Record<string, string> {
+/** Explicitly skipped steps and, transitively, every step that runs after one. */
+export function skippedSteps(pipeline: Pipeline, names: string[]): Set<string> {
+  const all = pipeline.steps.map((s) => s.name);
+  const unknown = names.filter((n) => !all.includes(n));
+  if (unknown.length) throw new UsageError(`--skip-step names unknown step(s): ${unknown.join(', ')}`, { hint: `Steps: ${all.join(', ')}` });
+  const after = new Map(pipeline.steps.map((s) => [s.name, s.after]));
+  return withDependants(names, all, (n) => after.get(n) ?? []);
+}
+
+/** Parameter values for a run: declared defaults overridden by `--param k=v`, each checked against its type. */
+export function resolveParameters(pipeline: Pipeline, overrides: Record<string, string>): Record<string, string> {
+  const declared = new Map(pipeline.parameters.map((p) => [p.name, p]));
+  const problems = Object.entries(overrides).flatMap(([k, v]) => {
+    const p = declared.get(k);
+    if (!p) return [{ file: '--param', path: k, message: `unknown pipeline parameter (declared in ${pipeline.file}: ${[...declared.keys()].join(', ') || 'none'})` }];
+    const typed = typedValue(v, p.type);
+    return 'error' in typed ? [{ file: '--param', path: k, message: `${typed.error} (the parameter is ${p.type})` }] : [];
+  });
   const values: Record<string, string> = {};
-  for (const input of component.spec.inputs ?? []) {
-    const arg = args[input.name];
-    if (arg !== undefined) {
-      values[input.name] = typeof arg === 'object' && arg !== null ? params[(arg as { param: string }).param]! : String(arg);
-    } else if (input.default !== undefined && input.default !== null) {
-      values[input.name] = String(input.default);
-    }
+  for (const p of pipeline.parameters) {
+    const v = overrides[p.name] ?? (p.default === undefined ? undefined : stringValue(p.default));
+    if (v === undefined) problems.push({ file: '--param', path: p.name, message: `has no default in ${pipeline.file}; pass --param ${p.name}=VALUE` });
+    else values[p.name] = v;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return values;
+}
+
+/** Values of a step's inputs: its arguments (parameters or constants), else the component's defaults. */
+export function inputValues(step: PipelineStep, params: Record<string, string>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const input of step.inputs) {
+    const arg = step.args[input.name];
+    if (arg) values[input.name] = arg.kind === 'parameter' ? params[arg.parameter]! : stringValue(arg.value);
+    else if (input.default !== undefined) values[input.name] = stringValue(input.default);
   }
   return values;
+}
+
+function stringValue(v: TypedValue): string {
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

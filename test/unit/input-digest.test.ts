@@ -15,7 +15,7 @@ function project(files: Record<string, string>) {
 }
 
 function digestOf(root: string, args: Record<string, string> = {}, dockerfile = 'Dockerfile'): string {
-  return computeInputDigest({ context: readBuildContext(join(root, 'ctx'), join(root, dockerfile)), buildArgs: args, baseImages: [] });
+  return computeInputDigest({ context: readBuildContext(join(root, 'ctx'), join(root, dockerfile)), buildArgs: args });
 }
 
 const FILES = { Dockerfile: 'FROM scratch\n', 'ctx/a.py': 'print(1)\n', 'ctx/sub/b.txt': 'b\n', 'ctx/sub/c.txt': 'c\n' };

@@ -1,8 +1,10 @@
+/** `all`, `build`, `plan` and `emit`: parse flags, call the core flow, render its events and result. */
 import { resolve } from 'node:path';
 import { ExitCode } from '../../errors.js';
-import { BuildRun, type BuildRunResult } from '../../plan/build-run.js';
-import { findProjectRoot } from '../../project/project.js';
+import { emitSpecs, planBuild, runBuild, type BuildOptions, type BuildRunResult } from '../../flow/build.js';
+import { planJson } from '../../plan/plan.js';
 import { gitSourceLabels } from '../../project/git-info.js';
+import { findProjectRoot } from '../../project/load-project.js';
 import { interruptOnSigint, realServices, type Io } from '../context.js';
 import { parseBuildArgs } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
@@ -12,53 +14,85 @@ export interface BuildCommandFlags {
   tag?: string[];
   buildArg?: string[];
   concurrency?: number;
-  cache: boolean;
+  cache?: boolean;
   json?: boolean;
   verbose?: boolean;
   out?: string;
   cwd: string;
-  /** `emit` / `plan`: build nothing (see BuildOptions.resolveOnly). */
-  resolveOnly?: 'resolve' | 'plan';
 }
 
-/** `helmet-build all` and `helmet-build build <component>...`: parse, call the core, render. */
-export async function runBuildCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
+function buildOptions(components: string[], flags: BuildCommandFlags): BuildOptions {
   const root = findProjectRoot(flags.cwd);
   const args = parseBuildArgs(flags.buildArg ?? []);
+  return {
+    root,
+    components,
+    push: flags.push,
+    tags: flags.tag,
+    buildArgs: args.global,
+    componentBuildArgs: args.perComponent,
+    concurrency: flags.concurrency,
+    noCache: flags.cache === false,
+    outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
+    sourceLabels: () => gitSourceLabels(root),
+  };
+}
+
+/** `helmet-build all` and `helmet-build build <component>...`. */
+export async function runBuildCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
+  return runWithProgress(flags, io, (options, onEvent) => runBuild(options, { ...realServices(), onEvent }), buildOptions(components, flags));
+}
+
+/** `helmet-build emit`. */
+export async function runEmitCommand(flags: BuildCommandFlags, io: Io): Promise<number> {
+  return runWithProgress(flags, io, (options, onEvent) => emitSpecs(options, { ...realServices(), onEvent }), buildOptions([], flags));
+}
+
+/** `helmet-build plan`: with --json one JSON document; otherwise each lookup's verdict and a summary. */
+export async function runPlanCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
+  const options = buildOptions(components, flags);
+  if (flags.json) {
+    const { plan } = await planBuild(options, realServices());
+    io.out.write(`${JSON.stringify(planJson(plan), null, 2)}\n`);
+    return plan.entries.some((e) => e.state === 'unknown') ? worstLookupCode(plan.entries) : ExitCode.ok;
+  }
+  const progress = progressRenderer({ json: false, verbose: flags.verbose ?? false, ...io });
+  let plan;
+  try {
+    ({ plan } = await planBuild(options, { ...realServices(), onEvent: progress.onEvent }));
+  } finally {
+    progress.close();
+  }
+  return plan.entries.some((e) => e.state === 'unknown') ? worstLookupCode(plan.entries) : ExitCode.ok;
+}
+
+function worstLookupCode(entries: { state: string; error?: { exitCode: number } }[]): number {
+  const codes = entries.flatMap((e) => (e.error ? [e.error.exitCode] : []));
+  return codes.includes(ExitCode.unreachable) ? ExitCode.unreachable : ExitCode.failed;
+}
+
+async function runWithProgress(
+  flags: BuildCommandFlags,
+  io: Io,
+  run: (options: BuildOptions, onEvent: ReturnType<typeof progressRenderer>['onEvent']) => Promise<BuildRunResult>,
+  options: BuildOptions,
+): Promise<number> {
   const progress = progressRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
-  const onEvent = progress.onEvent;
   const interrupt = interruptOnSigint();
   let result: BuildRunResult;
   try {
-    result = await new BuildRun({ ...realServices(), onEvent }).run({
-      root,
-      components,
-      push: flags.push,
-      tags: flags.tag,
-      buildArgs: args.global,
-      componentBuildArgs: args.perComponent,
-      concurrency: flags.concurrency,
-      noCache: !flags.cache,
-      outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
-      sourceLabels: () => gitSourceLabels(root),
-      resolveOnly: flags.resolveOnly,
-      signal: interrupt.signal,
-    });
+    result = await run({ ...options, signal: interrupt.signal }, progress.onEvent);
   } finally {
     interrupt.dispose();
     progress.close();
   }
   if (flags.json) {
     io.out.write(`${JSON.stringify({ type: 'result', ok: result.ok, exitCode: result.exitCode, written: result.written })}\n`);
-  } else if (flags.resolveOnly === 'plan') {
-    const upToDate = result.results.filter((r) => r.action === 'reused').length;
-    const toBuild = result.results.filter((r) => r.action === 'skipped').length;
-    io.err.write(`plan: ${upToDate} up to date, ${toBuild} would be built${result.ok ? '' : ', some could not be checked'}\n`);
   } else {
     const count = (a: string) => result.results.filter((r) => r.action === a).length;
-    const parts = ['built', 'pushed', 'reused', 'skipped', 'failed'].map((a) => [a, count(a)] as const).filter(([, n]) => n > 0);
+    const parts = ['built', 'pushed', 'reused', 'blocked', 'failed'].map((a) => [a, count(a)] as const).filter(([, n]) => n > 0);
     const verdict = result.ok ? 'done' : result.exitCode === ExitCode.interrupted ? 'interrupted' : 'FAILED';
-    io.err.write(`${verdict}: ${parts.map(([a, n]) => `${n} ${a}`).join(', ')}\n`);
+    io.err.write(`${verdict}: ${parts.map(([a, n]) => `${n} ${a}`).join(', ') || 'nothing to do'}\n`);
   }
   return result.exitCode;
 }

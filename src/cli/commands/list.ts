@@ -1,18 +1,18 @@
+/** `helmet-build list`: the components, their image names and Dockerfiles. */
 import { relative } from 'node:path';
-import { findProjectRoot, loadProject } from '../../project/project.js';
+import { findProjectRoot, loadProject } from '../../project/load-project.js';
 import type { Io } from '../context.js';
 
-/** `helmet-build list`: the components, their image names and Dockerfiles. */
 export async function runListCommand(flags: { cwd: string; json?: boolean }, io: Io): Promise<number> {
   const root = findProjectRoot(flags.cwd);
   const project = loadProject(root);
   const rows = project.components.map((c) => ({
     component: c.name,
     name: c.spec.name,
-    image: c.build?.image ?? c.spec.implementation.container.image,
-    dockerfile: c.build ? relative(root, c.build.dockerfilePath) : undefined,
-    from: c.build?.from,
-    prebuilt: !c.build,
+    image: c.kind === 'built' ? c.build.image : c.image,
+    dockerfile: c.kind === 'built' ? relative(root, c.build.dockerfilePath) : undefined,
+    from: c.kind === 'built' ? c.base?.name : undefined,
+    prebuilt: c.kind === 'prebuilt',
   }));
   if (flags.json) {
     io.out.write(`${JSON.stringify(rows, null, 2)}\n`);

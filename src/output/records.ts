@@ -1,0 +1,108 @@
+/**
+ * Everything a run writes under the output folder, each file atomically: a component's spec and
+ * input record as soon as it succeeds, `build.json` (merged with the record of components this run
+ * did not touch), and the pipeline spec. Nothing here is written for a component that failed or
+ * was interrupted: its earlier files stay as they were.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { InputRecord } from '../context/input-digest.js';
+import type { EventListener } from '../events.js';
+import type { ComponentResult } from '../execute/component-result.js';
+import { renderComponentSpec } from '../kfp/component-spec.js';
+import type { Component } from '../project/model.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export const BUILD_REPORT_VERSION = 2;
+
+export interface BuildReport {
+  version: number;
+  updatedAt: string;
+  push: string | null;
+  /** Every component in the report has a good image for its recorded inputs. */
+  ok: boolean;
+  components: Record<string, ComponentRecord>;
+}
+
+export type ComponentRecord = ComponentResult & {
+  /** For a failed component: its last good image, when an earlier run recorded one. */
+  lastGood?: { image?: string; digest?: string; inputDigest?: string };
+};
+
+export class RunRecords {
+  private report?: BuildReport;
+  readonly written: string[] = [];
+
+  constructor(
+    private readonly root: string,
+    readonly outDir: string,
+    private readonly push: string | undefined,
+    private readonly onEvent: EventListener,
+  ) {}
+
+  /** The inputs of a component's last recorded build; a missing or unreadable record is none. */
+  previousInputs(component: string): InputRecord | undefined {
+    try {
+      const record = JSON.parse(readFileSync(this.inputsPath(component), 'utf8')) as InputRecord;
+      return typeof record.inputDigest === 'string' && record.entries && record.args ? record : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A component succeeded: its spec, its input record and its build.json entry. */
+  componentSucceeded(component: Component, result: ComponentResult, inputs: InputRecord | undefined): void {
+    this.write(join(this.outDir, 'components', component.name, 'component.yaml'), renderComponentSpec(component.spec, result.image!, component.file));
+    if (inputs) this.write(this.inputsPath(component.name), `${JSON.stringify(inputs, null, 2)}\n`);
+    this.updateReport([result]);
+  }
+
+  /** The run ended (not interrupted): record every result, failures included. */
+  runFinished(results: ComponentResult[]): void {
+    this.updateReport(results);
+  }
+
+  writePipelineSpec(name: string, text: string): void {
+    this.write(join(this.outDir, `${name}.yaml`), text);
+  }
+
+  private updateReport(results: ComponentResult[]): void {
+    const report = (this.report ??= this.readReport());
+    for (const r of results) {
+      const before = report.components[r.component];
+      if (r.error) {
+        const good = before && !before.error ? before : before?.lastGood;
+        report.components[r.component] = { ...r, ...(good?.image ? { lastGood: { image: good.image, digest: good.digest, inputDigest: good.inputDigest } } : {}) };
+      } else report.components[r.component] = r;
+    }
+    report.updatedAt = new Date().toISOString();
+    report.push = this.push ?? null;
+    report.ok = Object.values(report.components).every((c) => !c.error);
+    this.write(join(this.outDir, 'build.json'), `${JSON.stringify(report, null, 2)}\n`);
+  }
+
+  private readReport(): BuildReport {
+    const path = join(this.outDir, 'build.json');
+    const empty: BuildReport = { version: BUILD_REPORT_VERSION, updatedAt: '', push: null, ok: true, components: {} };
+    if (!existsSync(path)) return empty;
+    try {
+      const old = JSON.parse(readFileSync(path, 'utf8')) as Partial<BuildReport>;
+      // Entries of another push target describe other images: start over rather than mix them.
+      if (old.version !== BUILD_REPORT_VERSION || (old.push ?? null) !== (this.push ?? null) || typeof old.components !== 'object') return empty;
+      return { ...empty, components: old.components ?? {} };
+    } catch {
+      return empty;
+    }
+  }
+
+  private inputsPath(component: string): string {
+    return join(this.outDir, 'inputs', `${component}.json`);
+  }
+
+  private write(path: string, content: string): void {
+    writeFileAtomic(path, content);
+    const rel = relative(this.root, path);
+    if (!this.written.includes(rel)) this.written.push(rel);
+    this.onEvent({ type: 'wrote', path: rel });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Read and check one components/<name>/component.yaml: schema, paths, placeholders. Cross-component
+ * checks (`from:`) and pipeline checks happen in load-project.ts, where every file is known.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { ConfigProblem } from '../errors.js';
+import { componentFileSchema, type ComponentFile } from './component-schema.js';
+import type { BuiltComponent, PrebuiltComponent } from './model.js';
+import { allowedKeysAt } from './schema-keys.js';
+import { YamlSource } from './yaml-source.js';
+
+/** A component as read from its file, before `from:` is resolved. */
+export interface ComponentRead {
+  component: BuiltComponent | PrebuiltComponent;
+  /** The `build.from` name, resolved by the project loader. */
+  from?: string;
+  /** Where a key of this file is, for problems found later. */
+  problemAt: (path: (string | number)[], message: string) => ConfigProblem;
+}
+
+export function readComponentFile(root: string, name: string): { read?: ComponentRead; problems: ConfigProblem[] } {
+  const dir = join(root, 'components', name);
+  const file = relative(root, join(dir, 'component.yaml'));
+  const { source, problems } = YamlSource.read(join(dir, 'component.yaml'), file);
+  if (!source) return { problems };
+  const parsed = componentFileSchema.safeParse(source.toJS());
+  if (!parsed.success) {
+    return { problems: source.problemsFrom(parsed.error.issues, (p) => allowedKeysAt(componentFileSchema, p)) };
+  }
+  const spec = parsed.data;
+  const problemAt = (path: (string | number)[], message: string): ConfigProblem => ({ file, ...source.locate(path), path: path.join('.'), message });
+  const local: ConfigProblem[] = [];
+  const at = (path: (string | number)[], message: string) => local.push(problemAt(path, message));
+
+  checkPlaceholders(spec, at);
+  const image = spec.implementation.container.image;
+  let component: BuiltComponent | PrebuiltComponent | undefined;
+  if (spec.build) {
+    if (image !== undefined) at(['implementation', 'container', 'image'], 'must not be set when build: is present (the build provides the image)');
+    const dockerfilePath = resolve(root, spec.build.dockerfile);
+    const contextDir = resolve(dir, spec.build.context);
+    if (!existsSync(dockerfilePath) || !statSync(dockerfilePath).isFile()) {
+      at(['build', 'dockerfile'], `file not found: ${relative(root, dockerfilePath)} (paths are relative to the project root)`);
+    }
+    if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) {
+      at(['build', 'context'], `folder not found: ${relative(root, contextDir)} (paths are relative to the component folder)`);
+    }
+    const { image: repository, args, platform } = spec.build;
+    component = { kind: 'built', name, dir, file, spec, build: { image: repository, contextDir, dockerfilePath, args, platform } };
+  } else if (image) {
+    component = { kind: 'prebuilt', name, dir, file, spec, image };
+  } else {
+    at(['implementation', 'container'], 'needs either implementation.container.image (prebuilt) or a build: section');
+  }
+  if (local.length || !component) return { problems: local };
+  return { read: { component, from: spec.build?.from, problemAt }, problems: [] };
+}
+
+/** Every placeholder must name a declared input or output. */
+function checkPlaceholders(spec: ComponentFile, at: (path: (string | number)[], message: string) => void): void {
+  const inputs = new Set((spec.inputs ?? []).map((i) => i.name));
+  const outputs = new Set((spec.outputs ?? []).map((o) => o.name));
+  const visit = (value: unknown, path: (string | number)[]): void => {
+    if (Array.isArray(value)) return value.forEach((v, i) => visit(v, [...path, i]));
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, inner] of Object.entries(value)) {
+      if (['inputValue', 'inputPath', 'inputUri', 'isPresent'].includes(key) && typeof inner === 'string' && !inputs.has(inner)) {
+        at([...path, key], `refers to input "${inner}", which is not declared under inputs:`);
+      } else if (['outputPath', 'outputUri'].includes(key) && typeof inner === 'string' && !outputs.has(inner)) {
+        at([...path, key], `refers to output "${inner}", which is not declared under outputs:`);
+      } else visit(inner, [...path, key]);
+    }
+  };
+  const container = spec.implementation.container;
+  visit(container.command, ['implementation', 'container', 'command']);
+  visit(container.args, ['implementation', 'container', 'args']);
+  visit(container.env, ['implementation', 'container', 'env']);
+}

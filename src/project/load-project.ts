@@ -1,0 +1,108 @@
+/**
+ * The load phase: find the project, read every component.yaml and pipeline.yaml, resolve every
+ * cross-reference, and report every problem in every file at once (exit 2) — before the engine or
+ * the registry is touched.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
+import { topologicalOrder } from '../graph/graph.js';
+import { readComponentFile, type ComponentRead } from './component-file.js';
+import type { BuiltComponent, Component, Project } from './model.js';
+import { hasPipeline, readPipelineFile } from './pipeline-file.js';
+
+/** The nearest folder at or above `cwd` that has a components/ folder. */
+export function findProjectRoot(cwd: string): string {
+  let dir = resolve(cwd);
+  for (;;) {
+    if (existsSync(join(dir, 'components')) && statSync(join(dir, 'components')).isDirectory()) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new UsageError(`no components/ folder found in ${resolve(cwd)} or any folder above it`, {
+        hint: 'Run helmet-build inside a project (a folder with components/<name>/component.yaml), or pass -C <dir>.',
+      });
+    }
+    dir = parent;
+  }
+}
+
+export function loadProject(root: string): Project {
+  const componentsDir = join(root, 'components');
+  const folders = readdirSync(componentsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(componentsDir, d.name, 'component.yaml')))
+    .map((d) => d.name)
+    .sort();
+  if (folders.length === 0) {
+    throw new UsageError(`no components in ${componentsDir}`, {
+      hint: 'Each component is a folder components/<name>/ with a component.yaml.',
+    });
+  }
+  const problems: ConfigProblem[] = [];
+  const reads = new Map<string, ComponentRead>();
+  for (const name of folders) {
+    const { read, problems: found } = readComponentFile(root, name);
+    problems.push(...found);
+    if (read) reads.set(name, read);
+  }
+  problems.push(...resolveBases(reads, folders));
+  const pipeline = hasPipeline(root) ? readPipelineFile(root, reads, folders) : undefined;
+  problems.push(...(pipeline?.problems ?? []));
+  if (problems.length) throw new ConfigError(problems);
+
+  const order = topologicalOrder([...reads.keys()], (n) => {
+    const c = reads.get(n)!.component;
+    return c.kind === 'built' && c.base ? [c.base.name] : [];
+  }).order!;
+  return { root, components: order.map((n) => reads.get(n)!.component), pipeline: pipeline?.pipeline };
+}
+
+/** `build.from` must name another built component, and `from` chains must not loop. */
+function resolveBases(reads: Map<string, ComponentRead>, folders: readonly string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const { component, from, problemAt } of reads.values()) {
+    if (!from || component.kind !== 'built') continue;
+    const base = reads.get(from)?.component;
+    if (base?.kind === 'built') component.base = base;
+    else if (!folders.includes(from) || base) {
+      const known = [...reads.values()].filter((r) => r.component.kind === 'built').map((r) => r.component.name);
+      problems.push(problemAt(['build', 'from'], `"${from}" is not a component with a build: section (known: ${known.join(', ')})`));
+    }
+  }
+  for (const { component, problemAt } of reads.values()) {
+    const seen = [component.name];
+    for (let cur = component.kind === 'built' ? component.base : undefined; cur; cur = cur.base) {
+      if (seen.includes(cur.name)) {
+        // Each member of a loop reports it from its own file.
+        if (cur.name === component.name) problems.push(problemAt(['build', 'from'], `"from" chain loops: ${[...seen, cur.name].join(' -> ')}`));
+        break;
+      }
+      seen.push(cur.name);
+    }
+  }
+  return problems;
+}
+
+/** Select components by name; unknown names are a usage error listing the known ones. */
+export function selectComponents(project: Project, names: string[]): Component[] {
+  if (names.length === 0) return project.components;
+  const known = new Map(project.components.map((c) => [c.name, c]));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) {
+    throw new UsageError(`unknown component(s): ${unknown.join(', ')}`, {
+      hint: `Known components: ${[...known.keys()].join(', ')}. Each is a folder components/<name>/ with a component.yaml.`,
+    });
+  }
+  return names.map((n) => known.get(n)!);
+}
+
+/** Built components a selection needs: itself and the bases it starts from, bases first. */
+export function withBases(selected: Component[]): BuiltComponent[] {
+  const out: BuiltComponent[] = [];
+  const visit = (c: BuiltComponent) => {
+    if (out.includes(c)) return;
+    if (c.base) visit(c.base);
+    out.push(c);
+  };
+  for (const c of selected) if (c.kind === 'built') visit(c);
+  return out;
+}

@@ -1,0 +1,145 @@
+/**
+ * Read and check pipeline.yaml against the loaded components: steps name components, arguments name
+ * declared inputs and parameters with values of the right type, required inputs are given, `after`
+ * names steps without cycles, and every step's command line is one the pipeline spec can express.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConfigProblem } from '../errors.js';
+import { topologicalOrder } from '../graph/graph.js';
+import type { ComponentRead } from './component-file.js';
+import type { CommandItem, Pipeline, PipelineParameter, PipelineStep, StepArgument, StepInput } from './model.js';
+import { parameterType, typedValue } from './model.js';
+import { pipelineFileSchema } from './pipeline-schema.js';
+import { readCommandItems } from './placeholders.js';
+import { allowedKeysAt } from './schema-keys.js';
+import { YamlSource } from './yaml-source.js';
+
+export const PIPELINE_FILE = 'pipeline.yaml';
+
+export function hasPipeline(root: string): boolean {
+  return existsSync(join(root, PIPELINE_FILE));
+}
+
+/**
+ * `components` are the components that loaded cleanly; `folders` every component folder, so that a
+ * step naming a component with problems of its own is not also called unknown.
+ */
+export function readPipelineFile(
+  root: string,
+  components: Map<string, ComponentRead>,
+  folders: readonly string[],
+): { pipeline?: Pipeline; problems: ConfigProblem[] } {
+  const { source, problems } = YamlSource.read(join(root, PIPELINE_FILE), PIPELINE_FILE);
+  if (!source) return { problems };
+  const parsed = pipelineFileSchema.safeParse(source.toJS());
+  if (!parsed.success) return { problems: source.problemsFrom(parsed.error.issues, (p) => allowedKeysAt(pipelineFileSchema, p)) };
+  const spec = parsed.data;
+  const out: ConfigProblem[] = [];
+  const at = (path: (string | number)[], message: string) => out.push({ file: PIPELINE_FILE, ...source.locate(path), path: path.join('.'), message });
+
+  const parameters: PipelineParameter[] = Object.entries(spec.parameters).map(([name, p]) => {
+    const type = parameterType(p.type);
+    const typed = p.default === undefined ? undefined : typedValue(p.default, type);
+    if (typed && 'error' in typed) at(['parameters', name, 'default'], `${typed.error} (the parameter is of type ${p.type})`);
+    return { name, type, default: typed && 'value' in typed ? typed.value : undefined, description: p.description };
+  });
+  const parameterTypes = new Map(parameters.map((p) => [p.name, p.type]));
+
+  const stepNames = Object.keys(spec.steps);
+  const steps = new Map<string, PipelineStep>();
+  for (const [name, step] of Object.entries(spec.steps)) {
+    step.after.forEach((dep, i) => {
+      if (!stepNames.includes(dep)) at(['steps', name, 'after', i], `unknown step "${dep}" (steps: ${stepNames.join(', ')})`);
+      if (dep === name) at(['steps', name, 'after', i], 'a step cannot run after itself');
+    });
+    const read = components.get(step.component);
+    if (!read) {
+      if (!folders.includes(step.component)) {
+        at(['steps', name, 'component'], `unknown component "${step.component}" (known: ${folders.join(', ')})`);
+      }
+      continue;
+    }
+    const component = read.component;
+    const inputs: StepInput[] = (component.spec.inputs ?? []).map((input, i) => {
+      const type = parameterType(input.type);
+      let value: StepInput['default'];
+      if (input.default !== undefined && input.default !== null) {
+        const typed = typedValue(input.default, type);
+        if ('error' in typed) out.push(read.problemAt(['inputs', i, 'default'], `${typed.error} (input ${input.name} is of type ${String(input.type)}; step ${name} uses it)`));
+        else value = typed.value;
+      }
+      return { name: input.name, type, description: input.description, default: value, optional: input.optional === true || input.default !== undefined };
+    });
+    const byInput = new Map(inputs.map((i) => [i.name, i]));
+    const args: Record<string, StepArgument> = {};
+    for (const [arg, value] of Object.entries(step.args)) {
+      const input = byInput.get(arg);
+      if (!input) {
+        at(['steps', name, 'args', arg], `component ${step.component} has no input "${arg}" (inputs: ${[...byInput.keys()].join(', ') || 'none'})`);
+        continue;
+      }
+      if (typeof value === 'object') {
+        const paramType = parameterTypes.get(value.param);
+        if (paramType === undefined) {
+          at(['steps', name, 'args', arg, 'param'], `unknown pipeline parameter "${value.param}" (declared: ${[...parameterTypes.keys()].join(', ') || 'none'})`);
+        } else if (paramType !== input.type && input.type !== 'STRING') {
+          at(['steps', name, 'args', arg, 'param'], `parameter "${value.param}" is ${paramType}, but input ${arg} of ${step.component} is ${input.type}`);
+        }
+        args[arg] = { kind: 'parameter', parameter: value.param };
+      } else {
+        const typed = typedValue(value, input.type);
+        if ('error' in typed) at(['steps', name, 'args', arg], `${typed.error} (input ${arg} of ${step.component} is ${input.type})`);
+        else args[arg] = { kind: 'constant', value: typed.value };
+      }
+    }
+    for (const input of inputs) {
+      if (!(input.name in step.args) && !input.optional) {
+        at(['steps', name, 'args'], `required input "${input.name}" of component ${step.component} is not given`);
+      }
+    }
+    const container = component.spec.implementation.container;
+    const problem = (path: (string | number)[], message: string) => out.push(read.problemAt(path, `${message} (step ${name})`));
+    const items = (list: typeof container.command, key: string): CommandItem[] | undefined =>
+      list && readCommandItems(list, ['implementation', 'container', key], problem);
+    steps.set(name, {
+      name,
+      component,
+      after: step.after,
+      inputs,
+      args,
+      command: items(container.command, 'command'),
+      commandArgs: items(container.args, 'args'),
+      env: Object.entries(container.env ?? {}).flatMap(([env, value]) =>
+        readCommandItems([value], ['implementation', 'container', 'env', env], problem).map((item) => ({ name: env, value: item })),
+      ),
+      resources: step.resources,
+    });
+  }
+
+  const sorted = topologicalOrder(stepNames, (s) => spec.steps[s]!.after.filter((d) => d in spec.steps));
+  if (sorted.cycle) at(['steps', sorted.cycle[0]!, 'after'], `steps form a cycle: ${sorted.cycle.join(' -> ')}`);
+  if (out.length || !sorted.order) return { problems: dedupe(out) };
+  return {
+    pipeline: {
+      file: PIPELINE_FILE,
+      name: spec.name,
+      description: spec.description,
+      parameters,
+      volume: spec.volume,
+      steps: sorted.order.map((s) => steps.get(s)!),
+    },
+    problems: [],
+  };
+}
+
+/** Two steps of one component report its file's problems once. */
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.file}:${p.line}:${p.column}:${p.path}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
