@@ -64,7 +64,10 @@ export class DagExecutor {
         const needed = await Promise.all(job.needs.map((n) => running.get(n)!));
         if (this.signal?.aborted) return this.skip(job, 'interrupted', []);
         const blockedBy = job.needs.filter((_, i) => needed[i]!.outcome !== 'succeeded');
-        if (blockedBy.length) return this.skip(job, `needs ${blockedBy.join(', ')}, which did not succeed`, blockedBy);
+        if (blockedBy.length) {
+          const names = [...new Set(blockedBy.map((id) => byId.get(id)!.subject))];
+          return this.skip(job, `runs after ${names.join(', ')}, which did not succeed`, blockedBy);
+        }
         const limiter = this.limiters.get(job.kind);
         return limiter ? limiter.run(() => this.execute(job, () => unexpected)) : this.execute(job, () => unexpected);
       })().then(

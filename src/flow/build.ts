@@ -69,15 +69,16 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** load → plan: what a build would do. Builds and writes nothing. */
 export async function planBuild(options: BuildOptions, deps: BuildDeps): Promise<{ project: Project; plan: Plan }> {
-  const { project, plan } = await loadAndPlan(options, deps, undefined);
+  // Records are only read here: they say what changed since the last build.
+  const { project, plan } = await loadAndPlan(options, deps, recordsFor(options, deps), false);
   return { project, plan };
 }
 
 /** load → plan → execute → publish. */
 export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<BuildRunResult> {
   const onEvent = deps.onEvent ?? ignoreEvents;
-  const records = options.writeOutputs === false ? undefined : new RunRecords(options.root, options.outDir ?? join(options.root, 'dist'), options.push, onEvent);
-  const { project, plan } = await loadAndPlan(options, deps, records);
+  const records = options.writeOutputs === false ? undefined : recordsFor(options, deps);
+  const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined);
   const byName = new Map(project.components.map((c) => [c.name, c]));
   const results = await executePlan(
     plan,
@@ -99,8 +100,8 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
 /** load → plan → publish, requiring every component to be up to date: specs from images already pushed. */
 export async function emitSpecs(options: BuildOptions, deps: BuildDeps): Promise<BuildRunResult> {
   const onEvent = deps.onEvent ?? ignoreEvents;
-  const records = new RunRecords(options.root, options.outDir ?? join(options.root, 'dist'), options.push, onEvent);
-  const { project, plan } = await loadAndPlan(options, deps, records);
+  const records = recordsFor(options, deps);
+  const { project, plan } = await loadAndPlan(options, deps, records, true);
   const stale = plan.entries.filter((e) => e.selected && e.state !== 'up-to-date');
   if (stale.length) {
     const results = stale.map((e): ComponentResult => {
@@ -126,7 +127,12 @@ export async function emitSpecs(options: BuildOptions, deps: BuildDeps): Promise
   return finish(project, plan, results, options, { ...deps, onEvent }, records);
 }
 
-async function loadAndPlan(options: BuildOptions, deps: BuildDeps, records: RunRecords | undefined): Promise<{ project: Project; plan: Plan }> {
+function recordsFor(options: BuildOptions, deps: BuildDeps): RunRecords {
+  return new RunRecords(options.root, options.outDir ?? join(options.root, 'dist'), options.push, deps.onEvent ?? ignoreEvents);
+}
+
+/** `withPipeline`: also look up the pipeline's other components, so that its spec can be written. */
+async function loadAndPlan(options: BuildOptions, deps: BuildDeps, records: RunRecords | undefined, withPipeline: boolean): Promise<{ project: Project; plan: Plan }> {
   const project = loadProject(options.root);
   const selection = selectComponents(project, options.components ?? []);
   const target = options.push ? parsePushTarget(options.push) : undefined;
@@ -147,7 +153,7 @@ async function loadAndPlan(options: BuildOptions, deps: BuildDeps, records: RunR
       push: options.push,
       target,
       selection,
-      includePipeline: target !== undefined && records !== undefined,
+      includePipeline: target !== undefined && withPipeline,
       tags: options.tags,
       buildArgs: options.buildArgs,
       componentBuildArgs: options.componentBuildArgs,

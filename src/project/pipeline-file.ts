@@ -11,7 +11,7 @@ import type { ComponentRead } from './component-file.js';
 import type { CommandItem, Pipeline, PipelineParameter, PipelineStep, StepArgument, StepInput } from './model.js';
 import { parameterType, typedValue } from './model.js';
 import { pipelineFileSchema } from './pipeline-schema.js';
-import { readCommandItems } from './placeholders.js';
+import { readCommandItems, readEnvValue } from './placeholders.js';
 import { allowedKeysAt } from './schema-keys.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -110,9 +110,10 @@ export function readPipelineFile(
       args,
       command: items(container.command, 'command'),
       commandArgs: items(container.args, 'args'),
-      env: Object.entries(container.env ?? {}).flatMap(([env, value]) =>
-        readCommandItems([value], ['implementation', 'container', 'env', env], problem).map((item) => ({ name: env, value: item })),
-      ),
+      env: Object.entries(container.env ?? {}).map(([env, value]) => ({
+        name: env,
+        value: readEnvValue(value, ['implementation', 'container', 'env', env], problem),
+      })),
       resources: step.resources,
     });
   }

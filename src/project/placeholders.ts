@@ -12,6 +12,12 @@ export function readCommandItems(items: Placeholder[], path: (string | number)[]
   return items.flatMap((p, i) => readItem(p, [...path, i], problem));
 }
 
+/** An env value: one placeholder, read as one item (a constant `if` may leave several, joined). */
+export function readEnvValue(value: Placeholder, path: (string | number)[], problem: PlaceholderProblem): CommandItem {
+  const items = readItem(value, path, problem);
+  return items.length === 1 ? items[0]! : { kind: 'concat', parts: items };
+}
+
 /** One placeholder; an `if` with a constant condition is resolved here, so it may become any number of items. */
 function readItem(p: Placeholder, path: (string | number)[], problem: PlaceholderProblem): CommandItem[] {
   if (typeof p === 'string') return [{ kind: 'literal', text: p }];

@@ -67,8 +67,12 @@ describe('helmet-build all --push (real engine and registry)', () => {
     const again = await runCli(['all', '--push', push, '--json', '--tag', 'v2'], project.root);
     expect(again.code).toBe(0);
     const events = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.type === 'build-start')).toEqual([]);
-    expect(events.filter((e) => e.type === 'cached').map((e) => e.where)).toEqual(['registry', 'registry']);
+    expect(events.filter((e) => e.type === 'job-started' && e.kind !== 'lookup' && e.kind !== 'publish')).toEqual([]);
+    const plan = events.find((e) => e.type === 'plan');
+    expect(plan.entries.map((e: { component: string; state: string; missingTags: string[] }) => [e.component, e.state, e.missingTags])).toEqual([
+      ['hello', 'needs-tag', ['v2']],
+      ['world', 'needs-tag', ['v2']],
+    ]);
     expect(events.at(-1)).toMatchObject({ type: 'result', ok: true, exitCode: 0 });
     for (const name of ['hello', 'world']) {
       const spec = parse(readFileSync(join(project.root, 'dist/components', name, 'component.yaml'), 'utf8'));
@@ -138,8 +142,10 @@ describe('local builds (no --push)', () => {
 
     const second = await runCli(['build', 'solo'], project.root);
     expect(second.code).toBe(0);
-    expect(second.stderr).toContain('unchanged: reusing');
+    expect(second.stderr).toContain('[solo] up to date: sha256:');
+    expect(second.stderr).toContain('done: 1 reused');
     const forced = await runCli(['build', 'solo', '--no-cache'], project.root);
+    expect(forced.stderr).toContain('[solo] needs a build: a build is forced by --no-cache');
     expect(forced.stderr).toContain('[solo] building');
     // The rebuild moved the tag: the first image is untagged now, so remove it by ID.
     await docker.getImage(report.components.solo.imageId).remove({ force: true }).catch(() => undefined);
@@ -160,16 +166,19 @@ describe('plan', () => {
     const dist = snapshotTree(join(project.root, 'dist'));
     const clean = await runCli(['plan', '--push', push], project.root);
     expect(clean.code).toBe(0);
-    expect(clean.stderr).toContain('plan: 2 up to date, 0 would be built');
+    expect(clean.stderr).toContain('plan: 2 up-to-date');
 
     writeTree(project.root, { 'components/two/extra.txt': 'new file' });
     const changed = await runCli(['plan', '--push', push, '--json'], project.root);
     expect(changed.code).toBe(0);
-    const events = changed.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.type === 'needs-build')).toEqual([
-      { type: 'needs-build', component: 'two', reason: expect.stringMatching(/^no image for its current inputs \(.*\/two:in-[0-9a-f]{16} is not in the registry\)$/) },
-    ]);
-    expect(events.some((e) => e.type === 'build-start')).toBe(false);
+    const plan = JSON.parse(changed.stdout);
+    expect(plan).toMatchObject({ type: 'plan', version: 1, push, tags: [] });
+    expect(plan.components.map((e: { state: string }) => e.state)).toEqual(['up-to-date', 'needs-build']);
+    expect(plan.components[1]).toMatchObject({
+      component: 'two',
+      changes: ['files: extra.txt (added)'],
+      reason: expect.stringMatching(/^files: extra\.txt \(added\) \(.*\/two:in-[0-9a-f]{16} is not in the registry\)$/),
+    });
     expect(snapshotTree(join(project.root, 'dist'))).toEqual(dist);
   });
 });

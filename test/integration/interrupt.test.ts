@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeProject } from '../support/project.js';
+import { makeProject, snapshotTree } from '../support/project.js';
 import { docker, removeImages, uniqueName } from '../support/services.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'helmet-build.js');
@@ -36,17 +35,21 @@ describe('interrupting a run', () => {
     expect(code).toBe(130);
     const volume = events.find((e) => e.type === 'run-start').volume;
     expect(events.some((e) => e.type === 'volume-removed' && e.volume === volume)).toBe(true);
-    expect(events.find((e) => e.type === 'step-skipped' && e.step === 'after-nap').reason).toBe('interrupted');
+    expect(events.find((e) => e.type === 'job-finished' && e.subject === 'after-nap')).toMatchObject({ outcome: 'skipped', summary: 'interrupted' });
     await expect(docker.getVolume(volume).inspect()).rejects.toMatchObject({ statusCode: 404 });
     const left = await docker.listContainers({ all: true, filters: { label: ['io.helmet.pipeline=sleepy'] } });
     expect(left).toEqual([]);
   });
 
-  it('Ctrl-C during a build cancels it in the engine: exit 130, no build container left, build.json says interrupted', async () => {
+  it('Ctrl-C during a build cancels it in the engine: exit 130, no build container left, dist/ byte-identical', async () => {
     const slow = makeProject({
       Dockerfile: 'FROM helmet/busybox:latest\nRUN echo started && sleep 60\n',
       'components/slow/component.yaml': `name: slow\nimplementation:\n  container:\n    command: [sh]\nbuild:\n  image: ${image}-slow\n  dockerfile: Dockerfile\n`,
+      // The record of an earlier good run, which an interrupted run must not touch.
+      'dist/build.json': '{"version": 2, "earlier": true}\n',
+      'dist/components/slow/component.yaml': 'name: slow\n# earlier\n',
     });
+    const before = snapshotTree(join(slow.root, 'dist'));
     try {
       const child = spawn('node', [BIN, '-C', slow.root, 'all', '-v'], { env: process.env });
       let stderr = '';
@@ -62,8 +65,7 @@ describe('interrupting a run', () => {
       expect(code).toBe(130);
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(stderr).toContain('interrupted: 1 failed');
-      const report = JSON.parse(readFileSync(join(slow.root, 'dist/build.json'), 'utf8'));
-      expect(report.components.slow.error.code).toBe('INTERRUPTED');
+      expect(snapshotTree(join(slow.root, 'dist'))).toEqual(before);
       // The classic builder runs RUN steps in containers; a cancelled build must not leave one behind.
       const containers = await docker.listContainers({ all: true });
       expect(containers.filter((c) => c.Command.includes('sleep 60'))).toEqual([]);

@@ -68,10 +68,10 @@ describe('pipeline spec emission on --push and by emit', () => {
     const r = await runCli(['run', '--push', push(), '--json'], project.root);
     expect(r.code).toBe(0);
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    const starts = events.filter((e) => e.type === 'step-start');
-    expect(starts.map((e) => e.step)).toEqual(['first', 'second']);
-    for (const s of starts) expect(s.image).toMatch(new RegExp(`^${push().replace(/\./g, '\\.')}/(hello|world)@sha256:[0-9a-f]{64}$`));
-    expect(events.filter((e) => e.type === 'step-log').map((e) => e.line)).toEqual(['hello', 'world, changed']);
-    expect(events.filter((e) => e.type === 'build-start')).toEqual([]);
+    const starts = events.filter((e) => e.type === 'job-started' && e.kind === 'step');
+    expect(starts.map((e) => e.subject)).toEqual(['first', 'second']);
+    for (const s of starts) expect(s.title).toMatch(new RegExp(`^running ${push().replace(/\./g, '\\.')}/(hello|world)@sha256:[0-9a-f]{64}$`));
+    expect(events.filter((e) => e.type === 'job-log' && e.kind === 'step').map((e) => e.line)).toEqual(['hello', 'world, changed']);
+    expect(events.filter((e) => e.type === 'job-started' && e.kind === 'build')).toEqual([]);
   });
 });

@@ -68,7 +68,7 @@ describe('helmet-build run (real engine, real components)', () => {
       { step: 'rknn-convert', status: 'skipped', reason: 'runs after a skipped step (train)' },
     ]);
     expect(r.code).toBe(0);
-    expect(ev.filter((e) => e.type === 'step-log' && e.step === 'prepare').map((e) => e.line)).toContain('prepare: 5 images, 5 objects -> 4 train / 1 val');
+    expect(ev.filter((e) => e.type === 'job-log' && e.kind === 'step' && e.subject === 'prepare').map((e) => e.line)).toContain('prepare: 5 images, 5 objects -> 4 train / 1 val');
 
     const listing = await runImage(BUSYBOX, ['sh', '-c', 'cd /VOCdevkit/VOC2028/labels && for f in *.txt; do echo "== $f"; cat "$f"; done'], { [volume]: '/VOCdevkit' });
     const labels: Record<string, string> = {};
@@ -83,10 +83,11 @@ describe('helmet-build run (real engine, real components)', () => {
     const r = await run('--param', `dataurl=${baseUrl}/missing.tar.gz`);
     const ev = events(r.stdout);
     expect(r.code).toBe(1);
-    const failed = ev.find((e) => e.type === 'step-failed');
-    expect(failed).toMatchObject({ step: 'ingest', exitCode: 1 });
-    expect(failed.lastLines.join('\n')).toContain('HTTP 404');
-    expect(ev.find((e) => e.type === 'step-skipped' && e.step === 'prepare').reason).toBe('runs after ingest, which did not succeed');
+    const failed = ev.find((e) => e.type === 'job-finished' && e.outcome === 'failed');
+    expect(failed).toMatchObject({ kind: 'step', subject: 'ingest', error: { code: 'STEP_FAILED', message: 'step ingest exited with code 1' } });
+    expect(failed.error.detail.join('\n')).toContain('HTTP 404');
+    expect(ev.find((e) => e.type === 'job-finished' && e.outcome === 'skipped' && e.subject === 'prepare').summary).toBe('runs after ingest, which did not succeed');
+    expect(ev.at(-1).steps[0]).toMatchObject({ step: 'ingest', status: 'failed', exitCode: 1 });
     const volume = ev.find((e) => e.type === 'run-start').volume;
     expect(ev.some((e) => e.type === 'volume-removed' && e.volume === volume)).toBe(true);
     await expect(docker.getVolume(volume).inspect()).rejects.toMatchObject({ statusCode: 404 });
@@ -97,6 +98,6 @@ describe('helmet-build run (real engine, real components)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('step(s) train request a GPU, but this Docker engine offers none');
     expect(r.stderr).toContain('--skip-step train');
-    expect(r.stderr).not.toContain('[ingest] start');
+    expect(r.stderr).not.toContain('[ingest] running');
   });
 });

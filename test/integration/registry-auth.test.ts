@@ -53,7 +53,8 @@ describe('pushing to a registry that requires credentials', () => {
     process.env.DOCKER_CONFIG = configDir;
     const r = await runCli(['all', '--push', `${services.authRegistry}/${prefix}`], project.root);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('unchanged: reusing');
+    expect(r.stderr).toMatch(/up to date: .*@sha256:/);
+    expect(r.stderr).toContain('done: 1 reused');
     expect(r.stderr).not.toContain(services.authPassword);
   });
 

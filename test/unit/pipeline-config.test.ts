@@ -1,8 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildPipelineDocuments } from '../../src/kfp/pipeline-spec.js';
-import { loadPipeline } from '../../src/project/pipeline.js';
-import { loadProject } from '../../src/project/project.js';
+import { loadProject } from '../../src/project/load-project.js';
 import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, tinyComponent } from '../support/project.js';
 
 const cleanups: (() => void)[] = [];
@@ -57,7 +55,7 @@ describe('bad pipeline.yaml', () => {
 });
 
 describe('components the v2 pipeline cannot express', () => {
-  it('an artifact placeholder in env is a bad-input error naming the component file, not a crash', async () => {
+  it('an artifact placeholder in env is a bad-input error at load, naming the component file, key and step', async () => {
     const p = makeProject({
       ...TINY_DOCKERFILE,
       ...tinyComponent('hello', 'hello', 'hi'),
@@ -67,10 +65,8 @@ describe('components the v2 pipeline cannot express', () => {
     cleanups.push(p.cleanup);
     const file = `${p.root}/components/world/component.yaml`;
     writeFileSync(file, readFileSync(file, 'utf8').replace('inputs:\n', 'outputs:\n  - {name: out}\ninputs:\n').replace('    args:', '    env: {OUT: {outputPath: out}}\n    args:'));
-    const project = loadProject(p.root);
-    const images = new Map(project.components.map((c) => [c.name, `r/${c.name}@sha256:${'0'.repeat(64)}`]));
-    expect(() => buildPipelineDocuments(loadPipeline(project), project.components, images)).toThrow(
-      /steps\.second: components\/world\/component\.yaml: implementation\.container\.env\.OUT: outputPath placeholders \(artifacts\) are not supported/,
+    expect(() => loadProject(p.root)).toThrow(
+      /components\/world\/component\.yaml:\d+:\d+: implementation\.container\.env\.OUT\.outputPath: outputPath placeholders \(file artifacts\) cannot be used by a pipeline step yet.*\(step second\)/,
     );
   });
 });

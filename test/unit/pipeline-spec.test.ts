@@ -3,17 +3,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { buildPipelineDocuments, renderPipelineYaml } from '../../src/kfp/pipeline-spec.js';
-import { loadPipeline } from '../../src/project/pipeline.js';
-import { loadProject } from '../../src/project/project.js';
+import { loadProject } from '../../src/project/load-project.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'kfp');
 
 function emitRepoPipeline(): { text: string; docs: Record<string, any>[] } {
   const project = loadProject(ROOT);
-  const pipeline = loadPipeline(project);
-  const images = new Map(project.components.map((c, i) => [c.name, `localhost:5000/helmet/${c.build!.image}@sha256:${String(i).repeat(64)}`]));
-  const text = renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, project.components, images));
+  const pipeline = project.pipeline!;
+  const images = new Map(project.components.map((c, i) => [c.name, `localhost:5000/helmet/${c.kind === 'built' ? c.build.image : c.name}@sha256:${String(i).repeat(64)}`]));
+  const text = renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images));
   return { text, docs: parseAllDocuments(text).map((d) => d.toJS()) };
 }
 

@@ -1,0 +1,40 @@
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What to do with one request: answer it with a status, or forward it after a delay. */
+export type Fault = { status: number } | { delayMs: number } | undefined;
+
+/**
+ * A loopback HTTP proxy in front of the real registry, for fault tests: `fault` decides per request
+ * whether to answer it itself or pass it on (after an optional delay). Everything else is forwarded
+ * untouched, so the engine and helmet-build talk to the real registry through it.
+ */
+export async function registryProxy(upstream: string, fault: (req: IncomingMessage) => Fault = () => undefined) {
+  const [upHost, upPort] = upstream.split(':') as [string, string];
+  const seen: string[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const f = fault(req);
+    if (f && 'status' in f) {
+      req.resume();
+      res.writeHead(f.status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'injected by the test proxy' }] }));
+      return;
+    }
+    const forward = () => {
+      const headers = { ...req.headers, host: upstream };
+      const out = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (up) => {
+        // Locations point at the upstream registry; keep the client on the proxy.
+        const location = up.headers.location?.replace(`//${upstream}`, `//${host}`);
+        res.writeHead(up.statusCode ?? 502, { ...up.headers, ...(location ? { location } : {}) });
+        up.pipe(res);
+      });
+      out.on('error', () => res.writeHead(502).end());
+      req.pipe(out);
+    };
+    if (f && 'delayMs' in f) setTimeout(forward, f.delayMs);
+    else forward();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { host, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+}

@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, snapshotTree, tinyComponent } from '../support/project.js';
+
+/** A loopback port that counts every connection: an engine or registry that must never be called. */
+async function tripwire(): Promise<{ port: number; connections: () => number; close: () => void }> {
+  let count = 0;
+  const server: Server = createServer((socket) => {
+    count++;
+    socket.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as { port: number }).port, connections: () => count, close: () => server.close() };
+}
+
+describe('every bad input is refused in the load phase, all at once, before the engine or registry is touched', () => {
+  let engine: Awaited<ReturnType<typeof tripwire>>;
+  let registry: Awaited<ReturnType<typeof tripwire>>;
+  const savedHost = process.env.DOCKER_HOST;
+  beforeAll(async () => {
+    engine = await tripwire();
+    registry = await tripwire();
+    process.env.DOCKER_HOST = `tcp://127.0.0.1:${engine.port}`;
+  });
+  afterAll(() => {
+    process.env.DOCKER_HOST = savedHost;
+    engine.close();
+    registry.close();
+  });
+
+  async function expectRefused(files: Record<string, string>, args: string[], expected: RegExp[]): Promise<string> {
+    const p = makeProject({
+      ...TINY_DOCKERFILE,
+      ...tinyComponent('hello', 'hello', 'hi'),
+      ...tinyComponent('world', 'world', 'hi'),
+      'pipeline.yaml': TINY_PIPELINE,
+      'dist/build.json': '{"earlier": true}\n',
+      'dist/components/hello/component.yaml': '# earlier\n',
+      ...files,
+    });
+    try {
+      const before = snapshotTree(join(p.root, 'dist'));
+      const r = await runCli(args, p.root);
+      expect(r.code, r.stderr).toBe(2);
+      for (const e of expected) expect(r.stderr).toMatch(e);
+      expect(snapshotTree(join(p.root, 'dist'))).toEqual(before);
+      expect(engine.connections() + registry.connections()).toBe(0);
+      return r.stderr;
+    } finally {
+      p.cleanup();
+    }
+  }
+
+  const push = () => ['--push', `127.0.0.1:${registry.port}/team`];
+
+  it('a pipeline parameter whose default is not of its type (Integer "abc")', async () => {
+    await expectRefused(
+      { 'pipeline.yaml': TINY_PIPELINE.replace('  who: {type: String, default: me}', '  who: {type: String, default: me}\n  epochs: {type: Integer, default: "abc"}') },
+      ['all', ...push()],
+      [/pipeline\.yaml:4:\d+: parameters\.epochs\.default: "abc" is not an integer \(the parameter is of type Integer\)/],
+    );
+  });
+
+  it('a dangling from:', async () => {
+    const hello = tinyComponent('hello', 'hello', 'hi')['components/hello/component.yaml'] as string;
+    await expectRefused({ 'components/hello/component.yaml': `${hello}  from: nowhere\n` }, ['all', ...push()], [
+      /components\/hello\/component\.yaml:12:3: build\.from: "nowhere" is not a component with a build: section \(known: hello, world\)/,
+    ]);
+  });
+
+  it('a pipeline step naming a missing component', async () => {
+    await expectRefused({ 'pipeline.yaml': TINY_PIPELINE.replace('component: world', 'component: nobody') }, ['build', 'hello', ...push()], [
+      /pipeline\.yaml:10:5: steps\.second\.component: unknown component "nobody" \(known: hello, world\)/,
+    ]);
+  });
+
+  it('two bad files at once: both are listed in one report', async () => {
+    const world = tinyComponent('world', 'world', 'hi')['components/world/component.yaml'] as string;
+    const stderr = await expectRefused(
+      {
+        'components/world/component.yaml': world.replace('default: world', 'default: world, colour: blue'),
+        'pipeline.yaml': TINY_PIPELINE.replace('{param: who}', '{param: whom}'),
+      },
+      ['all', ...push()],
+      [/components\/world\/component\.yaml:4:\d+: inputs\.0\.colour: unknown key "colour"/, /pipeline\.yaml:8:\d+: steps\.first\.args\.who\.param: unknown pipeline parameter "whom"/],
+    );
+    expect(stderr).toContain('nothing was built or written');
+  });
+
+  it('a step using a component with an outputPath placeholder is refused before any build', async () => {
+    const world = tinyComponent('world', 'world', 'hi')['components/world/component.yaml'] as string;
+    await expectRefused(
+      { 'components/world/component.yaml': world.replace('inputs:\n', 'outputs:\n  - {name: report}\ninputs:\n').replace("args: [--who, {inputValue: who}]", 'args: [--who, {inputValue: who}, --out, {outputPath: report}]') },
+      ['all', ...push()],
+      [/components\/world\/component\.yaml:\d+:\d+: implementation\.container\.args\.3\.outputPath: outputPath placeholders \(file artifacts\) cannot be used by a pipeline step yet/],
+    );
+  });
+
+  it('a parameter bound to an input of another type, and a --tag that is not a tag', async () => {
+    await expectRefused(
+      { 'components/hello/component.yaml': (tinyComponent('hello', 'hello', 'hi')['components/hello/component.yaml'] as string).replace('{name: who, type: String, default: world}', '{name: who, type: Integer, default: "1"}') },
+      ['all', ...push()],
+      [/pipeline\.yaml:8:\d+: steps\.first\.args\.who\.param: parameter "who" is STRING, but input who of hello is NUMBER_INTEGER/],
+    );
+    await expectRefused({}, ['all', ...push(), '--tag', 'bad tag'], [/--tag "bad tag": a tag is 1-128 letters/]);
+  });
+});
