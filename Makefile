@@ -11,7 +11,7 @@ DEMO_FLAGS ?= --build-arg BASE_IMAGE=helmet/python:3.11 \
 	--build-arg train:ABSENT_FRAMEWORKS=ultralytics,torch \
 	--build-arg rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2
 
-.PHONY: setup deps services build schemas demo test test-python bench stop clean
+.PHONY: setup deps services build schemas demo test lint format test-python bench stop clean
 
 setup: deps services build
 
@@ -35,9 +35,16 @@ demo: setup
 	$(WITH_SERVICES) node bin/helmet-build.js all --push "$(DEMO_REPO)" $(DEMO_FLAGS)
 	@echo; echo "--- dist/components/ingest/component.yaml"; cat dist/components/ingest/component.yaml
 
-test: setup
+test: setup lint
 	$(WITH_SERVICES) npx vitest run
 	$(MAKE) test-python
+
+# Formatting and lint rules (biome.json); `make format` applies the fixes.
+lint: deps
+	npx biome check .
+
+format: deps
+	npx biome check --write .
 
 # Each component folder is its own test root (folder names such as rknn-convert are not packages).
 test-python:

@@ -29,7 +29,9 @@ function time(fn) {
   return median(out);
 }
 function row(name, ms, baseMs, baseName) {
-  console.log(`${name.padEnd(44)} ${ms.toFixed(1).padStart(9)} ms   ${baseName.padEnd(34)} ${baseMs.toFixed(1).padStart(9)} ms   ratio ${(ms / baseMs).toFixed(2)}`);
+  console.log(
+    `${name.padEnd(44)} ${ms.toFixed(1).padStart(9)} ms   ${baseName.padEnd(34)} ${baseMs.toFixed(1).padStart(9)} ms   ratio ${(ms / baseMs).toFixed(2)}`,
+  );
 }
 
 // 1. Context digest
@@ -42,7 +44,7 @@ for (let i = 0; i < FILES; i++) {
 writeFileSync(join(ctx, '.dockerignore'), '**/*.pyc\nd9*/\n!d99/e1\n');
 writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY . /\n');
 const rssBefore = process.memoryUsage().rss;
-const ours = time(() => computeInputDigest({ context: readBuildContext(ctx, join(ctx, 'Dockerfile')), buildArgs: {}, baseImages: [] }));
+const ours = time(() => computeInputDigest({ context: readBuildContext(ctx, join(ctx, 'Dockerfile')), buildArgs: {} }));
 const rssAfter = process.memoryUsage().rss;
 const gnu = time(() => execFileSync('bash', ['-c', `tar -C '${ctx}' -cf - . | sha256sum`]));
 console.log(`context: ${FILES} files, median of ${RUNS} runs`);
@@ -63,7 +65,10 @@ for (let i = 0; i < N; i++) {
   const dir = join(proj, 'components', `c${i}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'main.sh'), `echo ${i}\n`);
-  writeFileSync(join(dir, 'component.yaml'), `name: c${i}\nimplementation:\n  container:\n    command: [sh, /app/main.sh]\nbuild:\n  image: bench-c${i}\n  dockerfile: tiny.Dockerfile\n`);
+  writeFileSync(
+    join(dir, 'component.yaml'),
+    `name: c${i}\nimplementation:\n  container:\n    command: [sh, /app/main.sh]\nbuild:\n  image: bench-c${i}\n  dockerfile: tiny.Dockerfile\n`,
+  );
 }
 const push = `${env.HELMET_TEST_REGISTRY}/bench`;
 const cli = (args) => {

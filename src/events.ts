@@ -4,7 +4,7 @@
  * lookups, builds, pushes, publishing, pipeline steps — and every job reports its start and its end.
  */
 import type { ErrorRecord } from './errors.js';
-import type { PlanEntry } from './plan/plan.js';
+import type { PlanEntry } from './plan/plan-format.js';
 
 export type JobKind = 'lookup' | 'build' | 'push' | 'publish' | 'step';
 export type JobOutcome = 'succeeded' | 'failed' | 'skipped';

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isHelmetError } from '../errors.js';
-import type { Io } from './context.js';
 import { PLAN_FORMAT_VERSION } from '../plan/plan-format.js';
+import type { Io } from './context.js';
 import { collect, parsePositiveInt, sharedOptions } from './options.js';
 
 const EXIT_CODES_HELP = `

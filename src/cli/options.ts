@@ -22,9 +22,14 @@ export const sharedOptions = {
   push: (description = 'push to this registry/prefix, e.g. localhost:5000/helmet; specs then pin image@sha256 digests') =>
     new Option('--push <repo>', description),
   tag: () =>
-    new Option('--tag <tag>', 'user tag for every image (repeatable); moved only when every component succeeded. The content tag in-<input digest> is always set').argParser(collect),
-  buildArg: (description = 'KEY=VALUE for all components or COMPONENT:KEY=VALUE for one (repeatable)') => new Option('--build-arg <arg>', description).argParser(collect),
-  concurrency: () => new Option('--concurrency <n>', 'builds at once, and pushes at once (default: number of CPUs)').argParser(parsePositiveInt('--concurrency')),
+    new Option(
+      '--tag <tag>',
+      'user tag for every image (repeatable); moved only when every component succeeded. The content tag in-<input digest> is always set',
+    ).argParser(collect),
+  buildArg: (description = 'KEY=VALUE for all components or COMPONENT:KEY=VALUE for one (repeatable)') =>
+    new Option('--build-arg <arg>', description).argParser(collect),
+  concurrency: () =>
+    new Option('--concurrency <n>', 'builds at once, and pushes at once (default: number of CPUs)').argParser(parsePositiveInt('--concurrency')),
   noCache: () => new Option('--no-cache', 'build even when an image with the same input digest exists'),
   out: () => new Option('--out <dir>', 'output folder for specs and build.json').default('dist'),
   json: (description = 'print events and the result as NDJSON on stdout') => new Option('--json', description),
@@ -49,7 +54,7 @@ export function parseBuildArgs(values: string[]): {
       });
     }
     const [, component, key, value] = m as unknown as [string, string | undefined, string, string];
-    if (component) (perComponent[component] ??= {})[key] = value;
+    if (component) perComponent[component] = { ...perComponent[component], [key]: value };
     else global[key] = value;
   }
   return { global, perComponent };

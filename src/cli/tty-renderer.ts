@@ -79,7 +79,7 @@ export class TtyRenderer {
 
   private clear(): void {
     // Up one line and erase it, once per live line drawn.
-    if (this.drawn) this.out.write('\x1b[1A\x1b[2K'.repeat(this.drawn) + '\r');
+    if (this.drawn) this.out.write(`${'\x1b[1A\x1b[2K'.repeat(this.drawn)}\r`);
     this.drawn = 0;
   }
 

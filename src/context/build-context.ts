@@ -1,15 +1,14 @@
-import { lstatSync, readFileSync, readlinkSync, existsSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
-import { fdir } from 'fdir';
-import * as dockerignoreModule from '@balena/dockerignore';
+import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
+import * as dockerignoreModule from '@balena/dockerignore';
+import { fdir } from 'fdir';
 
 // @balena/dockerignore is CommonJS but its types declare `export default`: take whichever is callable.
 type DockerignoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
 const dockerignore: DockerignoreFactory =
-  (dockerignoreModule as unknown as { default?: DockerignoreFactory }).default ??
-  (dockerignoreModule as unknown as DockerignoreFactory);
+  (dockerignoreModule as unknown as { default?: DockerignoreFactory }).default ?? (dockerignoreModule as unknown as DockerignoreFactory);
 
 export type EntryKind = 'file' | 'dir' | 'symlink';
 

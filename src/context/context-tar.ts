@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { pack as tarPack, type Headers } from 'tar-fs';
+import { type Readable, Transform } from 'node:stream';
+import { type Headers, pack as tarPack } from 'tar-fs';
 import type { Pack } from 'tar-stream';
 import type { BuildContext } from './build-context.js';
 import { sha256 } from './build-context.js';

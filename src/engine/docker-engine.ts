@@ -1,22 +1,23 @@
 /** EngineClient over the Docker Engine API (dockerode), with every failure mapped to a typed error. */
+
+import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import {
   BuildFailedError,
   EngineError,
   EngineUnreachableError,
+  errorMessage,
+  type HelmetError,
+  isHelmetError,
   PullFailedError,
   PushFailedError,
   RegistryAuthError,
   RegistryForbiddenError,
   RegistryUnreachableError,
-  errorMessage,
-  isHelmetError,
-  type HelmetError,
 } from '../errors.js';
 import { splitReference } from '../registry/image-ref.js';
-import { createInterface } from 'node:readline';
-import { PassThrough } from 'node:stream';
 import type { BuildRequest, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
 import { readProgress } from './progress-stream.js';
 
@@ -58,22 +59,24 @@ export class DockerEngine implements EngineClient {
 
   async build(req: BuildRequest): Promise<string> {
     const [first, ...rest] = req.tags;
-    const stream = await this.call(`build ${req.name}`, (d) => d.buildImage(req.context, {
-      t: first,
-      dockerfile: req.dockerfile,
-      buildargs: req.buildArgs,
-      labels: req.labels,
-      nocache: req.noCache ?? false,
-      platform: req.platform,
-      rm: true,
-      forcerm: true,
-      pull: false,
-      abortSignal: req.signal,
-    } as Docker.ImageBuildOptions));
+    const stream = await this.call(`build ${req.name}`, (d) =>
+      d.buildImage(req.context, {
+        t: first,
+        dockerfile: req.dockerfile,
+        buildargs: req.buildArgs,
+        labels: req.labels,
+        nocache: req.noCache ?? false,
+        platform: req.platform,
+        rm: true,
+        forcerm: true,
+        pull: false,
+        abortSignal: req.signal,
+      } as Docker.ImageBuildOptions),
+    );
     const tail: string[] = [];
     let imageId: string | undefined;
     let stepContainer: string | undefined;
-    let progress;
+    let progress: Awaited<ReturnType<typeof readProgress>>;
     try {
       progress = await readProgress(stream as unknown as Readable, (m) => {
         if (m.aux?.ID) imageId = m.aux.ID;
@@ -89,7 +92,11 @@ export class DockerEngine implements EngineClient {
       });
     } catch (e) {
       // A cancelled build: the engine removes its RUN container in its own time; do it now, so none outlives us.
-      if (stepContainer) await (await this.api()).getContainer(stepContainer).remove({ force: true }).catch(() => undefined);
+      if (stepContainer)
+        await (await this.api())
+          .getContainer(stepContainer)
+          .remove({ force: true })
+          .catch(() => undefined);
       throw engineError(`build ${req.name}`, e);
     }
     const { error } = progress;
@@ -104,7 +111,7 @@ export class DockerEngine implements EngineClient {
 
   async push(req: PushRequest): Promise<string> {
     const image = (await this.api()).getImage(`${req.repository}:${req.tag}`);
-    let stream;
+    let stream: NodeJS.ReadableStream;
     try {
       stream = (await image.push({ tag: req.tag, authconfig: req.auth })) as NodeJS.ReadableStream;
     } catch (e) {
@@ -137,7 +144,7 @@ export class DockerEngine implements EngineClient {
   }
 
   async pullImage(ref: string, auth: RegistryAuth): Promise<void> {
-    let stream;
+    let stream: Readable;
     try {
       stream = (await (await this.api()).pull(ref, { authconfig: auth })) as unknown as Readable;
     } catch (e) {
@@ -150,18 +157,20 @@ export class DockerEngine implements EngineClient {
   }
 
   async runContainer(req: RunRequest): Promise<number> {
-    const container = await this.call(`create a container from ${req.image}`, (d) => d.createContainer({
-      Image: req.image,
-      Entrypoint: req.entrypoint,
-      Cmd: req.cmd,
-      Env: Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`),
-      Labels: req.labels,
-      HostConfig: {
-        NetworkMode: req.network,
-        Mounts: Object.entries(req.volumes ?? {}).map(([name, target]) => ({ Type: 'volume' as const, Source: name, Target: target })),
-        DeviceRequests: req.gpus ? [{ Driver: 'nvidia', Count: req.gpus, Capabilities: [['gpu']] }] : undefined,
-      },
-    }));
+    const container = await this.call(`create a container from ${req.image}`, (d) =>
+      d.createContainer({
+        Image: req.image,
+        Entrypoint: req.entrypoint,
+        Cmd: req.cmd,
+        Env: Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        Labels: req.labels,
+        HostConfig: {
+          NetworkMode: req.network,
+          Mounts: Object.entries(req.volumes ?? {}).map(([name, target]) => ({ Type: 'volume' as const, Source: name, Target: target })),
+          DeviceRequests: req.gpus ? [{ Driver: 'nvidia', Count: req.gpus, Capabilities: [['gpu']] }] : undefined,
+        },
+      }),
+    );
     const onAbort = () => void container.kill().catch(() => undefined);
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });

@@ -16,10 +16,7 @@ export interface ProgressMessage {
  * `error`/`errorDetail` messages, so every message is checked; the promise rejects with the first
  * error message even though the stream itself ends normally.
  */
-export async function readProgress(
-  stream: Readable,
-  onMessage: (m: ProgressMessage) => void,
-): Promise<{ messages: ProgressMessage[]; error?: string }> {
+export async function readProgress(stream: Readable, onMessage: (m: ProgressMessage) => void): Promise<{ messages: ProgressMessage[]; error?: string }> {
   const messages: ProgressMessage[] = [];
   let error: string | undefined;
   let buffered = '';
@@ -40,8 +37,7 @@ export async function readProgress(
   };
   for await (const chunk of stream) {
     buffered += chunk.toString();
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
       handle(buffered.slice(0, nl));
       buffered = buffered.slice(nl + 1);
     }

@@ -9,7 +9,7 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { ContextChangedError, DependencyFailedError, DigestMismatchError, errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
 import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL, type Plan, type PlanEntry } from '../plan/plan.js';
-import { engineAuth, type CredentialSource } from '../registry/credentials.js';
+import { type CredentialSource, engineAuth } from '../registry/credentials.js';
 import { imageRepository } from '../registry/image-ref.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import type { ComponentResult } from './component-result.js';
@@ -104,9 +104,12 @@ export async function executePlan(plan: Plan, options: ExecuteOptions, deps: Exe
           if (changed.length) {
             // The image holds other content than its content tag names: never leave that tag behind.
             await deps.engine.removeImage(tag).catch(() => undefined);
-            throw new ContextChangedError(`files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`, {
-              hint: 'Re-run once nothing is writing into the component folder.',
-            });
+            throw new ContextChangedError(
+              `files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`,
+              {
+                hint: 'Re-run once nothing is writing into the component folder.',
+              },
+            );
           }
           Object.assign(result, { imageId, baseImage, durations: { ...result.durations, buildMs: Date.now() - t0 } });
           if (!push) {
@@ -137,9 +140,12 @@ export async function executePlan(plan: Plan, options: ExecuteOptions, deps: Exe
           const digest = await deps.engine.push({ repository: repo.name, tag: entry.contentTag!, auth, onProgress: (s) => ctx.progress(s) });
           const confirmed = await deps.registry.manifestDigest(repo.registry, repo.path, entry.contentTag!);
           if (confirmed !== digest) {
-            throw new DigestMismatchError(`the engine pushed ${repo.name}:${entry.contentTag} as ${digest}, but the registry reports ${confirmed ?? 'no such tag'}`, {
-              hint: 'Another writer may be pushing the same tag; re-run, and check the registry.',
-            });
+            throw new DigestMismatchError(
+              `the engine pushed ${repo.name}:${entry.contentTag} as ${digest}, but the registry reports ${confirmed ?? 'no such tag'}`,
+              {
+                hint: 'Another writer may be pushing the same tag; re-run, and check the registry.',
+              },
+            );
           }
           const image = `${repo.name}@${digest}`;
           Object.assign(result, {

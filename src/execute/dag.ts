@@ -5,7 +5,7 @@
  * skipped. Typed (Helmet) errors fail one job; anything else stops new jobs from starting and is
  * rethrown once the running ones have ended, to surface as an internal error.
  */
-import { isHelmetError, errorRecord, InterruptedError, type HelmetError } from '../errors.js';
+import { errorRecord, type HelmetError, InterruptedError, isHelmetError } from '../errors.js';
 import type { EventListener, JobKind, JobOutcome } from '../events.js';
 import { topologicalOrder } from '../graph/graph.js';
 import { Limiter } from './limiter.js';
@@ -71,7 +71,10 @@ export class DagExecutor {
         const limiter = this.limiters.get(job.kind);
         return limiter ? limiter.run(() => this.execute(job, () => unexpected)) : this.execute(job, () => unexpected);
       })().then(
-        (report) => (reports.set(job.id, report), report),
+        (report) => {
+          reports.set(job.id, report);
+          return report;
+        },
         (error: unknown) => {
           unexpected ??= { error };
           const report: JobReport<R> = { outcome: 'skipped', reason: 'stopped by an internal error', blockedBy: [] };

@@ -8,12 +8,12 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { EngineClient } from '../engine/engine-client.js';
-import { errorRecord, ExitCode, NotBuiltError, UsageError, worstExitCode } from '../errors.js';
-import { ignoreEvents, type EventListener } from '../events.js';
+import { ExitCode, errorRecord, NotBuiltError, UsageError, worstExitCode } from '../errors.js';
+import { type EventListener, ignoreEvents } from '../events.js';
 import { executePlan } from '../execute/build-jobs.js';
 import type { ComponentResult } from '../execute/component-result.js';
 import { RunRecords } from '../output/records.js';
-import { resolvePlan, type Plan } from '../plan/plan.js';
+import { type Plan, resolvePlan } from '../plan/plan.js';
 import { loadProject, selectComponents } from '../project/load-project.js';
 import type { Project } from '../project/model.js';
 import { publish } from '../publish/publish.js';
@@ -113,7 +113,16 @@ export async function emitSpecs(options: BuildOptions, deps: BuildDeps): Promise
                 hint: `Build it first: helmet-build build ${e.component} --push ${options.push}`,
               }),
             );
-      onEvent({ type: 'job-finished', job: `emit:${e.component}`, kind: 'publish', subject: e.component, outcome: 'failed', seconds: 0, summary: error.message, error });
+      onEvent({
+        type: 'job-finished',
+        job: `emit:${e.component}`,
+        kind: 'publish',
+        subject: e.component,
+        outcome: 'failed',
+        seconds: 0,
+        summary: error.message,
+        error,
+      });
       return { component: e.component, action: 'failed', tags: [], durations: {}, error };
     });
     return { ok: false, exitCode: worstExitCode(results.map((r) => r.error!.exitCode)), push: options.push, project, plan, results, written: [] };
@@ -132,7 +141,12 @@ function recordsFor(options: BuildOptions, deps: BuildDeps): RunRecords {
 }
 
 /** `withPipeline`: also look up the pipeline's other components, so that its spec can be written. */
-async function loadAndPlan(options: BuildOptions, deps: BuildDeps, records: RunRecords | undefined, withPipeline: boolean): Promise<{ project: Project; plan: Plan }> {
+async function loadAndPlan(
+  options: BuildOptions,
+  deps: BuildDeps,
+  records: RunRecords | undefined,
+  withPipeline: boolean,
+): Promise<{ project: Project; plan: Plan }> {
   const project = loadProject(options.root);
   const selection = selectComponents(project, options.components ?? []);
   const target = options.push ? parsePushTarget(options.push) : undefined;

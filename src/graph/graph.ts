@@ -42,11 +42,7 @@ export function withDependencies(roots: Iterable<string>, dependencies: (name: s
 }
 
 /** `roots` and everything that depends on them, transitively. */
-export function withDependants(
-  roots: Iterable<string>,
-  names: readonly string[],
-  dependencies: (name: string) => readonly string[],
-): Set<string> {
+export function withDependants(roots: Iterable<string>, names: readonly string[], dependencies: (name: string) => readonly string[]): Set<string> {
   const out = new Set(roots);
   for (let grew = true; grew; ) {
     grew = false;

@@ -20,7 +20,17 @@ function cpuCores(q: string | number): number {
   const s = String(q);
   return s.endsWith('m') ? Number(s.slice(0, -1)) / 1000 : Number(s);
 }
-const MEMORY_UNITS: Record<string, number> = { '': 1e-9, k: 1e-6, M: 1e-3, G: 1, T: 1e3, Ki: 1024 / 1e9, Mi: 1024 ** 2 / 1e9, Gi: 1024 ** 3 / 1e9, Ti: 1024 ** 4 / 1e9 };
+const MEMORY_UNITS: Record<string, number> = {
+  '': 1e-9,
+  k: 1e-6,
+  M: 1e-3,
+  G: 1,
+  T: 1e3,
+  Ki: 1024 / 1e9,
+  Mi: 1024 ** 2 / 1e9,
+  Gi: 1024 ** 3 / 1e9,
+  Ti: 1024 ** 4 / 1e9,
+};
 function memoryGB(q: string | number): number {
   const m = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(String(q))!;
   return Number(m[1]) * (MEMORY_UNITS[m[2]!] ?? 1);
@@ -161,9 +171,7 @@ export function buildPipelineDocuments(pipeline: Pipeline, images: Map<string, s
     },
     schemaVersion: '2.1.0',
   };
-  const platformSpec = Object.keys(platformExecutors).length
-    ? { platforms: { kubernetes: { deploymentSpec: { executors: platformExecutors } } } }
-    : undefined;
+  const platformSpec = Object.keys(platformExecutors).length ? { platforms: { kubernetes: { deploymentSpec: { executors: platformExecutors } } } } : undefined;
   return { pipelineSpec, platformSpec };
 }
 

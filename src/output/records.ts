@@ -67,12 +67,16 @@ export class RunRecords {
   }
 
   private updateReport(results: ComponentResult[]): void {
-    const report = (this.report ??= this.readReport());
+    this.report ??= this.readReport();
+    const report = this.report;
     for (const r of results) {
       const before = report.components[r.component];
       if (r.error) {
         const good = before && !before.error ? before : before?.lastGood;
-        report.components[r.component] = { ...r, ...(good?.image ? { lastGood: { image: good.image, digest: good.digest, inputDigest: good.inputDigest } } : {}) };
+        report.components[r.component] = {
+          ...r,
+          ...(good?.image ? { lastGood: { image: good.image, digest: good.digest, inputDigest: good.inputDigest } } : {}),
+        };
       } else report.components[r.component] = r;
     }
     report.updatedAt = new Date().toISOString();

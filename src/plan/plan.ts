@@ -4,54 +4,24 @@
  * without --push, the engine — what exists. The result is data: per component, one state that the
  * execute and publish phases act on, and that `plan --json` prints.
  */
-import { readBuildContext, type BuildContext } from '../context/build-context.js';
-import { describeInputChanges, inputRecord, inputTag, type InputRecord } from '../context/input-digest.js';
+import { type BuildContext, readBuildContext } from '../context/build-context.js';
+import { describeInputChanges, type InputRecord, inputRecord, inputTag } from '../context/input-digest.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { EngineUnreachableError, errorMessage, errorRecord, type ErrorRecord } from '../errors.js';
+import { EngineUnreachableError, type ErrorRecord, errorMessage, errorRecord } from '../errors.js';
 import type { EventListener } from '../events.js';
 import { DagExecutor, type Job } from '../execute/dag.js';
 import { withBases } from '../project/load-project.js';
 import type { BuiltComponent, Component, Project } from '../project/model.js';
-import { imageRepository, parseImageRef, splitReference, type PushTarget } from '../registry/image-ref.js';
+import { imageRepository, type PushTarget, parseImageRef, splitReference } from '../registry/image-ref.js';
 import type { RegistryClient } from '../registry/registry-client.js';
-import { PLAN_FORMAT_VERSION } from './plan-format.js';
+import { PLAN_FORMAT_VERSION, type PlanEntry } from './plan-format.js';
+
+export type { PlanEntry, PlanState } from './plan-format.js';
 
 /** Image labels helmet-build sets. */
 export const INPUT_DIGEST_LABEL = 'io.helmet.input-digest';
 export const COMPONENT_LABEL = 'io.helmet.component';
 export const BASE_IMAGE_LABEL = 'io.helmet.base-image';
-
-
-export type PlanState =
-  /** The image for the current inputs exists and carries every requested tag. */
-  | { state: 'up-to-date' }
-  /** The image exists; these requested tags do not point at it yet. */
-  | { state: 'needs-tag'; missingTags: string[] }
-  /** The engine has the image for the current inputs; the registry does not. */
-  | { state: 'needs-push'; imageId: string }
-  /** No image for the current inputs. `changes` says what differs from the last recorded build, when there is one. */
-  | { state: 'needs-build'; reason: string; changes?: string[] }
-  /** It needs a build, but a component it starts from cannot provide an image. */
-  | { state: 'blocked'; by: string[]; reason: string }
-  /** The lookup itself failed. */
-  | { state: 'unknown'; error: ErrorRecord };
-
-export type PlanEntry = PlanState & {
-  component: string;
-  kind: 'built' | 'prebuilt';
-  /** Part of the selection; unselected entries are only looked up (for the pipeline spec). */
-  selected: boolean;
-  /** The component it starts from. */
-  base?: string;
-  inputDigest?: string;
-  /** `<registry>/<path>` with --push, else the local image name. */
-  repository?: string;
-  contentTag?: string;
-  /** The pinned reference, when the image exists: `repo@sha256:…`, a local image ID, or a prebuilt tag. */
-  image?: string;
-  pinnedBy?: 'registry-digest' | 'local-image-id' | 'tag';
-  digest?: string;
-};
 
 /** What the later phases need beside the entry: the walked context and the build args. */
 export interface PlannedBuild {
@@ -113,7 +83,12 @@ export async function resolvePlan(project: Project, options: PlanOptions, deps: 
     const buildArgs = { ...c.build.args, ...options.buildArgs, ...options.componentBuildArgs?.[c.name] };
     if (c.base) delete buildArgs.BASE_IMAGE;
     const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath);
-    const inputs = inputRecord({ context, buildArgs, platform: c.build.platform, baseInputDigest: c.base ? builds.get(c.base.name)!.inputs.inputDigest : undefined });
+    const inputs = inputRecord({
+      context,
+      buildArgs,
+      platform: c.build.platform,
+      baseInputDigest: c.base ? builds.get(c.base.name)!.inputs.inputDigest : undefined,
+    });
     builds.set(c.name, { component: c, context, buildArgs, inputs });
   }
 
@@ -135,8 +110,7 @@ export async function resolvePlan(project: Project, options: PlanOptions, deps: 
   const entries = components.map((c): PlanEntry => {
     const report = reports.get(`lookup:${c.name}`)!;
     if (report.outcome === 'succeeded') return report.result;
-    const error: ErrorRecord =
-      report.outcome === 'failed' ? errorRecord(report.error) : { code: 'INTERRUPTED', exitCode: 130, message: report.reason };
+    const error: ErrorRecord = report.outcome === 'failed' ? errorRecord(report.error) : { code: 'INTERRUPTED', exitCode: 130, message: report.reason };
     return { component: c.name, kind: c.kind, selected: selected.has(c.name), state: 'unknown', error };
   });
   blockDependants(entries);
@@ -150,7 +124,14 @@ function contentRef(c: BuiltComponent, builds: Map<string, PlannedBuild>, target
   return `${name}:${inputTag(builds.get(c.name)!.inputs.inputDigest)}`;
 }
 
-async function lookupBuilt(c: BuiltComponent, planned: PlannedBuild, selected: boolean, tags: string[], options: PlanOptions, deps: PlanDeps): Promise<PlanEntry> {
+async function lookupBuilt(
+  c: BuiltComponent,
+  planned: PlannedBuild,
+  selected: boolean,
+  tags: string[],
+  options: PlanOptions,
+  deps: PlanDeps,
+): Promise<PlanEntry> {
   const target = options.target;
   const inputDigest = planned.inputs.inputDigest;
   const contentTag = inputTag(inputDigest);
@@ -160,11 +141,17 @@ async function lookupBuilt(c: BuiltComponent, planned: PlannedBuild, selected: b
   const wantedTags = selected ? tags : [];
   const needsBuild = (where: string): PlanEntry => {
     const before = options.previousInputs?.(c.name);
-    const changes = before && before.inputDigest !== inputDigest
-      ? describeInputChanges(before, planned.inputs, { dockerfile: relativeDockerfile(c), base: c.base?.name })
-      : [];
+    const changes =
+      before && before.inputDigest !== inputDigest
+        ? describeInputChanges(before, planned.inputs, { dockerfile: relativeDockerfile(c), base: c.base?.name })
+        : [];
     const missing = `${repository}:${contentTag} is not in ${where}`;
-    return { ...common, state: 'needs-build', reason: changes.length ? `${changes.join('; ')} (${missing})` : `no image for its current inputs (${missing})`, ...(changes.length ? { changes } : {}) };
+    return {
+      ...common,
+      state: 'needs-build',
+      reason: changes.length ? `${changes.join('; ')} (${missing})` : `no image for its current inputs (${missing})`,
+      ...(changes.length ? { changes } : {}),
+    };
   };
   if (selected && options.noCache) return { ...common, state: 'needs-build', reason: 'a build is forced by --no-cache' };
 

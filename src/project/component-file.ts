@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
-import { componentFileSchema, type ComponentFile } from './component-schema.js';
+import { type ComponentFile, componentFileSchema } from './component-schema.js';
 import type { BuiltComponent, PrebuiltComponent } from './model.js';
 import { allowedKeysAt } from './schema-keys.js';
 import { YamlSource } from './yaml-source.js';
@@ -62,7 +62,10 @@ function checkPlaceholders(spec: ComponentFile, at: (path: (string | number)[], 
   const inputs = new Set((spec.inputs ?? []).map((i) => i.name));
   const outputs = new Set((spec.outputs ?? []).map((o) => o.name));
   const visit = (value: unknown, path: (string | number)[]): void => {
-    if (Array.isArray(value)) return value.forEach((v, i) => visit(v, [...path, i]));
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => visit(v, [...path, i]));
+      return;
+    }
     if (value === null || typeof value !== 'object') return;
     for (const [key, inner] of Object.entries(value)) {
       if (['inputValue', 'inputPath', 'inputUri', 'isPresent'].includes(key) && typeof inner === 'string' && !inputs.has(inner)) {

@@ -8,9 +8,7 @@ import { z } from 'zod';
 
 // A KFP type is a name ("Integer") or a nested object ({GCSPath: {data_type: CSV}}).
 export type TypeSpec = string | { [key: string]: TypeSpec };
-export const typeSpecSchema: z.ZodType<TypeSpec> = z.lazy(() =>
-  z.union([z.string(), z.record(z.string(), typeSpecSchema)]),
-);
+export const typeSpecSchema: z.ZodType<TypeSpec> = z.lazy(() => z.union([z.string(), z.record(z.string(), typeSpecSchema)]));
 
 const primitive = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -73,11 +71,9 @@ export const containerSpecSchema = z.strictObject({
 
 export const buildSpecSchema = z.strictObject({
   /** Repository name of the image, under `--push <repo>`. */
-  image: z
-    .string()
-    .regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
-      message: 'must be a lowercase image repository name, e.g. helmet-train',
-    }),
+  image: z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
+    message: 'must be a lowercase image repository name, e.g. helmet-train',
+  }),
   /** Dockerfile path, relative to the project root. */
   dockerfile: z.string().min(1),
   /** Build context, relative to the component folder. @default "." */

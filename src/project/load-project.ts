@@ -5,9 +5,9 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
+import { ConfigError, type ConfigProblem, UsageError } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
-import { readComponentFile, type ComponentRead } from './component-file.js';
+import { type ComponentRead, readComponentFile } from './component-file.js';
 import type { BuiltComponent, Component, Project } from './model.js';
 import { hasPipeline, readPipelineFile } from './pipeline-file.js';
 

@@ -66,7 +66,8 @@ export function readPipelineFile(
       let value: StepInput['default'];
       if (input.default !== undefined && input.default !== null) {
         const typed = typedValue(input.default, type);
-        if ('error' in typed) out.push(read.problemAt(['inputs', i, 'default'], `${typed.error} (input ${input.name} is of type ${String(input.type)}; step ${name} uses it)`));
+        if ('error' in typed)
+          out.push(read.problemAt(['inputs', i, 'default'], `${typed.error} (input ${input.name} is of type ${String(input.type)}; step ${name} uses it)`));
         else value = typed.value;
       }
       return { name: input.name, type, description: input.description, default: value, optional: input.optional === true || input.default !== undefined };
@@ -82,7 +83,10 @@ export function readPipelineFile(
       if (typeof value === 'object') {
         const paramType = parameterTypes.get(value.param);
         if (paramType === undefined) {
-          at(['steps', name, 'args', arg, 'param'], `unknown pipeline parameter "${value.param}" (declared: ${[...parameterTypes.keys()].join(', ') || 'none'})`);
+          at(
+            ['steps', name, 'args', arg, 'param'],
+            `unknown pipeline parameter "${value.param}" (declared: ${[...parameterTypes.keys()].join(', ') || 'none'})`,
+          );
         } else if (paramType !== input.type && input.type !== 'STRING') {
           at(['steps', name, 'args', arg, 'param'], `parameter "${value.param}" is ${paramType}, but input ${arg} of ${step.component} is ${input.type}`);
         }

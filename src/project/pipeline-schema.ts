@@ -15,7 +15,10 @@ export const parameterSchema = z.strictObject({
 /** A step argument: `{param: name}` reads a pipeline parameter; a scalar is a literal. */
 export const argumentSchema = z.union([scalar, z.strictObject({ param: z.string().min(1) })]);
 
-const quantity = z.union([z.string().regex(/^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as 2, 500m, 8G or 8Gi'), z.number().positive()]);
+const quantity = z.union([
+  z.string().regex(/^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as 2, 500m, 8G or 8Gi'),
+  z.number().positive(),
+]);
 
 export const resourcesSchema = z.strictObject({
   cpu: quantity.optional(),

@@ -85,5 +85,9 @@ export function resolveCommandItems(items: CommandItem[], values: Record<string,
 
 /** KFP's own rule for turning v1 input names into v2 parameter names. */
 export function sanitizeInputName(name: string): string {
-  return name.toLowerCase().replace(/[^-_0-9a-z]+/g, '_').replace(/-/g, '_').replace(/^_+|_+$/g, '');
+  return name
+    .toLowerCase()
+    .replace(/[^-_0-9a-z]+/g, '_')
+    .replace(/-/g, '_')
+    .replace(/^_+|_+$/g, '');
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigProblem } from '../errors.js';
 
@@ -63,10 +63,7 @@ export class YamlSource {
   }
 
   /** Turn zod issues into problems that name file, line, column and key. */
-  problemsFrom(
-    issues: readonly z.core.$ZodIssue[],
-    allowedKeysAt: (path: readonly PropertyKey[]) => string[] | undefined = () => undefined,
-  ): ConfigProblem[] {
+  problemsFrom(issues: readonly z.core.$ZodIssue[], allowedKeysAt: (path: readonly PropertyKey[]) => string[] | undefined = () => undefined): ConfigProblem[] {
     return issues.flatMap((issue) => {
       if (issue.code === 'unrecognized_keys') {
         return issue.keys.map((key) => ({

@@ -10,11 +10,11 @@ import type { EventListener } from '../events.js';
 import type { ComponentResult } from '../execute/component-result.js';
 import { DagExecutor, type Job } from '../execute/dag.js';
 import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
+import type { RunRecords } from '../output/records.js';
 import type { Plan } from '../plan/plan.js';
 import type { Project } from '../project/model.js';
 import { imageRepository } from '../registry/image-ref.js';
 import type { RegistryClient } from '../registry/registry-client.js';
-import type { RunRecords } from '../output/records.js';
 
 export interface PublishDeps {
   engine: EngineClient;

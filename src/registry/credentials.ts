@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { RegistryAuth } from '../engine/engine-client.js';
-import { RegistryAuthError, errorMessage } from '../errors.js';
+import { errorMessage, RegistryAuthError } from '../errors.js';
 
 export interface Credentials {
   username?: string;

@@ -13,7 +13,7 @@ export interface ImageRef {
 
 /** Parse a reference the way the docker CLI reads it (familiar names allowed). */
 export function parseImageRef(ref: string): ImageRef {
-  let parsed;
+  let parsed: ReturnType<typeof parseFamiliarName>;
   try {
     parsed = parseFamiliarName(ref);
   } catch (e) {
@@ -62,8 +62,7 @@ export function imageRepository(target: PushTarget, image: string): ImageReposit
  * `localhost:5000/helmet` or `ghcr.io/acme`. Images are pushed as `<repo>/<image>`.
  */
 export function parsePushTarget(target: string): PushTarget {
-  const usage = () =>
-    new UsageError(`--push takes a registry and optional path, e.g. localhost:5000/helmet or ghcr.io/acme; got "${target}"`);
+  const usage = () => new UsageError(`--push takes a registry and optional path, e.g. localhost:5000/helmet or ghcr.io/acme; got "${target}"`);
   let ref: ImageRef;
   try {
     ref = parseImageRef(`${target.replace(/\/+$/, '')}/x`);
@@ -81,7 +80,10 @@ export function parsePushTarget(target: string): PushTarget {
  */
 export function registryBaseUrl(registry: string, env: NodeJS.ProcessEnv = process.env): string {
   const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
-  const listed = (env.HELMET_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  const listed = (env.HELMET_INSECURE_REGISTRIES ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const insecure = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || listed.includes(host);
   return `${insecure ? 'http' : 'https'}://${host}`;
 }

@@ -1,4 +1,4 @@
-import { RegistryAuthError, RegistryError, RegistryForbiddenError, RegistryUnreachableError, errorMessage } from '../errors.js';
+import { errorMessage, RegistryAuthError, RegistryError, RegistryForbiddenError, RegistryUnreachableError } from '../errors.js';
 import type { CredentialSource, Credentials } from './credentials.js';
 import { registryBaseUrl } from './image-ref.js';
 

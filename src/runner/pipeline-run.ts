@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EngineClient } from '../engine/engine-client.js';
-import { ConfigError, EngineUnreachableError, ExitCode, InterruptedError, StepFailedError, UsageError, errorMessage, worstExitCode } from '../errors.js';
+import { ConfigError, EngineUnreachableError, ExitCode, errorMessage, InterruptedError, StepFailedError, UsageError, worstExitCode } from '../errors.js';
 import type { EventListener } from '../events.js';
 import { ignoreEvents } from '../events.js';
 import { DagExecutor, type Job, type JobContext } from '../execute/dag.js';
@@ -16,7 +16,7 @@ import { loadProject } from '../project/load-project.js';
 import type { Pipeline, PipelineStep, TypedValue } from '../project/model.js';
 import { typedValue } from '../project/model.js';
 import { resolveCommandItems } from '../project/placeholders.js';
-import { engineAuth, type CredentialSource } from '../registry/credentials.js';
+import { type CredentialSource, engineAuth } from '../registry/credentials.js';
 import { parseImageRef } from '../registry/image-ref.js';
 
 const LAST_LINES = 20;
@@ -102,7 +102,9 @@ export class PipelineRun {
     const results = new Map<string, StepResult>();
     try {
       for (const s of pipeline.steps.filter((x) => skip.has(x.name))) {
-        const reason = options.skipSteps?.includes(s.name) ? 'skipped with --skip-step' : `runs after a skipped step (${s.after.filter((d) => skip.has(d)).join(', ')})`;
+        const reason = options.skipSteps?.includes(s.name)
+          ? 'skipped with --skip-step'
+          : `runs after a skipped step (${s.after.filter((d) => skip.has(d)).join(', ')})`;
         this.emit({ type: 'job-finished', job: `step:${s.name}`, kind: 'step', subject: s.name, outcome: 'skipped', seconds: 0, summary: reason });
         results.set(s.name, { step: s.name, status: 'skipped', reason });
       }
@@ -126,7 +128,13 @@ export class PipelineRun {
         else if (r.outcome === 'failed') {
           const exitCode = r.error instanceof StepFailedError ? r.error.stepExitCode : undefined;
           if (r.error instanceof EngineUnreachableError) throw r.error;
-          results.set(step.name, { step: step.name, status: r.error instanceof InterruptedError ? 'skipped' : 'failed', exitCode, seconds: r.seconds, reason: r.error.message });
+          results.set(step.name, {
+            step: step.name,
+            status: r.error instanceof InterruptedError ? 'skipped' : 'failed',
+            exitCode,
+            seconds: r.seconds,
+            reason: r.error.message,
+          });
         } else results.set(step.name, { step: step.name, status: 'skipped', reason: r.reason });
       }
     } finally {
@@ -171,7 +179,9 @@ export class PipelineRun {
       if (!items) return undefined;
       const r = resolveCommandItems(items, values);
       if ('missing' in r) {
-        throw new ConfigError([{ file: step.component.file, path: `steps.${step.name}`, message: `input "${r.missing}" has no value; give it in pipeline.yaml` }]);
+        throw new ConfigError([
+          { file: step.component.file, path: `steps.${step.name}`, message: `input "${r.missing}" has no value; give it in pipeline.yaml` },
+        ]);
       }
       return r.args;
     };
@@ -231,7 +241,8 @@ export function resolveParameters(pipeline: Pipeline, overrides: Record<string, 
   const declared = new Map(pipeline.parameters.map((p) => [p.name, p]));
   const problems = Object.entries(overrides).flatMap(([k, v]) => {
     const p = declared.get(k);
-    if (!p) return [{ file: '--param', path: k, message: `unknown pipeline parameter (declared in ${pipeline.file}: ${[...declared.keys()].join(', ') || 'none'})` }];
+    if (!p)
+      return [{ file: '--param', path: k, message: `unknown pipeline parameter (declared in ${pipeline.file}: ${[...declared.keys()].join(', ') || 'none'})` }];
     const typed = typedValue(v, p.type);
     return 'error' in typed ? [{ file: '--param', path: k, message: `${typed.error} (the parameter is ${p.type})` }] : [];
   });

@@ -11,7 +11,8 @@ describe('components that start from another component', () => {
     `name: ${name}\nimplementation:\n  container:\n    command: [/bin/sh]\nbuild:\n  image: ${name}\n  dockerfile: dockerfiles/${name}.Dockerfile\n${extra}`;
   const project = makeProject({
     'dockerfiles/base.Dockerfile': 'FROM helmet/busybox:latest\nCOPY base.txt /base.txt\n',
-    'dockerfiles/child.Dockerfile': 'ARG BASE_IMAGE=must-be-given\nFROM ${BASE_IMAGE}\nCOPY child.txt /child.txt\nCMD ["/bin/sh", "-c", "cat /base.txt /child.txt"]\n',
+    'dockerfiles/child.Dockerfile':
+      'ARG BASE_IMAGE=must-be-given\nFROM ${BASE_IMAGE}\nCOPY child.txt /child.txt\nCMD ["/bin/sh", "-c", "cat /base.txt /child.txt"]\n',
     'components/base/component.yaml': component('base', ''),
     'components/base/base.txt': 'base v1\n',
     'components/child/component.yaml': component('child', '  from: base\n'),

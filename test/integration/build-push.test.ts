@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { TINY_DOCKERFILE, makeProject, runCli, snapshotTree, tinyComponent, writeTree } from '../support/project.js';
+import { makeProject, runCli, snapshotTree, TINY_DOCKERFILE, tinyComponent, writeTree } from '../support/project.js';
 import { docker, registryDigest, removeImages, runImage, services, uniqueName } from '../support/services.js';
 
 describe('helmet-build all --push (real engine and registry)', () => {
@@ -66,7 +66,10 @@ describe('helmet-build all --push (real engine and registry)', () => {
   it('a second run with nothing changed reuses both images without building, and adds new tags in the registry', async () => {
     const again = await runCli(['all', '--push', push, '--json', '--tag', 'v2'], project.root);
     expect(again.code).toBe(0);
-    const events = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = again.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.filter((e) => e.type === 'job-started' && e.kind !== 'lookup' && e.kind !== 'publish')).toEqual([]);
     const plan = events.find((e) => e.type === 'plan');
     expect(plan.entries.map((e: { component: string; state: string; missingTags: string[] }) => [e.component, e.state, e.missingTags])).toEqual([
@@ -148,7 +151,10 @@ describe('local builds (no --push)', () => {
     expect(forced.stderr).toContain('[solo] needs a build: a build is forced by --no-cache');
     expect(forced.stderr).toContain('[solo] building');
     // The rebuild moved the tag: the first image is untagged now, so remove it by ID.
-    await docker.getImage(report.components.solo.imageId).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(report.components.solo.imageId)
+      .remove({ force: true })
+      .catch(() => undefined);
   });
 });
 

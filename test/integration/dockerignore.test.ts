@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBuildContext } from '../../src/context/build-context.js';
-import { makeProject, runCli, type FileTree } from '../support/project.js';
+import { type FileTree, makeProject, runCli } from '../support/project.js';
 import { removeImages, runImage, uniqueName } from '../support/services.js';
 
 /**
@@ -54,7 +54,10 @@ async function helmetListing(root: string, component: string): Promise<string[]>
 }
 
 function lines(s: string): string[] {
-  return s.split('\n').map((l) => l.trim()).filter(Boolean);
+  return s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** A project whose component `lister` has CONTEXT (plus `extra` files) and builds with `dockerfile`. */
@@ -96,7 +99,14 @@ describe('.dockerignore is applied exactly as docker build applies it', () => {
       ]);
       // The walk reports the same set; folders of re-included files (docs/) are created by extraction.
       const walked = readBuildContext(ctx, join(ctx, 'Dockerfile')).entries.map((e) => `./${e.path}`);
-      const withParents = new Set(walked.flatMap((p) => p.split('/').slice(1).map((_, i, parts) => `./${parts.slice(0, i + 1).join('/')}`)));
+      const withParents = new Set(
+        walked.flatMap((p) =>
+          p
+            .split('/')
+            .slice(1)
+            .map((_, i, parts) => `./${parts.slice(0, i + 1).join('/')}`),
+        ),
+      );
       expect([...withParents].sort()).toEqual(ours);
       expect(walked).not.toContain('./docs');
     } finally {

@@ -2,11 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, tinyComponent } from '../support/project.js';
+import { makeProject, runCli, TINY_DOCKERFILE, TINY_PIPELINE, tinyComponent } from '../support/project.js';
 import { services } from '../support/services.js';
 
 describe('helmet-build doctor', () => {
-  const project = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('hello', 'hello', 'hi'), ...tinyComponent('world', 'world', 'hi'), 'pipeline.yaml': TINY_PIPELINE });
+  const project = makeProject({
+    ...TINY_DOCKERFILE,
+    ...tinyComponent('hello', 'hello', 'hi'),
+    ...tinyComponent('world', 'world', 'hi'),
+    'pipeline.yaml': TINY_PIPELINE,
+  });
   const emptyConfig = mkdtempSync(join(tmpdir(), 'helmet-doctor-cfg-'));
   const saved = { ...process.env };
   afterAll(() => {

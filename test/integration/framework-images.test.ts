@@ -2,7 +2,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProject, runCli } from '../support/project.js';
-import { PYTHON, docker, removeImages, runImage, uniqueName } from '../support/services.js';
+import { docker, PYTHON, removeImages, runImage, uniqueName } from '../support/services.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -27,9 +27,12 @@ describe('framework images built offline', () => {
     const r = await runCli(
       [
         'all',
-        '--build-arg', `BASE_IMAGE=${PYTHON}`,
-        '--build-arg', 'train:ABSENT_FRAMEWORKS=ultralytics,torch',
-        '--build-arg', 'rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2',
+        '--build-arg',
+        `BASE_IMAGE=${PYTHON}`,
+        '--build-arg',
+        'train:ABSENT_FRAMEWORKS=ultralytics,torch',
+        '--build-arg',
+        'rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2',
       ],
       project.root,
     );
@@ -39,7 +42,18 @@ describe('framework images built offline', () => {
 
     const train = await docker.getImage(report.train.imageId).inspect();
     expect(train.Config.Labels['io.helmet.frameworks-absent']).toBe('ultralytics,torch');
-    const trainRun = await runImage(report.train.imageId, ['python3', '/app/train_pipeline.py', '--epoch', '1', '--device', 'cpu', '--workers', '0', '--output_dir', '/tmp/out']);
+    const trainRun = await runImage(report.train.imageId, [
+      'python3',
+      '/app/train_pipeline.py',
+      '--epoch',
+      '1',
+      '--device',
+      'cpu',
+      '--workers',
+      '0',
+      '--output_dir',
+      '/tmp/out',
+    ]);
     expect(trainRun.exitCode).toBe(3);
     expect(trainRun.output).toContain('train: error: this image lacks ultralytics');
 

@@ -10,9 +10,10 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'helmet-build.js');
 describe('interrupting a run', () => {
   const image = uniqueName('itest-sigint');
   const project = makeProject({
-    'Dockerfile': 'FROM helmet/busybox:latest\n',
+    Dockerfile: 'FROM helmet/busybox:latest\n',
     'components/sleeper/component.yaml': `name: sleeper\nimplementation:\n  container:\n    command: [sh, -c, 'echo sleeping; sleep 60']\nbuild:\n  image: ${image}\n  dockerfile: Dockerfile\n`,
-    'pipeline.yaml': 'name: sleepy\nvolume: {name: data, size: 1Gi, mountPath: /data}\nsteps:\n  nap: {component: sleeper}\n  after-nap: {component: sleeper, after: [nap]}\n',
+    'pipeline.yaml':
+      'name: sleepy\nvolume: {name: data, size: 1Gi, mountPath: /data}\nsteps:\n  nap: {component: sleeper}\n  after-nap: {component: sleeper, after: [nap]}\n',
   });
   afterAll(async () => {
     await removeImages(image);
@@ -31,7 +32,10 @@ describe('interrupting a run', () => {
     await started;
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(code).toBe(130);
     const volume = events.find((e) => e.type === 'run-start').volume;
     expect(events.some((e) => e.type === 'volume-removed' && e.volume === volume)).toBe(true);

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, tinyComponent } from '../support/project.js';
+import { makeProject, runCli, TINY_DOCKERFILE, TINY_PIPELINE, tinyComponent } from '../support/project.js';
 import { registryDigest, removeImages, services, uniqueName } from '../support/services.js';
 
 describe('pipeline spec emission on --push and by emit', () => {
@@ -27,7 +27,10 @@ describe('pipeline spec emission on --push and by emit', () => {
     const text = spec();
     const [ir] = parseAllDocuments(text).map((d) => d.toJS());
     const report = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8'));
-    for (const [step, component] of [['first', 'hello'], ['second', 'world']] as const) {
+    for (const [step, component] of [
+      ['first', 'hello'],
+      ['second', 'world'],
+    ] as const) {
       const image: string = ir.deploymentSpec.executors[`exec-${step}`].container.image;
       expect(image).toBe(report.components[component].image);
       expect(await registryDigest(services.registry, `${prefix}/${component}`, report.components[component].tags[0])).toBe(image.split('@')[1]);
@@ -67,7 +70,10 @@ describe('pipeline spec emission on --push and by emit', () => {
     await removeImages(push());
     const r = await runCli(['run', '--push', push(), '--json'], project.root);
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const starts = events.filter((e) => e.type === 'job-started' && e.kind === 'step');
     expect(starts.map((e) => e.subject)).toEqual(['first', 'second']);
     for (const s of starts) expect(s.title).toMatch(new RegExp(`^running ${push().replace(/\./g, '\\.')}/(hello|world)@sha256:[0-9a-f]{64}$`));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, runCli } from '../support/project.js';
-import { BUSYBOX, PYTHON, docker, removeImages, runImage, uniqueName } from '../support/services.js';
+import { BUSYBOX, docker, PYTHON, removeImages, runImage, uniqueName } from '../support/services.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const VOC_FIXTURE = join(REPO, 'test', 'fixtures', 'voc');
@@ -46,14 +46,21 @@ describe('helmet-build run (real engine, real components)', () => {
 
   afterAll(async () => {
     server?.close();
-    for (const v of volumes) await docker.getVolume(v).remove({ force: true }).catch(() => undefined);
+    for (const v of volumes)
+      await docker
+        .getVolume(v)
+        .remove({ force: true })
+        .catch(() => undefined);
     await removeImages(prefix);
     project.cleanup();
   });
 
-  const run = (...extra: string[]) =>
-    runCli(['run', '--build-arg', `BASE_IMAGE=${PYTHON}`, '--skip-step', 'train', '--json', ...extra], project.root);
-  const events = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const run = (...extra: string[]) => runCli(['run', '--build-arg', `BASE_IMAGE=${PYTHON}`, '--skip-step', 'train', '--json', ...extra], project.root);
+  const events = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
 
   it('runs ingest and prepare in containers on a shared volume; the labels are those the unit tests expect', async () => {
     const r = await run('--param', `dataurl=${baseUrl}/VOC2028.tar.gz`, '--keep-volume');
@@ -68,9 +75,13 @@ describe('helmet-build run (real engine, real components)', () => {
       { step: 'rknn-convert', status: 'skipped', reason: 'runs after a skipped step (train)' },
     ]);
     expect(r.code).toBe(0);
-    expect(ev.filter((e) => e.type === 'job-log' && e.kind === 'step' && e.subject === 'prepare').map((e) => e.line)).toContain('prepare: 5 images, 5 objects -> 4 train / 1 val');
+    expect(ev.filter((e) => e.type === 'job-log' && e.kind === 'step' && e.subject === 'prepare').map((e) => e.line)).toContain(
+      'prepare: 5 images, 5 objects -> 4 train / 1 val',
+    );
 
-    const listing = await runImage(BUSYBOX, ['sh', '-c', 'cd /VOCdevkit/VOC2028/labels && for f in *.txt; do echo "== $f"; cat "$f"; done'], { [volume]: '/VOCdevkit' });
+    const listing = await runImage(BUSYBOX, ['sh', '-c', 'cd /VOCdevkit/VOC2028/labels && for f in *.txt; do echo "== $f"; cat "$f"; done'], {
+      [volume]: '/VOCdevkit',
+    });
     const labels: Record<string, string> = {};
     for (const block of listing.output.split('== ').filter(Boolean)) {
       const nl = block.indexOf('\n');
@@ -86,7 +97,9 @@ describe('helmet-build run (real engine, real components)', () => {
     const failed = ev.find((e) => e.type === 'job-finished' && e.outcome === 'failed');
     expect(failed).toMatchObject({ kind: 'step', subject: 'ingest', error: { code: 'STEP_FAILED', message: 'step ingest exited with code 1' } });
     expect(failed.error.detail.join('\n')).toContain('HTTP 404');
-    expect(ev.find((e) => e.type === 'job-finished' && e.outcome === 'skipped' && e.subject === 'prepare').summary).toBe('runs after ingest, which did not succeed');
+    expect(ev.find((e) => e.type === 'job-finished' && e.outcome === 'skipped' && e.subject === 'prepare').summary).toBe(
+      'runs after ingest, which did not succeed',
+    );
     expect(ev.at(-1).steps[0]).toMatchObject({ step: 'ingest', status: 'failed', exitCode: 1 });
     const volume = ev.find((e) => e.type === 'run-start').volume;
     expect(ev.some((e) => e.type === 'volume-removed' && e.volume === volume)).toBe(true);

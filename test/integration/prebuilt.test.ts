@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { TINY_DOCKERFILE, makeProject, runCli, tinyComponent, writeTree } from '../support/project.js';
+import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent, writeTree } from '../support/project.js';
 import { removeImages, services, uniqueName } from '../support/services.js';
 
 /** A component without build: keeps its image, pinned to the registry's digest when it resolves. */

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { TINY_DOCKERFILE, makeProject, runCli, tinyComponent } from '../support/project.js';
+import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent } from '../support/project.js';
 import { registryDigest, removeImages, services, uniqueName } from '../support/services.js';
 
 /** The second local registry requires htpasswd credentials (scripts/services.sh). */
@@ -48,7 +48,9 @@ describe('pushing to a registry that requires credentials', () => {
   it('with credentials from the Docker config (auths): reuses the pushed image', async () => {
     writeFileSync(
       join(configDir, 'config.json'),
-      JSON.stringify({ auths: { [`http://${services.authRegistry}`]: { auth: Buffer.from(`${services.authUser}:${services.authPassword}`).toString('base64') } } }),
+      JSON.stringify({
+        auths: { [`http://${services.authRegistry}`]: { auth: Buffer.from(`${services.authUser}:${services.authPassword}`).toString('base64') } },
+      }),
     );
     process.env.DOCKER_CONFIG = configDir;
     const r = await runCli(['all', '--push', `${services.authRegistry}/${prefix}`], project.root);

@@ -21,11 +21,20 @@ describe('run: independent steps in parallel (real engine)', () => {
   it('two independent steps overlap; the step after both starts when both finished', async () => {
     const r = await runCli(['run', '--json'], project.root);
     expect(r.code, r.stderr).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const index = (type: string, subject: string) => events.findIndex((e) => e.type === type && e.kind === 'step' && e.subject === subject);
     // Both started before either finished.
-    expect(Math.max(index('job-started', 'left'), index('job-started', 'right'))).toBeLessThan(Math.min(index('job-finished', 'left'), index('job-finished', 'right')));
+    expect(Math.max(index('job-started', 'left'), index('job-started', 'right'))).toBeLessThan(
+      Math.min(index('job-finished', 'left'), index('job-finished', 'right')),
+    );
     expect(index('job-started', 'join')).toBeGreaterThan(Math.max(index('job-finished', 'left'), index('job-finished', 'right')));
-    expect(events.at(-1).steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual(['left:succeeded', 'right:succeeded', 'join:succeeded']);
+    expect(events.at(-1).steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual([
+      'left:succeeded',
+      'right:succeeded',
+      'join:succeeded',
+    ]);
   });
 });

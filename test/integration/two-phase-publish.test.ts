@@ -6,11 +6,15 @@ import type { HelmetEvent } from '../../src/events.js';
 import { runBuild } from '../../src/flow/build.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
 import { RegistryClient } from '../../src/registry/registry-client.js';
-import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, tinyComponent } from '../support/project.js';
+import { makeProject, runCli, TINY_DOCKERFILE, TINY_PIPELINE, tinyComponent } from '../support/project.js';
 import { registryProxy } from '../support/registry-proxy.js';
 import { registryDigest, removeImages, services, uniqueName } from '../support/services.js';
 
-const ndjson = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
+const ndjson = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 /** `world` fails to build while components/world/broken exists. */
 function twoComponentProject() {
@@ -34,7 +38,10 @@ describe('two-phase publish (real engine and registry)', () => {
 
   it('a failure moves no user tag and leaves the pipeline spec; the re-run builds only what failed, then moves the tags on both', async () => {
     expect((await runCli(['all', '--push', push, '--tag', 'rel1'], project.root)).code).toBe(0);
-    const rel1 = { hello: await registryDigest(services.registry, `${prefix}/hello`, 'rel1'), world: await registryDigest(services.registry, `${prefix}/world`, 'rel1') };
+    const rel1 = {
+      hello: await registryDigest(services.registry, `${prefix}/hello`, 'rel1'),
+      world: await registryDigest(services.registry, `${prefix}/world`, 'rel1'),
+    };
     const pipelineSpec = readFileSync(join(project.root, 'dist/tiny.yaml'), 'utf8');
 
     writeFileSync(join(project.root, 'components/hello/main.sh'), 'echo "hello v2"\n');

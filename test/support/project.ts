@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -60,6 +60,17 @@ steps:
     component: world
     after: [first]
 `;
+
+/** hello and world tinyComponent()s wired by `pipelineYaml` (default TINY_PIPELINE), plus `extra` files. */
+export function tinyPipelineProject(pipelineYaml = TINY_PIPELINE, extra: FileTree = {}): { root: string; cleanup: () => void } {
+  return makeProject({
+    ...TINY_DOCKERFILE,
+    ...tinyComponent('hello', 'hello', 'hi'),
+    ...tinyComponent('world', 'world', 'hi'),
+    'pipeline.yaml': pipelineYaml,
+    ...extra,
+  });
+}
 
 /** Run the CLI in-process and capture what it prints. */
 export async function runCli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {

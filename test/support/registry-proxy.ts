@@ -1,4 +1,4 @@
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** What to do with one request: answer it with a status, or forward it after a delay. */
@@ -17,7 +17,9 @@ export async function registryProxy(upstream: string, fault: (req: IncomingMessa
     const f = fault(req);
     if (f && 'status' in f) {
       req.resume();
-      res.writeHead(f.status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'injected by the test proxy' }] }));
+      res
+        .writeHead(f.status, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'injected by the test proxy' }] }));
       return;
     }
     const forward = () => {

@@ -1,5 +1,5 @@
-import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
 
 /** The real engine and registries started by scripts/services.sh (see test/support/global-setup.ts). */
 export const services = {
@@ -42,7 +42,11 @@ export async function removeImages(prefix: string): Promise<void> {
   const images = await docker.listImages({ digests: true });
   for (const img of images) {
     const refs = [...(img.RepoTags ?? []), ...(img.RepoDigests ?? [])].filter((r) => r.startsWith(prefix) && !r.endsWith('<none>'));
-    for (const ref of refs) await docker.getImage(ref).remove({ force: true }).catch(() => undefined);
+    for (const ref of refs)
+      await docker
+        .getImage(ref)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }
 

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BuildRequest, EngineClient, ImageInfo, PushRequest } from '../../src/engine/engine-client.js';
 import type { HelmetEvent } from '../../src/events.js';
-import { planBuild, runBuild, type BuildOptions } from '../../src/flow/build.js';
+import { type BuildOptions, planBuild, runBuild } from '../../src/flow/build.js';
 import type { PlanEntry } from '../../src/plan/plan.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
 import type { RegistryClient } from '../../src/registry/registry-client.js';
-import { TINY_DOCKERFILE, makeProject, tinyComponent, type FileTree } from '../support/project.js';
+import { type FileTree, makeProject, TINY_DOCKERFILE, tinyComponent } from '../support/project.js';
 
 /**
  * An engine and a registry kept in memory: builds make images with the labels they were given,
@@ -201,7 +201,12 @@ describe('the job graph (fake engine and registry)', () => {
     };
     const result = await runBuild({ root, push: PUSH }, world.deps());
     expect(result.exitCode).toBe(1);
-    expect(Object.fromEntries(result.results.map((r) => [r.component, r.action]))).toEqual({ base: 'failed', child: 'blocked', grandchild: 'blocked', other: 'pushed' });
+    expect(Object.fromEntries(result.results.map((r) => [r.component, r.action]))).toEqual({
+      base: 'failed',
+      child: 'blocked',
+      grandchild: 'blocked',
+      other: 'pushed',
+    });
     expect(result.results.find((r) => r.component === 'child')!.error).toMatchObject({ code: 'DEPENDENCY_FAILED' });
     expect(world.log.filter((l) => l.what.startsWith('build-start')).map((l) => l.what)).toEqual(['build-start other']);
   });

@@ -1,9 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { componentFileSchema } from '../../src/project/component-schema.js';
 import { makeProject, runCli, snapshotTree } from '../support/project.js';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -38,12 +38,18 @@ async function expectBadInput(yaml: string, expected: RegExp) {
 
 describe('bad component.yaml', () => {
   it('an unknown key names file, line, column and the allowed keys', async () => {
-    const err = await expectBadInput(GOOD.replace('  dockerfile: Dockerfile', '  dockerfile: Dockerfile\n  dockerfiel: x'), /components\/bad\/component\.yaml:11:3: build\.dockerfiel: unknown key "dockerfiel" \(allowed here: image, dockerfile, context, args, from, platform\)/);
+    const err = await expectBadInput(
+      GOOD.replace('  dockerfile: Dockerfile', '  dockerfile: Dockerfile\n  dockerfiel: x'),
+      /components\/bad\/component\.yaml:11:3: build\.dockerfiel: unknown key "dockerfiel" \(allowed here: image, dockerfile, context, args, from, platform\)/,
+    );
     expect(err).toContain('nothing was built or written');
   });
 
   it('a wrong type', async () => {
-    await expectBadInput(GOOD.replace('{name: n, type: Integer, default: "1"}', '{name: n, optional: "yes"}'), /component\.yaml:3:\d+: inputs\.0\.optional: .*boolean/);
+    await expectBadInput(
+      GOOD.replace('{name: n, type: Integer, default: "1"}', '{name: n, optional: "yes"}'),
+      /component\.yaml:3:\d+: inputs\.0\.optional: .*boolean/,
+    );
   });
 
   it('a missing required field', async () => {
@@ -55,15 +61,24 @@ describe('bad component.yaml', () => {
   });
 
   it('a placeholder naming an undeclared input', async () => {
-    await expectBadInput(GOOD.replace('{inputValue: n}', '{inputValue: m}'), /component\.yaml:7:\d+: implementation\.container\.args\.1\.inputValue: refers to input "m"/);
+    await expectBadInput(
+      GOOD.replace('{inputValue: n}', '{inputValue: m}'),
+      /component\.yaml:7:\d+: implementation\.container\.args\.1\.inputValue: refers to input "m"/,
+    );
   });
 
   it('a Dockerfile that does not exist', async () => {
-    await expectBadInput(GOOD.replace('dockerfile: Dockerfile', 'dockerfile: nope.Dockerfile'), /component\.yaml:10:3: build\.dockerfile: file not found: nope\.Dockerfile/);
+    await expectBadInput(
+      GOOD.replace('dockerfile: Dockerfile', 'dockerfile: nope.Dockerfile'),
+      /component\.yaml:10:3: build\.dockerfile: file not found: nope\.Dockerfile/,
+    );
   });
 
   it('both build: and a source image', async () => {
-    await expectBadInput(GOOD.replace('    command:', '    image: python:3\n    command:'), /implementation\.container\.image: must not be set when build: is present/);
+    await expectBadInput(
+      GOOD.replace('    command:', '    image: python:3\n    command:'),
+      /implementation\.container\.image: must not be set when build: is present/,
+    );
   });
 
   it('from: naming an unknown component', async () => {

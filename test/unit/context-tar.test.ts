@@ -1,7 +1,7 @@
 import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
 import { extract } from 'tar-stream';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readBuildContext } from '../../src/context/build-context.js';
 import { createContextTar } from '../../src/context/context-tar.js';
 import { makeProject } from '../support/project.js';
@@ -43,7 +43,13 @@ function context(files: Record<string, string | { content: string; mode: number 
 
 describe('context tar', () => {
   it('holds exactly the walked entries in order, with normalised owner, mtime and modes', async () => {
-    const root = context({ 'ctx/b.txt': 'b', 'ctx/a/x.sh': { content: 'x', mode: 0o775 }, 'ctx/.dockerignore': 'skip*\n', 'ctx/skip.me': 's', Dockerfile: 'FROM scratch\n' });
+    const root = context({
+      'ctx/b.txt': 'b',
+      'ctx/a/x.sh': { content: 'x', mode: 0o775 },
+      'ctx/.dockerignore': 'skip*\n',
+      'ctx/skip.me': 's',
+      Dockerfile: 'FROM scratch\n',
+    });
     const tar = createContextTar(readBuildContext(join(root, 'ctx'), join(root, 'Dockerfile')));
     const entries = await readTar(tar.stream);
     const df = tar.dockerfile;

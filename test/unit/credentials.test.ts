@@ -26,7 +26,11 @@ describe('CredentialSource', () => {
   it('reads auths entries keyed by host or by URL, with passwords containing colons', async () => {
     const dir = configDir({ auths: { 'https://reg.example/v1/': { auth: b64('u:p:w') }, 'other:5000': { username: 'a', password: 'b' } } });
     const source = new CredentialSource({ env: {}, dockerConfigDir: dir });
-    expect(await source.get('reg.example')).toMatchObject({ username: 'u', password: 'p:w', source: expect.stringContaining('auths["https://reg.example/v1/"]') });
+    expect(await source.get('reg.example')).toMatchObject({
+      username: 'u',
+      password: 'p:w',
+      source: expect.stringContaining('auths["https://reg.example/v1/"]'),
+    });
     expect(await source.get('other:5000')).toMatchObject({ username: 'a', password: 'b' });
     expect(await source.get('unknown.example')).toBeUndefined();
   });

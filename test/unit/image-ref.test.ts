@@ -5,7 +5,11 @@ describe('image references', () => {
   it('reads familiar and qualified names as the docker CLI does', () => {
     expect(parseImageRef('busybox')).toMatchObject({ registry: 'docker.io', repository: 'library/busybox' });
     expect(parseImageRef('localhost:5000/helmet/train:v1')).toMatchObject({ registry: 'localhost:5000', repository: 'helmet/train', tag: 'v1' });
-    expect(parseImageRef(`ghcr.io/acme/x@sha256:${'a'.repeat(64)}`)).toMatchObject({ registry: 'ghcr.io', repository: 'acme/x', digest: `sha256:${'a'.repeat(64)}` });
+    expect(parseImageRef(`ghcr.io/acme/x@sha256:${'a'.repeat(64)}`)).toMatchObject({
+      registry: 'ghcr.io',
+      repository: 'acme/x',
+      digest: `sha256:${'a'.repeat(64)}`,
+    });
   });
 
   it('splits --push into registry and prefix, refusing tags', () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, snapshotTree, tinyComponent } from '../support/project.js';
+import { runCli, snapshotTree, TINY_PIPELINE, tinyComponent, tinyPipelineProject } from '../support/project.js';
 
 /** A loopback port that counts every connection: an engine or registry that must never be called. */
 async function tripwire(): Promise<{ port: number; connections: () => number; close: () => void }> {
@@ -30,11 +30,7 @@ describe('every bad input is refused in the load phase, all at once, before the 
   });
 
   async function expectRefused(files: Record<string, string>, args: string[], expected: RegExp[]): Promise<string> {
-    const p = makeProject({
-      ...TINY_DOCKERFILE,
-      ...tinyComponent('hello', 'hello', 'hi'),
-      ...tinyComponent('world', 'world', 'hi'),
-      'pipeline.yaml': TINY_PIPELINE,
+    const p = tinyPipelineProject(TINY_PIPELINE, {
       'dist/build.json': '{"earlier": true}\n',
       'dist/components/hello/component.yaml': '# earlier\n',
       ...files,
@@ -56,7 +52,12 @@ describe('every bad input is refused in the load phase, all at once, before the 
 
   it('a pipeline parameter whose default is not of its type (Integer "abc")', async () => {
     await expectRefused(
-      { 'pipeline.yaml': TINY_PIPELINE.replace('  who: {type: String, default: me}', '  who: {type: String, default: me}\n  epochs: {type: Integer, default: "abc"}') },
+      {
+        'pipeline.yaml': TINY_PIPELINE.replace(
+          '  who: {type: String, default: me}',
+          '  who: {type: String, default: me}\n  epochs: {type: Integer, default: "abc"}',
+        ),
+      },
       ['all', ...push()],
       [/pipeline\.yaml:4:\d+: parameters\.epochs\.default: "abc" is not an integer \(the parameter is of type Integer\)/],
     );
@@ -64,15 +65,19 @@ describe('every bad input is refused in the load phase, all at once, before the 
 
   it('a dangling from:', async () => {
     const hello = tinyComponent('hello', 'hello', 'hi')['components/hello/component.yaml'] as string;
-    await expectRefused({ 'components/hello/component.yaml': `${hello}  from: nowhere\n` }, ['all', ...push()], [
-      /components\/hello\/component\.yaml:12:3: build\.from: "nowhere" is not a component with a build: section \(known: hello, world\)/,
-    ]);
+    await expectRefused(
+      { 'components/hello/component.yaml': `${hello}  from: nowhere\n` },
+      ['all', ...push()],
+      [/components\/hello\/component\.yaml:12:3: build\.from: "nowhere" is not a component with a build: section \(known: hello, world\)/],
+    );
   });
 
   it('a pipeline step naming a missing component', async () => {
-    await expectRefused({ 'pipeline.yaml': TINY_PIPELINE.replace('component: world', 'component: nobody') }, ['build', 'hello', ...push()], [
-      /pipeline\.yaml:10:5: steps\.second\.component: unknown component "nobody" \(known: hello, world\)/,
-    ]);
+    await expectRefused(
+      { 'pipeline.yaml': TINY_PIPELINE.replace('component: world', 'component: nobody') },
+      ['build', 'hello', ...push()],
+      [/pipeline\.yaml:10:5: steps\.second\.component: unknown component "nobody" \(known: hello, world\)/],
+    );
   });
 
   it('two bad files at once: both are listed in one report', async () => {
@@ -83,7 +88,10 @@ describe('every bad input is refused in the load phase, all at once, before the 
         'pipeline.yaml': TINY_PIPELINE.replace('{param: who}', '{param: whom}'),
       },
       ['all', ...push()],
-      [/components\/world\/component\.yaml:4:\d+: inputs\.0\.colour: unknown key "colour"/, /pipeline\.yaml:8:\d+: steps\.first\.args\.who\.param: unknown pipeline parameter "whom"/],
+      [
+        /components\/world\/component\.yaml:4:\d+: inputs\.0\.colour: unknown key "colour"/,
+        /pipeline\.yaml:8:\d+: steps\.first\.args\.who\.param: unknown pipeline parameter "whom"/,
+      ],
     );
     expect(stderr).toContain('nothing was built or written');
   });
@@ -91,15 +99,26 @@ describe('every bad input is refused in the load phase, all at once, before the 
   it('a step using a component with an outputPath placeholder is refused before any build', async () => {
     const world = tinyComponent('world', 'world', 'hi')['components/world/component.yaml'] as string;
     await expectRefused(
-      { 'components/world/component.yaml': world.replace('inputs:\n', 'outputs:\n  - {name: report}\ninputs:\n').replace("args: [--who, {inputValue: who}]", 'args: [--who, {inputValue: who}, --out, {outputPath: report}]') },
+      {
+        'components/world/component.yaml': world
+          .replace('inputs:\n', 'outputs:\n  - {name: report}\ninputs:\n')
+          .replace('args: [--who, {inputValue: who}]', 'args: [--who, {inputValue: who}, --out, {outputPath: report}]'),
+      },
       ['all', ...push()],
-      [/components\/world\/component\.yaml:\d+:\d+: implementation\.container\.args\.3\.outputPath: outputPath placeholders \(file artifacts\) cannot be used by a pipeline step yet/],
+      [
+        /components\/world\/component\.yaml:\d+:\d+: implementation\.container\.args\.3\.outputPath: outputPath placeholders \(file artifacts\) cannot be used by a pipeline step yet/,
+      ],
     );
   });
 
   it('a parameter bound to an input of another type, and a --tag that is not a tag', async () => {
     await expectRefused(
-      { 'components/hello/component.yaml': (tinyComponent('hello', 'hello', 'hi')['components/hello/component.yaml'] as string).replace('{name: who, type: String, default: world}', '{name: who, type: Integer, default: "1"}') },
+      {
+        'components/hello/component.yaml': (tinyComponent('hello', 'hello', 'hi')['components/hello/component.yaml'] as string).replace(
+          '{name: who, type: String, default: world}',
+          '{name: who, type: Integer, default: "1"}',
+        ),
+      },
       ['all', ...push()],
       [/pipeline\.yaml:8:\d+: steps\.first\.args\.who\.param: parameter "who" is STRING, but input who of hello is NUMBER_INTEGER/],
     );

@@ -1,18 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadProject } from '../../src/project/load-project.js';
-import { TINY_DOCKERFILE, TINY_PIPELINE, makeProject, runCli, tinyComponent } from '../support/project.js';
+import { runCli, TINY_PIPELINE, tinyPipelineProject } from '../support/project.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
 async function expectPipelineError(pipelineYaml: string, expected: RegExp, args = ['all']) {
-  const p = makeProject({
-    ...TINY_DOCKERFILE,
-    ...tinyComponent('hello', 'hello', 'hi'),
-    ...tinyComponent('world', 'world', 'hi'),
-    'pipeline.yaml': pipelineYaml,
-  });
+  const p = tinyPipelineProject(pipelineYaml);
   cleanups.push(p.cleanup);
   const r = await runCli(args, p.root);
   expect(r.stderr).toMatch(expected);
@@ -21,27 +16,45 @@ async function expectPipelineError(pipelineYaml: string, expected: RegExp, args 
 
 describe('bad pipeline.yaml', () => {
   it('unknown component', async () => {
-    await expectPipelineError(TINY_PIPELINE.replace('component: world', 'component: wrold'), /pipeline\.yaml:10:5: steps\.second\.component: unknown component "wrold" \(known: hello, world\)/);
+    await expectPipelineError(
+      TINY_PIPELINE.replace('component: world', 'component: wrold'),
+      /pipeline\.yaml:10:5: steps\.second\.component: unknown component "wrold" \(known: hello, world\)/,
+    );
   });
 
   it('unknown input of the component', async () => {
-    await expectPipelineError(TINY_PIPELINE.replace('args: {who:', 'args: {whom:'), /pipeline\.yaml:8:\d+: steps\.first\.args\.whom: component hello has no input "whom" \(inputs: who\)/);
+    await expectPipelineError(
+      TINY_PIPELINE.replace('args: {who:', 'args: {whom:'),
+      /pipeline\.yaml:8:\d+: steps\.first\.args\.whom: component hello has no input "whom" \(inputs: who\)/,
+    );
   });
 
   it('unknown pipeline parameter', async () => {
-    await expectPipelineError(TINY_PIPELINE.replace('{param: who}', '{param: nobody}'), /steps\.first\.args\.who\.param: unknown pipeline parameter "nobody" \(declared: who\)/);
+    await expectPipelineError(
+      TINY_PIPELINE.replace('{param: who}', '{param: nobody}'),
+      /steps\.first\.args\.who\.param: unknown pipeline parameter "nobody" \(declared: who\)/,
+    );
   });
 
   it('unknown step in after', async () => {
-    await expectPipelineError(TINY_PIPELINE.replace('after: [first]', 'after: [frist]'), /pipeline\.yaml:11:\d+: steps\.second\.after\.0: unknown step "frist"/);
+    await expectPipelineError(
+      TINY_PIPELINE.replace('after: [first]', 'after: [frist]'),
+      /pipeline\.yaml:11:\d+: steps\.second\.after\.0: unknown step "frist"/,
+    );
   });
 
   it('a cycle', async () => {
-    await expectPipelineError(TINY_PIPELINE.replace("    component: hello\n", '    component: hello\n    after: [second]\n'), /steps form a cycle: (first -> second -> first|second -> first -> second)/);
+    await expectPipelineError(
+      TINY_PIPELINE.replace('    component: hello\n', '    component: hello\n    after: [second]\n'),
+      /steps form a cycle: (first -> second -> first|second -> first -> second)/,
+    );
   });
 
   it('an unknown key with the allowed ones', async () => {
-    await expectPipelineError(TINY_PIPELINE.replace('volume: {name: data,', 'volume: {nmae: data,'), /pipeline\.yaml:4:\d+: volume\.nmae: unknown key "nmae" \(allowed here: name, size, accessMode, storageClass, mountPath\)/);
+    await expectPipelineError(
+      TINY_PIPELINE.replace('volume: {name: data,', 'volume: {nmae: data,'),
+      /pipeline\.yaml:4:\d+: volume\.nmae: unknown key "nmae" \(allowed here: name, size, accessMode, storageClass, mountPath\)/,
+    );
   });
 
   it('a bad resource quantity', async () => {
@@ -56,15 +69,15 @@ describe('bad pipeline.yaml', () => {
 
 describe('components the v2 pipeline cannot express', () => {
   it('an artifact placeholder in env is a bad-input error at load, naming the component file, key and step', async () => {
-    const p = makeProject({
-      ...TINY_DOCKERFILE,
-      ...tinyComponent('hello', 'hello', 'hi'),
-      ...tinyComponent('world', 'world', 'hi'),
-      'pipeline.yaml': TINY_PIPELINE,
-    });
+    const p = tinyPipelineProject();
     cleanups.push(p.cleanup);
     const file = `${p.root}/components/world/component.yaml`;
-    writeFileSync(file, readFileSync(file, 'utf8').replace('inputs:\n', 'outputs:\n  - {name: out}\ninputs:\n').replace('    args:', '    env: {OUT: {outputPath: out}}\n    args:'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8')
+        .replace('inputs:\n', 'outputs:\n  - {name: out}\ninputs:\n')
+        .replace('    args:', '    env: {OUT: {outputPath: out}}\n    args:'),
+    );
     expect(() => loadProject(p.root)).toThrow(
       /components\/world\/component\.yaml:\d+:\d+: implementation\.container\.env\.OUT\.outputPath: outputPath placeholders \(file artifacts\) cannot be used by a pipeline step yet.*\(step second\)/,
     );

@@ -11,7 +11,9 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'kfp');
 function emitRepoPipeline(): { text: string; docs: Record<string, any>[] } {
   const project = loadProject(ROOT);
   const pipeline = project.pipeline!;
-  const images = new Map(project.components.map((c, i) => [c.name, `localhost:5000/helmet/${c.kind === 'built' ? c.build.image : c.name}@sha256:${String(i).repeat(64)}`]));
+  const images = new Map(
+    project.components.map((c, i) => [c.name, `localhost:5000/helmet/${c.kind === 'built' ? c.build.image : c.name}@sha256:${String(i).repeat(64)}`]),
+  );
   const text = renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images));
   return { text, docs: parseAllDocuments(text).map((d) => d.toJS()) };
 }

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedPort } from '../support/ports.js';
+import { RegistryAuthError, RegistryUnreachableError } from '../../src/errors.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
 import { parseChallenge, RegistryClient } from '../../src/registry/registry-client.js';
-import { RegistryAuthError, RegistryUnreachableError } from '../../src/errors.js';
+import { closedPort } from '../support/ports.js';
 
 /** A loopback registry that speaks the Bearer-token flow, as Docker Hub, GHCR and Harbor do. */
 async function tokenRegistry(): Promise<{ host: string; requests: IncomingMessage[]; close: () => void }> {
@@ -19,9 +19,7 @@ async function tokenRegistry(): Promise<{ host: string; requests: IncomingMessag
       return res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token: `tok:${scope}` }));
     }
     if (req.headers.authorization !== 'Bearer tok:repository:team/app:pull') {
-      return res
-        .writeHead(401, { 'WWW-Authenticate': `Bearer realm="${base}/token",service="test-registry",scope="repository:team/app:pull"` })
-        .end();
+      return res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="${base}/token",service="test-registry",scope="repository:team/app:pull"` }).end();
     }
     if (req.url === '/v2/team/app/manifests/v1') return res.writeHead(200, { 'Docker-Content-Digest': 'sha256:abc' }).end();
     return res.writeHead(404).end();

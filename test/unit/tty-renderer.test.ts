@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventRenderer } from '../../src/cli/render.js';
-import { TtyRenderer, progressRenderer } from '../../src/cli/tty-renderer.js';
+import { progressRenderer, TtyRenderer } from '../../src/cli/tty-renderer.js';
 import type { HelmetEvent, JobKind, JobOutcome } from '../../src/events.js';
 
 /** A terminal that applies the renderer's cursor-up/erase codes, so the visible screen can be checked. */
@@ -66,7 +66,16 @@ describe('TtyRenderer', () => {
     now = 3000;
     r.onEvent({ type: 'job-progress', job: 'build:b', kind: 'build', subject: 'b', status: 'Step 2/5 : RUN pip install a-very-long-list-of-packages' });
     expect(term.screen).toEqual(['⠋ [a] building a:in-1 (3s)', '⠋ [b] Step 2/5 : RUN pip install … (3s)']);
-    r.onEvent({ type: 'job-finished', job: 'build:a', kind: 'build', subject: 'a', outcome: 'failed', seconds: 3, summary: 'boom', error: { code: 'BUILD_FAILED', exitCode: 1, message: 'boom' } });
+    r.onEvent({
+      type: 'job-finished',
+      job: 'build:a',
+      kind: 'build',
+      subject: 'a',
+      outcome: 'failed',
+      seconds: 3,
+      summary: 'boom',
+      error: { code: 'BUILD_FAILED', exitCode: 1, message: 'boom' },
+    });
     expect(term.screen).toEqual(['[a] FAILED (BUILD_FAILED): boom', '⠋ [b] Step 2/5 : RUN pip install … (3s)']);
     r.onEvent(finished('build:b', 'build', 'b', 'built sha256:2'));
     r.close();
@@ -104,7 +113,10 @@ describe('TtyRenderer', () => {
     let out = '';
     const onJson = eventRenderer({ json: true, verbose: false, out: { write: (s: string) => ((out += s), true) } as never, err: plain as never });
     ALL_EVENTS.forEach(onJson);
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const jobs = (type: string) => lines.filter((e) => e.type === type).map((e) => e.job);
     expect(jobs('job-started')).toEqual(['lookup:a', 'lookup:b', 'build:b', 'push:b']);
     expect(jobs('job-finished')).toEqual(['lookup:a', 'lookup:b', 'build:b', 'push:b']);

@@ -1,6 +1,6 @@
-import { closedPort } from '../support/ports.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TINY_DOCKERFILE, makeProject, runCli, tinyComponent } from '../support/project.js';
+import { closedPort } from '../support/ports.js';
+import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent } from '../support/project.js';
 
 describe('engine or registry unreachable: exit 3 with what to do', () => {
   const project = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('hello', 'hello', 'hi') });

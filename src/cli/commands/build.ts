@@ -1,11 +1,11 @@
 /** `all`, `build`, `plan` and `emit`: parse flags, call the core flow, render its events and result. */
 import { resolve } from 'node:path';
 import { ExitCode } from '../../errors.js';
-import { emitSpecs, planBuild, runBuild, type BuildOptions, type BuildRunResult } from '../../flow/build.js';
-import { planJson } from '../../plan/plan.js';
+import { type BuildOptions, type BuildRunResult, emitSpecs, planBuild, runBuild } from '../../flow/build.js';
+import { type Plan, planJson } from '../../plan/plan.js';
 import { gitSourceLabels } from '../../project/git-info.js';
 import { findProjectRoot } from '../../project/load-project.js';
-import { interruptOnSigint, realServices, type Io } from '../context.js';
+import { type Io, interruptOnSigint, realServices } from '../context.js';
 import { parseBuildArgs } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
@@ -57,7 +57,7 @@ export async function runPlanCommand(components: string[], flags: BuildCommandFl
     return plan.entries.some((e) => e.state === 'unknown') ? worstLookupCode(plan.entries) : ExitCode.ok;
   }
   const progress = progressRenderer({ json: false, verbose: flags.verbose ?? false, ...io });
-  let plan;
+  let plan: Plan;
   try {
     ({ plan } = await planBuild(options, { ...realServices(), onEvent: progress.onEvent }));
   } finally {

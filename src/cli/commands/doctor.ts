@@ -1,6 +1,6 @@
 import { runDoctor } from '../../doctor/doctor.js';
 import { ExitCode, worstExitCode } from '../../errors.js';
-import { realServices, type Io } from '../context.js';
+import { type Io, realServices } from '../context.js';
 
 /** `helmet-build doctor`: one line per check; the exit code of the worst failure. */
 export async function runDoctorCommand(flags: { cwd: string; push?: string; json?: boolean }, io: Io): Promise<number> {

@@ -1,8 +1,8 @@
 /** `helmet-build run`: parse flags, build (or reuse) the step images, run the pipeline on the engine. */
 import { runBuild } from '../../flow/build.js';
 import { findProjectRoot } from '../../project/load-project.js';
-import { PipelineRun } from '../../runner/pipeline-run.js';
-import { interruptOnSigint, realServices, type Io } from '../context.js';
+import { PipelineRun, type RunResult } from '../../runner/pipeline-run.js';
+import { type Io, interruptOnSigint, realServices } from '../context.js';
 import { parseBuildArgs, parseParams } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
@@ -27,7 +27,7 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
   const onEvent = progress.onEvent;
   const services = realServices();
   const interrupt = interruptOnSigint();
-  let result;
+  let result: RunResult;
   try {
     result = await new PipelineRun({
       engine: services.engine,
@@ -52,7 +52,9 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
   }
   if (flags.json) io.out.write(`${JSON.stringify({ type: 'result', ok: result.ok, exitCode: result.exitCode, steps: result.steps })}\n`);
   else {
-    const line = result.steps.map((s) => `${s.step}: ${s.status}${s.status === 'failed' && s.exitCode !== undefined ? ` (exit ${s.exitCode})` : ''}`).join(', ');
+    const line = result.steps
+      .map((s) => `${s.step}: ${s.status}${s.status === 'failed' && s.exitCode !== undefined ? ` (exit ${s.exitCode})` : ''}`)
+      .join(', ');
     io.err.write(`${result.ok ? 'run succeeded' : 'run FAILED'}: ${line}\n`);
   }
   return result.exitCode;
