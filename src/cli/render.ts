@@ -19,15 +19,13 @@ export function eventRenderer(o: RenderOptions): (e: HelmetEvent) => void {
   };
 }
 
-/** A Dockerfile step line of the classic builder: enough to see a long build move without -v. */
-export const DOCKERFILE_STEP = /^Step \d+\/\d+ :/;
-
 export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined {
   switch (e.type) {
     case 'job-started':
       return `[${e.subject}] ${e.title}`;
     case 'job-progress':
-      return verbose || (e.kind === 'build' && DOCKERFILE_STEP.test(e.status)) ? `[${e.subject}]   ${e.status}` : undefined;
+      // A build's progress is its Dockerfile steps: enough to see a long build move without -v.
+      return verbose || e.kind === 'build' ? `[${e.subject}]   ${e.status}` : undefined;
     case 'job-log':
       // Step output is what a run is for; build output only with -v (its step lines come as progress).
       if (e.kind === 'step') return `[${e.subject}] | ${e.line}`;

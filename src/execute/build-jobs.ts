@@ -1,19 +1,20 @@
 /**
  * The execute phase of a build: from the plan, a build job per component that needs one and a push
  * job (push + verify against the registry) per image the registry lacks, on one DAG. A component
- * that starts from another waits for the job that makes its base's image. Each component's result
- * is handed to `onComponentDone` as soon as its last job succeeds, so it is recorded at once.
+ * that starts from another waits for the job that makes its base's image. Jobs return what they
+ * made; a component's result is derived from the plan entry and those outputs, and handed to
+ * `onComponentDone` as soon as its last job succeeded, so it is recorded at once.
  */
 import { createContextTar } from '../context/context-tar.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { ContextChangedError, DependencyFailedError, DigestMismatchError, errorRecord, InterruptedError } from '../errors.js';
+import { ContextChangedError, DependencyFailedError, DigestMismatchError, type ErrorRecord, errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
-import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL, type Plan, type PlanEntry } from '../plan/plan.js';
+import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL, type Plan, type PlanEntry, type PlannedBuild } from '../plan/plan.js';
 import { type CredentialSource, engineAuth } from '../registry/credentials.js';
 import { imageRepository } from '../registry/image-ref.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import type { ComponentResult } from './component-result.js';
-import { DagExecutor, type Job, type JobLimits } from './dag.js';
+import { DagExecutor, type Job, type JobContext, type JobLimits, type JobReport } from './dag.js';
 
 export interface ExecuteDeps {
   engine: EngineClient;
@@ -32,176 +33,194 @@ export interface ExecuteOptions {
   onComponentDone?: (result: ComponentResult) => void;
 }
 
-interface Produced {
-  imageId?: string;
-  digest?: string;
+/** What a build job made. */
+interface Built {
+  imageId: string;
+  baseImage?: string;
+  ms: number;
 }
+
+/** What a push job made. */
+interface Pushed {
+  digest: string;
+  image: string;
+  ms: number;
+}
+
+type Output = { built: Built } | { pushed: Pushed };
 
 /** Run the plan's builds and pushes; returns a result per selected component (bases first). */
 export async function executePlan(plan: Plan, options: ExecuteOptions, deps: ExecuteDeps): Promise<ComponentResult[]> {
-  const entries = new Map(plan.entries.map((e) => [e.component, e]));
-  const images = new Map<string, string>();
-  for (const e of plan.entries) if (e.image) images.set(e.component, e.image);
-  const results = new Map<string, ComponentResult>();
-  const jobs: Job<Produced>[] = [];
-  const finalJob = new Map<string, string>();
+  const selected = plan.entries.filter((e) => e.selected);
+  const outputs = new Map<string, { built?: Built; pushed?: Pushed }>();
+  const imageOf = (name: string): string | undefined => {
+    const o = outputs.get(name);
+    return o?.pushed?.image ?? (plan.target ? undefined : o?.built?.imageId) ?? plan.entries.find((e) => e.component === name)?.image;
+  };
   let engineReady: Promise<void> | undefined;
+  const engineUp = () => {
+    engineReady ??= deps.engine.ping();
+    return engineReady;
+  };
   let labels: Promise<Record<string, string>> | undefined;
+  const sourceLabels = () => {
+    labels ??= options.sourceLabels?.() ?? Promise.resolve({});
+    return labels;
+  };
 
-  for (const entry of plan.entries) {
-    if (!entry.selected) continue;
-    const result = initialResult(entry);
-    results.set(entry.component, result);
-    const done = (r: ComponentResult) => {
-      options.onComponentDone?.(r);
-    };
+  const jobs: Job<Output>[] = [];
+  const lastJob = new Map<string, string>();
+  for (const entry of selected) {
     if (entry.state === 'up-to-date' || entry.state === 'needs-tag') {
-      done(result);
+      options.onComponentDone?.(componentResult(entry, undefined, undefined));
       continue;
     }
     if (entry.state !== 'needs-build' && entry.state !== 'needs-push') continue;
     const planned = plan.builds.get(entry.component)!;
-    const baseJob = entry.base ? finalJob.get(entry.base) : undefined;
-    const push = plan.target !== undefined;
+    const record = (o: Output) => {
+      const done = { ...outputs.get(entry.component), ...o };
+      outputs.set(entry.component, done);
+      if ('pushed' in o || !plan.target) options.onComponentDone?.(componentResult(entry, done.built, done.pushed));
+    };
     if (entry.state === 'needs-build') {
-      const id = `build:${entry.component}`;
+      const baseJob = entry.base ? lastJob.get(entry.base) : undefined;
       jobs.push({
-        id,
+        id: `build:${entry.component}`,
         kind: 'build',
         subject: entry.component,
         title: `building ${entry.repository}:${entry.contentTag}`,
         needs: baseJob ? [baseJob] : [],
         run: async (ctx) => {
-          engineReady ??= deps.engine.ping();
-          labels ??= options.sourceLabels?.() ?? Promise.resolve({});
-          const [, sourceLabels] = await Promise.all([engineReady, labels]);
-          const baseImage = entry.base ? images.get(entry.base) : undefined;
-          const buildArgs = { ...planned.buildArgs, ...(baseImage ? { BASE_IMAGE: baseImage } : {}) };
-          const tag = `${entry.repository}:${entry.contentTag}`;
-          const tar = createContextTar(planned.context);
-          const t0 = Date.now();
-          const imageId = await deps.engine.build({
-            name: entry.component,
-            context: tar.stream,
-            dockerfile: tar.dockerfile,
-            tags: [tag],
-            buildArgs,
-            labels: {
-              ...sourceLabels,
-              [INPUT_DIGEST_LABEL]: entry.inputDigest!,
-              [COMPONENT_LABEL]: entry.component,
-              ...(baseImage ? { [BASE_IMAGE_LABEL]: baseImage } : {}),
-            },
-            noCache: options.noCache,
-            platform: planned.component.build.platform,
-            onLog: (line) => {
-              ctx.log(line);
-              if (/^Step \d+\/\d+ :/.test(line)) ctx.progress(line);
-            },
-            signal: options.signal,
-          });
-          const changed = tar.changedEntries();
-          if (changed.length) {
-            // The image holds other content than its content tag names: never leave that tag behind.
-            await deps.engine.removeImage(tag).catch(() => undefined);
-            throw new ContextChangedError(
-              `files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`,
-              {
-                hint: 'Re-run once nothing is writing into the component folder.',
-              },
-            );
-          }
-          Object.assign(result, { imageId, baseImage, durations: { ...result.durations, buildMs: Date.now() - t0 } });
-          if (!push) {
-            Object.assign(result, { action: 'built', image: imageId, pinnedBy: 'local-image-id' });
-            images.set(entry.component, imageId);
-            done(result);
-          }
-          return { result: { imageId }, summary: `built ${imageId.slice(0, 19)}` };
+          const [, source] = await Promise.all([engineUp(), sourceLabels()]);
+          const built = await buildImage(entry, planned, entry.base ? imageOf(entry.base) : undefined, source, options, deps.engine, ctx);
+          record({ built });
+          return { result: { built }, summary: `built ${built.imageId.slice(0, 19)}` };
         },
       });
-      finalJob.set(entry.component, id);
+      lastJob.set(entry.component, `build:${entry.component}`);
     }
-    if (push) {
-      const id = `push:${entry.component}`;
-      const needs = entry.state === 'needs-build' ? [`build:${entry.component}`] : [];
+    if (plan.target) {
+      const target = plan.target;
       jobs.push({
-        id,
+        id: `push:${entry.component}`,
         kind: 'push',
         subject: entry.component,
         title: `pushing ${entry.repository}:${entry.contentTag}`,
-        needs,
+        needs: entry.state === 'needs-build' ? [`build:${entry.component}`] : [],
         run: async (ctx) => {
-          engineReady ??= deps.engine.ping();
-          await engineReady;
-          const repo = imageRepository(plan.target!, planned.component.build.image);
-          const t0 = Date.now();
-          const auth = engineAuth(repo.registry, await deps.credentials.get(repo.registry));
-          const digest = await deps.engine.push({ repository: repo.name, tag: entry.contentTag!, auth, onProgress: (s) => ctx.progress(s) });
-          const confirmed = await deps.registry.manifestDigest(repo.registry, repo.path, entry.contentTag!);
-          if (confirmed !== digest) {
-            throw new DigestMismatchError(
-              `the engine pushed ${repo.name}:${entry.contentTag} as ${digest}, but the registry reports ${confirmed ?? 'no such tag'}`,
-              {
-                hint: 'Another writer may be pushing the same tag; re-run, and check the registry.',
-              },
-            );
-          }
-          const image = `${repo.name}@${digest}`;
-          Object.assign(result, {
-            action: 'pushed',
-            digest,
-            image,
-            pinnedBy: 'registry-digest',
-            ...(entry.state === 'needs-push' ? { imageId: entry.imageId } : {}),
-            durations: { ...result.durations, pushMs: Date.now() - t0 },
-          });
-          images.set(entry.component, image);
-          done(result);
-          return { result: { digest }, summary: `pushed ${image}` };
+          await engineUp();
+          const pushed = await pushImage(entry, imageRepository(target, planned.component.build.image), deps, ctx);
+          record({ pushed });
+          return { result: { pushed }, summary: `pushed ${pushed.image}` };
         },
       });
-      finalJob.set(entry.component, id);
+      lastJob.set(entry.component, `push:${entry.component}`);
     }
   }
 
   const reports = await new DagExecutor(options.limits, deps.onEvent, options.signal).run(jobs);
-  for (const [name, result] of results) {
-    const entry = entries.get(name)!;
-    if (entry.state === 'unknown') {
-      Object.assign(result, { action: 'failed', error: entry.error });
-      continue;
-    }
-    if (entry.state === 'blocked') {
-      Object.assign(result, { action: 'blocked', error: errorRecord(new DependencyFailedError(`not built: ${entry.reason}`)) });
-      continue;
-    }
-    for (const id of [`build:${name}`, `push:${name}`]) {
-      const report = reports.get(id);
-      if (!report || report.outcome === 'succeeded') continue;
-      if (report.outcome === 'failed') Object.assign(result, { action: 'failed', error: errorRecord(report.error) });
-      else if (report.reason === 'interrupted' || options.signal?.aborted) {
-        Object.assign(result, { action: 'failed', error: errorRecord(new InterruptedError('interrupted before it started')) });
-      } else if (report.blockedBy.length && result.action !== 'failed') {
-        const base = entry.base ?? name;
-        Object.assign(result, { action: 'blocked', error: errorRecord(new DependencyFailedError(`not built: the component it starts from, ${base}, failed`)) });
-      }
-      break;
-    }
-  }
-  return plan.entries.filter((e) => e.selected).map((e) => results.get(e.component)!);
+  return selected.map((entry) => {
+    const failure = failureOf(entry, reports, options.signal);
+    if (failure) return { ...componentResult(entry, undefined, undefined), ...failure };
+    const o = outputs.get(entry.component);
+    return componentResult(entry, o?.built, o?.pushed);
+  });
 }
 
-function initialResult(entry: PlanEntry): ComponentResult {
-  return {
+async function buildImage(
+  entry: PlanEntry,
+  planned: PlannedBuild,
+  baseImage: string | undefined,
+  sourceLabels: Record<string, string>,
+  options: ExecuteOptions,
+  engine: EngineClient,
+  ctx: JobContext,
+): Promise<Built> {
+  const tag = `${entry.repository}:${entry.contentTag}`;
+  const tar = createContextTar(planned.context);
+  const t0 = Date.now();
+  const imageId = await engine.build({
+    name: entry.component,
+    context: tar.stream,
+    dockerfile: tar.dockerfile,
+    tags: [tag],
+    buildArgs: { ...planned.buildArgs, ...(baseImage ? { BASE_IMAGE: baseImage } : {}) },
+    labels: {
+      ...sourceLabels,
+      [INPUT_DIGEST_LABEL]: entry.inputDigest!,
+      [COMPONENT_LABEL]: entry.component,
+      ...(baseImage ? { [BASE_IMAGE_LABEL]: baseImage } : {}),
+    },
+    noCache: options.noCache,
+    platform: planned.component.build.platform,
+    onLog: (line) => {
+      ctx.log(line);
+      if (/^Step \d+\/\d+ :/.test(line)) ctx.progress(line);
+    },
+    signal: options.signal,
+  });
+  const changed = tar.changedEntries();
+  if (changed.length) {
+    // The image holds other content than its content tag names: never leave that tag behind.
+    await engine.removeImage(tag).catch(() => undefined);
+    throw new ContextChangedError(`files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`, {
+      hint: 'Re-run once nothing is writing into the component folder.',
+    });
+  }
+  return { imageId, baseImage, ms: Date.now() - t0 };
+}
+
+/** Push the content tag, and check the digest the engine reports against the registry's own answer. */
+async function pushImage(entry: PlanEntry, repo: ReturnType<typeof imageRepository>, deps: ExecuteDeps, ctx: JobContext): Promise<Pushed> {
+  const t0 = Date.now();
+  const auth = engineAuth(repo.registry, await deps.credentials.get(repo.registry));
+  const digest = await deps.engine.push({ repository: repo.name, tag: entry.contentTag!, auth, onProgress: (s) => ctx.progress(s) });
+  const confirmed = await deps.registry.manifestDigest(repo.registry, repo.path, entry.contentTag!);
+  if (confirmed !== digest) {
+    throw new DigestMismatchError(`the engine pushed ${repo.name}:${entry.contentTag} as ${digest}, but the registry reports ${confirmed ?? 'no such tag'}`, {
+      hint: 'Another writer may be pushing the same tag; re-run, and check the registry.',
+    });
+  }
+  return { digest, image: `${repo.name}@${digest}`, ms: Date.now() - t0 };
+}
+
+/** A component's result from its plan entry and what its jobs made. */
+function componentResult(entry: PlanEntry, built: Built | undefined, pushed: Pushed | undefined): ComponentResult {
+  const common = {
     component: entry.component,
-    action: 'reused',
-    ...(entry.image ? { image: entry.image, pinnedBy: entry.pinnedBy } : {}),
     ...(entry.repository ? { repository: entry.repository } : {}),
     tags: entry.contentTag ? [entry.contentTag] : [],
-    ...(entry.digest ? { digest: entry.digest } : {}),
-    ...(entry.pinnedBy === 'local-image-id' ? { imageId: entry.image } : {}),
     ...(entry.inputDigest ? { inputDigest: entry.inputDigest } : {}),
-    durations: {},
+    durations: { ...(built ? { buildMs: built.ms } : {}), ...(pushed ? { pushMs: pushed.ms } : {}) },
   };
+  const imageId = built?.imageId ?? (entry.state === 'needs-push' ? entry.imageId : entry.pinnedBy === 'local-image-id' ? entry.image : undefined);
+  const base = { ...common, ...(imageId ? { imageId } : {}), ...(built?.baseImage ? { baseImage: built.baseImage } : {}) };
+  if (pushed) return { ...base, action: 'pushed', image: pushed.image, pinnedBy: 'registry-digest', digest: pushed.digest };
+  if (built) return { ...base, action: 'built', image: built.imageId, pinnedBy: 'local-image-id' };
+  return {
+    ...base,
+    action: 'reused',
+    ...(entry.image ? { image: entry.image, pinnedBy: entry.pinnedBy } : {}),
+    ...(entry.digest ? { digest: entry.digest } : {}),
+  };
+}
+
+/** Why a component did not succeed, from its plan entry and its jobs' reports; undefined when it did. */
+function failureOf(
+  entry: PlanEntry,
+  reports: Map<string, JobReport<Output>>,
+  signal: AbortSignal | undefined,
+): Pick<ComponentResult, 'action' | 'error'> | undefined {
+  if (entry.state === 'unknown') return { action: 'failed', error: entry.error };
+  if (entry.state === 'blocked') return { action: 'blocked', error: errorRecord(new DependencyFailedError(`not built: ${entry.reason}`)) };
+  for (const id of [`build:${entry.component}`, `push:${entry.component}`]) {
+    const report = reports.get(id);
+    if (!report || report.outcome === 'succeeded') continue;
+    if (report.outcome === 'failed') return { action: 'failed', error: errorRecord(report.error) };
+    if (report.reason === 'interrupted' || signal?.aborted)
+      return { action: 'failed', error: errorRecord(new InterruptedError('interrupted before it started')) };
+    const error: ErrorRecord = errorRecord(new DependencyFailedError(`not built: the component it starts from, ${entry.base}, failed`));
+    return { action: 'blocked', error };
+  }
+  return undefined;
 }

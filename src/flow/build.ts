@@ -189,12 +189,12 @@ async function finish(
   records: RunRecords | undefined,
 ): Promise<BuildRunResult> {
   const interrupted = () => options.signal?.aborted === true;
-  if (!interrupted()) await publish(project, plan, results, { records, signal: options.signal }, deps);
+  const published = interrupted() ? results : await publish(project, plan, results, { records, signal: options.signal }, deps);
   // An interrupted run writes nothing more: earlier records stay as they were.
-  if (!interrupted()) records?.runFinished(results);
-  const codes = results.flatMap((r) => (r.error ? [r.error.exitCode] : []));
+  if (!interrupted()) records?.runFinished(published);
+  const codes = published.flatMap((r) => (r.error ? [r.error.exitCode] : []));
   const exitCode = interrupted() ? ExitCode.interrupted : worstExitCode(codes);
-  return { ok: exitCode === ExitCode.ok, exitCode, push: options.push, project, plan, results, written: records?.written ?? [] };
+  return { ok: exitCode === ExitCode.ok, exitCode, push: options.push, project, plan, results: published, written: records?.written ?? [] };
 }
 
 function concurrency(options: BuildOptions): number {

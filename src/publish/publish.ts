@@ -27,9 +27,15 @@ export interface PublishOptions {
   signal?: AbortSignal;
 }
 
-/** Move user tags, then write the pipeline spec. Results gain the tags moved to them; failures are returned in them. */
-export async function publish(project: Project, plan: Plan, results: ComponentResult[], options: PublishOptions, deps: PublishDeps): Promise<void> {
-  if (results.some((r) => r.error)) return;
+/** Move user tags, then write the pipeline spec. Returns the results with the tags moved, or with the tagging failure. */
+export async function publish(
+  project: Project,
+  plan: Plan,
+  results: ComponentResult[],
+  options: PublishOptions,
+  deps: PublishDeps,
+): Promise<ComponentResult[]> {
+  if (results.some((r) => r.error)) return results;
   const entries = new Map(plan.entries.map((e) => [e.component, e]));
   const jobs: Job<void>[] = [];
   for (const result of results) {
@@ -37,10 +43,7 @@ export async function publish(project: Project, plan: Plan, results: ComponentRe
     if (entry.kind !== 'built' || plan.tags.length === 0) continue;
     // A reused image may carry some tags already; a new one carries none.
     const tags = entry.state === 'needs-tag' ? entry.missingTags : entry.state === 'up-to-date' ? [] : plan.tags;
-    if (tags.length === 0) {
-      result.tags = [...result.tags, ...plan.tags];
-      continue;
-    }
+    if (tags.length === 0) continue;
     jobs.push({
       id: `tag:${result.component}`,
       kind: 'publish',
@@ -56,7 +59,6 @@ export async function publish(project: Project, plan: Plan, results: ComponentRe
             await deps.engine.tag(result.imageId ?? result.image!, entry.repository!, tag);
           }
         }
-        result.tags = [...result.tags, ...plan.tags];
         return { result: undefined, summary: `tagged ${tags.map((t) => `${entry.repository}:${t}`).join(', ')}` };
       },
     });
@@ -89,11 +91,15 @@ export async function publish(project: Project, plan: Plan, results: ComponentRe
     }
   }
   const reports = await new DagExecutor({ publish: 4 }, deps.onEvent, options.signal).run(jobs);
-  for (const result of results) {
+  return results.map((result) => {
     const report = reports.get(`tag:${result.component}`);
-    if (report?.outcome === 'failed') {
-      result.action = 'failed';
-      result.error = errorRecord(report.error);
+    if (report && report.outcome !== 'succeeded') {
+      return {
+        ...result,
+        action: 'failed',
+        error: report.outcome === 'failed' ? errorRecord(report.error) : { code: 'INTERRUPTED', exitCode: 130, message: report.reason },
+      };
     }
-  }
+    return entries.get(result.component)!.kind === 'built' ? { ...result, tags: [...result.tags, ...plan.tags] } : result;
+  });
 }

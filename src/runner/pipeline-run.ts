@@ -10,7 +10,7 @@ import { ConfigError, EngineUnreachableError, ExitCode, errorMessage, Interrupte
 import type { EventListener } from '../events.js';
 import { ignoreEvents } from '../events.js';
 import { DagExecutor, type Job, type JobContext } from '../execute/dag.js';
-import type { BuildDeps, BuildOptions, BuildRunResult } from '../flow/build.js';
+import type { BuildOptions, BuildRunResult } from '../flow/build.js';
 import { withDependants } from '../graph/graph.js';
 import { loadProject } from '../project/load-project.js';
 import type { Pipeline, PipelineStep, TypedValue } from '../project/model.js';
@@ -56,7 +56,7 @@ export interface RunDeps {
   engine: EngineClient;
   credentials: CredentialSource;
   /** Builds (or reuses) the images the steps run. */
-  build: (options: BuildOptions, deps?: Partial<BuildDeps>) => Promise<BuildRunResult>;
+  build: (options: BuildOptions) => Promise<BuildRunResult>;
   onEvent?: EventListener;
 }
 
