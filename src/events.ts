@@ -14,6 +14,8 @@ export type HelmetEvent =
   | { type: 'job-started'; job: string; kind: JobKind; subject: string; title: string }
   /** What a running job is doing now (a Dockerfile step, a layer being pushed). */
   | { type: 'job-progress'; job: string; kind: JobKind; subject: string; status: string }
+  /** A build step (Dockerfile instruction) of a build job started, was cached, finished or failed. */
+  | { type: 'build-step'; job: string; subject: string; step: string; state: 'started' | 'cached' | 'done' | 'failed'; seconds?: number; error?: string }
   /** Output of a running job: build output, or a step's stdout/stderr. */
   | { type: 'job-log'; job: string; kind: JobKind; subject: string; line: string; stream?: 'stdout' | 'stderr' }
   /** A job ended. `summary` says what came of it; a failed job carries its error, a skipped one why. */

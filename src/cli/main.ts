@@ -16,6 +16,7 @@ Environment:
   DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH   select the engine, as for the docker CLI
   HELMET_REGISTRY_USER, HELMET_REGISTRY_PASSWORD     registry credentials (else the Docker config)
   HELMET_INSECURE_REGISTRIES                         host:port,... spoken to over HTTP (loopback always is)
+  HELMET_BUILDER                                     classic or buildkit, as --builder
 `;
 
 /** The options of the commands that build: `all` and `build`. */
@@ -26,6 +27,8 @@ function addBuildOptions(cmd: Command): Command {
     .addOption(sharedOptions.buildArg())
     .addOption(sharedOptions.concurrency())
     .addOption(sharedOptions.noCache())
+    .addOption(sharedOptions.builder())
+    .addOption(sharedOptions.buildNetwork())
     .addOption(sharedOptions.out())
     .addOption(sharedOptions.json())
     .addOption(sharedOptions.verbose());
@@ -101,6 +104,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--parallel <n>', 'steps running at once', parsePositiveInt('--parallel'), 2)
     .addOption(sharedOptions.push('use (and push) images in this registry instead of local ones'))
     .addOption(sharedOptions.buildArg('KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)'))
+    .addOption(sharedOptions.builder())
+    .addOption(sharedOptions.buildNetwork())
     .addOption(sharedOptions.json())
     .addOption(sharedOptions.verbose())
     .addHelpText('after', '\nExample:\n  helmet-build run --param dataurl=http://127.0.0.1:8000/VOC2028.tar.gz --skip-step train --keep-volume\n')

@@ -34,6 +34,10 @@ export const sharedOptions = {
   out: () => new Option('--out <dir>', 'output folder for specs and build.json').default('dist'),
   json: (description = 'print events and the result as NDJSON on stdout') => new Option('--json', description),
   verbose: () => new Option('-v, --verbose', 'show build output and push progress'),
+  builder: () =>
+    new Option('--builder <builder>', 'classic or buildkit (default: BuildKit where the engine has it)').choices(['classic', 'buildkit']).env('HELMET_BUILDER'),
+  buildNetwork: () =>
+    new Option('--build-network <mode>', "network of RUN steps, e.g. host or none (default: the engine's; host on an engine without a bridge network)"),
 };
 
 /**

@@ -19,13 +19,23 @@ export function eventRenderer(o: RenderOptions): (e: HelmetEvent) => void {
   };
 }
 
+/** A Dockerfile instruction: `[2/4] RUN …` (BuildKit, stage names allowed) or `Step 2/4 : RUN …` (classic). */
+function isInstruction(step: string): boolean {
+  return /^\[(?:[^\]]* )?\d+\/\d+\]/.test(step) || /^Step \d+\/\d+ :/.test(step);
+}
+
 export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined {
   switch (e.type) {
     case 'job-started':
       return `[${e.subject}] ${e.title}`;
     case 'job-progress':
-      // A build's progress is its Dockerfile steps: enough to see a long build move without -v.
-      return verbose || e.kind === 'build' ? `[${e.subject}]   ${e.status}` : undefined;
+      return verbose ? `[${e.subject}]   ${e.status}` : undefined;
+    case 'build-step':
+      // Dockerfile instructions as they start (or come from the cache): enough to see a long build move.
+      if (e.state === 'started' && (verbose || isInstruction(e.step))) return `[${e.subject}]   ${e.step}`;
+      if (e.state === 'cached' && (verbose || isInstruction(e.step))) return `[${e.subject}]   CACHED ${e.step}`;
+      if (verbose && e.state === 'done') return `[${e.subject}]   DONE ${e.step}${e.seconds !== undefined ? ` (${e.seconds.toFixed(1)}s)` : ''}`;
+      return undefined;
     case 'job-log':
       // Step output is what a run is for; build output only with -v (its step lines come as progress).
       if (e.kind === 'step') return `[${e.subject}] | ${e.line}`;

@@ -44,6 +44,10 @@ export class TtyRenderer {
         this.redraw();
         return;
       }
+      case 'build-step':
+        // The live line follows the running step; what came from the cache is a finished fact worth a line.
+        if (e.state === 'cached') this.print(plainLine(e, this.verbose));
+        return;
       case 'job-finished':
         this.live.delete(e.job);
         // A lookup that found its answer says so in the plan; only its failure needs a line here.

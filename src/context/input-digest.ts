@@ -13,6 +13,8 @@ export interface DigestInputs {
   /** Build args, without the BASE_IMAGE a base component provides. */
   buildArgs: Record<string, string>;
   platform?: string;
+  /** Multi-stage target. */
+  target?: string;
   /** Input digest of the component this one starts from. */
   baseInputDigest?: string;
 }
@@ -23,6 +25,7 @@ export interface InputRecord {
   dockerfile: string;
   args: Record<string, string>;
   platform: string;
+  target?: string;
   base?: string;
   /** Path -> "<kind> <exec> <sha256>". */
   entries: Record<string, string>;
@@ -42,6 +45,7 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
   line(`dockerfile ${dockerfile}`);
   for (const [k, v] of Object.entries(args)) line(`arg ${JSON.stringify(k)}=${JSON.stringify(v)}`);
   line(`platform ${inputs.platform ?? ''}`);
+  if (inputs.target) line(`target ${inputs.target}`);
   if (inputs.baseInputDigest) line(`from ${inputs.baseInputDigest}`);
   for (const [path, entry] of Object.entries(entries)) line(`${entry} ${JSON.stringify(path)}`);
   return {
@@ -49,6 +53,7 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
     dockerfile,
     args,
     platform: inputs.platform ?? '',
+    ...(inputs.target ? { target: inputs.target } : {}),
     ...(inputs.baseInputDigest ? { base: inputs.baseInputDigest } : {}),
     entries,
   };
@@ -73,6 +78,7 @@ export function describeInputChanges(before: InputRecord, now: InputRecord, name
     }
   }
   if (before.platform !== now.platform) changes.push(`platform changed (${before.platform || 'default'} -> ${now.platform || 'default'})`);
+  if (before.target !== now.target) changes.push(`target stage changed (${before.target ?? 'last'} -> ${now.target ?? 'last'})`);
   if (before.base !== now.base) changes.push(names.base ? `base component ${names.base} changed` : 'base component changed');
   const files: string[] = [];
   for (const path of new Set([...Object.keys(before.entries), ...Object.keys(now.entries)])) {

@@ -18,7 +18,8 @@ import {
   RegistryUnreachableError,
 } from '../errors.js';
 import { splitReference } from '../registry/image-ref.js';
-import type { BuildRequest, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
+import { BuildkitProgress, decodeStatus } from './buildkit-status.js';
+import type { BuildRequest, EngineCapabilities, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
 import { readProgress } from './progress-stream.js';
 
 const LOG_TAIL_LINES = 20;
@@ -59,6 +60,7 @@ export class DockerEngine implements EngineClient {
 
   async build(req: BuildRequest): Promise<string> {
     const [first, ...rest] = req.tags;
+    const buildkit = (req.builder ?? 'buildkit') === 'buildkit';
     const stream = await this.call(`build ${req.name}`, (d) =>
       d.buildImage(req.context, {
         t: first,
@@ -67,24 +69,71 @@ export class DockerEngine implements EngineClient {
         labels: req.labels,
         nocache: req.noCache ?? false,
         platform: req.platform,
-        rm: true,
-        forcerm: true,
+        ...(req.target ? { target: req.target } : {}),
+        ...(req.network ? { networkmode: req.network } : {}),
+        // The Engine API takes cachefrom as one JSON array, not as repeated parameters.
+        ...(req.cacheFrom?.length ? { cachefrom: JSON.stringify(req.cacheFrom) } : {}),
+        ...(req.registryAuth && Object.keys(req.registryAuth).length ? { registryconfig: req.registryAuth } : {}),
+        ...(buildkit ? { version: '2' } : { rm: true, forcerm: true }),
         pull: false,
         abortSignal: req.signal,
       } as Docker.ImageBuildOptions),
     );
+    const result = buildkit
+      ? await this.readBuildkitBuild(req, stream as unknown as Readable)
+      : await this.readClassicBuild(req, stream as unknown as Readable);
+    for (const ref of rest) {
+      const { name, tag } = splitReference(ref);
+      await this.tag(result, name, tag ?? 'latest');
+    }
+    return result;
+  }
+
+  /** BuildKit: progress is a protobuf trace; a failure names the failing step and what it printed. */
+  private async readBuildkitBuild(req: BuildRequest, stream: Readable): Promise<string> {
+    const progress = new BuildkitProgress(
+      (step) => req.onStep?.(step),
+      (line) => req.onLog?.(line),
+    );
+    let imageId: string | undefined;
+    let read: Awaited<ReturnType<typeof readProgress>>;
+    try {
+      read = await readProgress(stream, (m) => {
+        if (m.id === 'moby.buildkit.trace' && typeof m.aux === 'string') progress.add(decodeStatus(m.aux));
+        else if (typeof m.aux === 'object' && m.aux?.ID) imageId = m.aux.ID;
+      });
+    } catch (e) {
+      throw engineError(`build ${req.name}`, e);
+    }
+    if (read.error !== undefined) {
+      const failed = progress.failure();
+      if (failed) throw new BuildFailedError(req.name, `step "${failed.step}" failed: ${failed.error}`, failed.lines);
+      throw new BuildFailedError(req.name, read.error, []);
+    }
+    if (!imageId) throw new BuildFailedError(req.name, 'the engine finished without reporting an image ID', []);
+    return imageId;
+  }
+
+  /** The classic builder: progress is text; "Step n/m" lines mark the steps. */
+  private async readClassicBuild(req: BuildRequest, stream: Readable): Promise<string> {
     const tail: string[] = [];
     let imageId: string | undefined;
     let stepContainer: string | undefined;
-    let progress: Awaited<ReturnType<typeof readProgress>>;
+    let step: string | undefined;
+    let read: Awaited<ReturnType<typeof readProgress>>;
     try {
-      progress = await readProgress(stream as unknown as Readable, (m) => {
-        if (m.aux?.ID) imageId = m.aux.ID;
+      read = await readProgress(stream, (m) => {
+        if (typeof m.aux === 'object' && m.aux?.ID) imageId = m.aux.ID;
         const text = m.stream ?? m.status;
         if (!text) return;
         for (const line of text.split('\n')) {
           if (!line.trim()) continue;
           stepContainer = /^ ---> Running in ([0-9a-f]{12,64})$/.exec(line)?.[1] ?? stepContainer;
+          if (/^Step \d+\/\d+ :/.test(line)) {
+            if (step) req.onStep?.({ name: step, state: 'done' });
+            step = line;
+            req.onStep?.({ name: line, state: 'started' });
+          }
           tail.push(line);
           if (tail.length > LOG_TAIL_LINES) tail.shift();
           req.onLog?.(line);
@@ -99,14 +148,33 @@ export class DockerEngine implements EngineClient {
           .catch(() => undefined);
       throw engineError(`build ${req.name}`, e);
     }
-    const { error } = progress;
-    if (error !== undefined) throw new BuildFailedError(req.name, error, tail);
-    if (!imageId) throw new BuildFailedError(req.name, 'the engine finished without reporting an image ID', tail);
-    for (const ref of rest) {
-      const { name, tag } = splitReference(ref);
-      await this.tag(imageId, name, tag ?? 'latest');
+    if (read.error !== undefined) {
+      if (step) req.onStep?.({ name: step, state: 'failed', error: read.error });
+      throw new BuildFailedError(req.name, step ? `step "${step}" failed: ${read.error}` : read.error, tail);
     }
+    if (step) req.onStep?.({ name: step, state: 'done' });
+    if (!imageId) throw new BuildFailedError(req.name, 'the engine finished without reporting an image ID', tail);
     return imageId;
+  }
+
+  async capabilities(): Promise<EngineCapabilities> {
+    return this.call('describe itself', async (d) => {
+      const [version, bridge] = await Promise.all([
+        d.version(),
+        d
+          .getNetwork('bridge')
+          .inspect()
+          .then(
+            () => true,
+            (e: { statusCode?: number }) => {
+              if (e.statusCode === 404) return false;
+              throw e;
+            },
+          ),
+      ]);
+      const [major = 0, minor = 0] = (version.ApiVersion ?? '0.0').split('.').map(Number);
+      return { buildkit: version.Os === 'linux' && (major > 1 || (major === 1 && minor >= 39)), bridge };
+    });
   }
 
   async push(req: PushRequest): Promise<string> {
@@ -119,7 +187,7 @@ export class DockerEngine implements EngineClient {
     }
     let digest: string | undefined;
     const { error } = await readProgress(stream as unknown as Readable, (m) => {
-      if (m.aux?.Digest) digest = m.aux.Digest;
+      if (typeof m.aux === 'object' && m.aux.Digest) digest = m.aux.Digest;
       if (m.status) req.onProgress?.(m.id ? `${m.id}: ${m.status}` : m.status);
     });
     if (error !== undefined) throw registryTransferError('push', `${req.repository}:${req.tag}`, error);

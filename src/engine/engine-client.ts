@@ -1,4 +1,10 @@
 import type { Readable } from 'node:stream';
+import type { BuildStep } from './buildkit-status.js';
+
+export type { BuildStep } from './buildkit-status.js';
+
+/** `classic`: the engine's legacy builder; `buildkit`: BuildKit through `POST /build?version=2`. */
+export type Builder = 'classic' | 'buildkit';
 
 /** Registry credentials in the shape the Engine API's X-Registry-Auth takes. */
 export interface RegistryAuth {
@@ -19,9 +25,29 @@ export interface BuildRequest {
   labels: Record<string, string>;
   noCache?: boolean;
   platform?: string;
+  /** Multi-stage target. */
+  target?: string;
+  /** @default buildkit */
+  builder?: Builder;
+  /** Network of RUN steps (host, none, …); the engine's default when unset. */
+  network?: string;
+  /** Images whose inline cache BuildKit may reuse layers from. */
+  cacheFrom?: string[];
+  /** Credentials per registry, for pulling base images and cache (X-Registry-Config). */
+  registryAuth?: Record<string, RegistryAuth>;
   onLog?: (line: string) => void;
+  /** Each step (Dockerfile instruction) as it starts and ends. */
+  onStep?: (step: BuildStep) => void;
   /** Aborting cancels the build in the engine. */
   signal?: AbortSignal;
+}
+
+/** What an engine can do for builds. */
+export interface EngineCapabilities {
+  /** BuildKit builds through the Engine API (API 1.39 and later, Linux). */
+  buildkit: boolean;
+  /** A `bridge` network exists; without one, BuildKit RUN steps need another network mode. */
+  bridge: boolean;
 }
 
 export interface ImageInfo {
@@ -78,6 +104,7 @@ export interface EngineClient {
   removeVolume(name: string): Promise<void>;
   /** Whether the engine can hand GPUs to containers (an NVIDIA runtime is registered). */
   hasGpuSupport(): Promise<boolean>;
+  capabilities(): Promise<EngineCapabilities>;
   /** Engine version facts, for `doctor`. */
   describe(): Promise<{ version: string; apiVersion: string; storageDriver: string; os: string }>;
 }

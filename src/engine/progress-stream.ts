@@ -8,7 +8,8 @@ export interface ProgressMessage {
   id?: string;
   error?: string;
   errorDetail?: { message?: string; code?: number };
-  aux?: { ID?: string; Digest?: string; Tag?: string; Size?: number };
+  /** An object for image IDs and push results; a base64 protobuf string for BuildKit traces. */
+  aux?: { ID?: string; Digest?: string; Tag?: string; Size?: number } | string;
 }
 
 /**

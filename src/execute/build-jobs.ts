@@ -6,12 +6,21 @@
  * `onComponentDone` as soon as its last job succeeded, so it is recorded at once.
  */
 import { createContextTar } from '../context/context-tar.js';
-import type { EngineClient } from '../engine/engine-client.js';
-import { ContextChangedError, DependencyFailedError, DigestMismatchError, type ErrorRecord, errorRecord, InterruptedError } from '../errors.js';
+import type { Builder, EngineClient, RegistryAuth } from '../engine/engine-client.js';
+import {
+  ContextChangedError,
+  DependencyFailedError,
+  DigestMismatchError,
+  type ErrorRecord,
+  errorRecord,
+  InterruptedError,
+  isHelmetError,
+  UsageError,
+} from '../errors.js';
 import type { EventListener } from '../events.js';
 import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL, type Plan, type PlanEntry, type PlannedBuild } from '../plan/plan.js';
 import { type CredentialSource, engineAuth } from '../registry/credentials.js';
-import { imageRepository } from '../registry/image-ref.js';
+import { type ImageRepository, imageRepository } from '../registry/image-ref.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import type { ComponentResult } from './component-result.js';
 import { DagExecutor, type Job, type JobContext, type JobLimits, type JobReport } from './dag.js';
@@ -26,6 +35,10 @@ export interface ExecuteDeps {
 export interface ExecuteOptions {
   limits: JobLimits;
   noCache?: boolean;
+  /** @default auto: BuildKit where the engine has it */
+  builder?: BuilderChoice;
+  /** Network of RUN steps for components that set none. @default host on an engine without a bridge network */
+  buildNetwork?: string;
   /** Image labels describing the source (git); asked for only when something is built. */
   sourceLabels?: () => Promise<Record<string, string>>;
   signal?: AbortSignal;
@@ -33,10 +46,23 @@ export interface ExecuteOptions {
   onComponentDone?: (result: ComponentResult) => void;
 }
 
+export type BuilderChoice = 'auto' | Builder;
+
+/** Tag that points at a component's last BuildKit build in the registry: the layer cache of fresh engines. */
+export const CACHE_TAG = 'buildcache';
+
+/** The build settings that depend on the engine, decided once per run. */
+interface EngineSetup {
+  builder: Builder;
+  network?: string;
+}
+
 /** What a build job made. */
 interface Built {
   imageId: string;
   baseImage?: string;
+  /** Built with inline cache metadata (BuildKit, with a push target). */
+  inlineCache: boolean;
   ms: number;
 }
 
@@ -61,6 +87,11 @@ export async function executePlan(plan: Plan, options: ExecuteOptions, deps: Exe
   const engineUp = () => {
     engineReady ??= deps.engine.ping();
     return engineReady;
+  };
+  let setup: Promise<EngineSetup> | undefined;
+  const engineSetup = () => {
+    setup ??= engineUp().then(() => decideEngineSetup(deps.engine, options));
+    return setup;
   };
   let labels: Promise<Record<string, string>> | undefined;
   const sourceLabels = () => {
@@ -91,8 +122,14 @@ export async function executePlan(plan: Plan, options: ExecuteOptions, deps: Exe
         title: `building ${entry.repository}:${entry.contentTag}`,
         needs: baseJob ? [baseJob] : [],
         run: async (ctx) => {
-          const [, source] = await Promise.all([engineUp(), sourceLabels()]);
-          const built = await buildImage(entry, planned, entry.base ? imageOf(entry.base) : undefined, source, options, deps.engine, ctx);
+          const [engine, source] = await Promise.all([engineSetup(), sourceLabels()]);
+          const cache =
+            plan.target && engine.builder === 'buildkit' && !options.noCache ? imageRepository(plan.target, planned.component.build.image) : undefined;
+          const registryAuth = plan.target
+            ? { [plan.target.registry]: engineAuth(plan.target.registry, await deps.credentials.get(plan.target.registry)) }
+            : {};
+          const settings = { ...engine, network: planned.component.build.network ?? engine.network, cache, registryAuth };
+          const built = await buildImage(entry, planned, entry.base ? imageOf(entry.base) : undefined, source, settings, options, deps.engine, ctx);
           record({ built });
           return { result: { built }, summary: `built ${built.imageId.slice(0, 19)}` };
         },
@@ -109,7 +146,9 @@ export async function executePlan(plan: Plan, options: ExecuteOptions, deps: Exe
         needs: entry.state === 'needs-build' ? [`build:${entry.component}`] : [],
         run: async (ctx) => {
           await engineUp();
-          const pushed = await pushImage(entry, imageRepository(target, planned.component.build.image), deps, ctx);
+          const repo = imageRepository(target, planned.component.build.image);
+          const pushed = await pushImage(entry, repo, deps, ctx);
+          if (outputs.get(entry.component)?.built?.inlineCache) await moveCacheTag(entry, repo, deps);
           record({ pushed });
           return { result: { pushed }, summary: `pushed ${pushed.image}` };
         },
@@ -127,11 +166,33 @@ export async function executePlan(plan: Plan, options: ExecuteOptions, deps: Exe
   });
 }
 
+/** Which builder, and the default network of RUN steps, for this engine. */
+async function decideEngineSetup(engine: EngineClient, options: ExecuteOptions): Promise<EngineSetup> {
+  const caps = await engine.capabilities();
+  const wanted = options.builder ?? 'auto';
+  if (wanted === 'buildkit' && !caps.buildkit) {
+    throw new UsageError('the Docker engine has no BuildKit (it needs API 1.39 or later on Linux)', {
+      hint: 'Use --builder classic, or an engine with BuildKit.',
+    });
+  }
+  const builder: Builder = wanted === 'auto' ? (caps.buildkit ? 'buildkit' : 'classic') : wanted;
+  // BuildKit's RUN steps join the bridge network unless told otherwise; an engine without one fails them.
+  const network = options.buildNetwork ?? (builder === 'buildkit' && !caps.bridge ? 'host' : undefined);
+  return { builder, ...(network ? { network } : {}) };
+}
+
+interface BuildSettings extends EngineSetup {
+  /** With a push target under BuildKit: embed inline cache, and reuse layers from the last build's cache tag. */
+  cache?: ImageRepository;
+  registryAuth: Record<string, RegistryAuth>;
+}
+
 async function buildImage(
   entry: PlanEntry,
   planned: PlannedBuild,
   baseImage: string | undefined,
   sourceLabels: Record<string, string>,
+  settings: BuildSettings,
   options: ExecuteOptions,
   engine: EngineClient,
   ctx: JobContext,
@@ -144,7 +205,16 @@ async function buildImage(
     context: tar.stream,
     dockerfile: tar.dockerfile,
     tags: [tag],
-    buildArgs: { ...planned.buildArgs, ...(baseImage ? { BASE_IMAGE: baseImage } : {}) },
+    buildArgs: {
+      ...planned.buildArgs,
+      ...(baseImage ? { BASE_IMAGE: baseImage } : {}),
+      ...(settings.cache ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
+    },
+    builder: settings.builder,
+    ...(settings.network ? { network: settings.network } : {}),
+    ...(planned.component.build.target ? { target: planned.component.build.target } : {}),
+    ...(settings.cache ? { cacheFrom: [`${settings.cache.name}:${CACHE_TAG}`] } : {}),
+    registryAuth: settings.registryAuth,
     labels: {
       ...sourceLabels,
       [INPUT_DIGEST_LABEL]: entry.inputDigest!,
@@ -153,9 +223,11 @@ async function buildImage(
     },
     noCache: options.noCache,
     platform: planned.component.build.platform,
-    onLog: (line) => {
-      ctx.log(line);
-      if (/^Step \d+\/\d+ :/.test(line)) ctx.progress(line);
+    onLog: (line) => ctx.log(line),
+    onStep: (step) => {
+      ctx.step(step);
+      if (step.state === 'started') ctx.progress(step.name);
+      else if (step.state === 'cached') ctx.progress(`CACHED ${step.name}`);
     },
     signal: options.signal,
   });
@@ -167,11 +239,21 @@ async function buildImage(
       hint: 'Re-run once nothing is writing into the component folder.',
     });
   }
-  return { imageId, baseImage, ms: Date.now() - t0 };
+  return { imageId, baseImage, inlineCache: settings.cache !== undefined, ms: Date.now() - t0 };
+}
+
+/** Point the cache tag at the image just pushed, so the next build on a fresh engine can reuse its layers. */
+async function moveCacheTag(entry: PlanEntry, repo: ImageRepository, deps: ExecuteDeps): Promise<void> {
+  try {
+    await deps.registry.copyTag(repo.registry, repo.path, entry.contentTag!, CACHE_TAG);
+  } catch (e) {
+    if (!isHelmetError(e)) throw e;
+    deps.onEvent({ type: 'warning', subject: entry.component, message: `the layer cache tag ${repo.name}:${CACHE_TAG} was not moved: ${e.message}` });
+  }
 }
 
 /** Push the content tag, and check the digest the engine reports against the registry's own answer. */
-async function pushImage(entry: PlanEntry, repo: ReturnType<typeof imageRepository>, deps: ExecuteDeps, ctx: JobContext): Promise<Pushed> {
+async function pushImage(entry: PlanEntry, repo: ImageRepository, deps: ExecuteDeps, ctx: JobContext): Promise<Pushed> {
   const t0 = Date.now();
   const auth = engineAuth(repo.registry, await deps.credentials.get(repo.registry));
   const digest = await deps.engine.push({ repository: repo.name, tag: entry.contentTag!, auth, onProgress: (s) => ctx.progress(s) });

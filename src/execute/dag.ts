@@ -5,6 +5,7 @@
  * skipped. Typed (Helmet) errors fail one job; anything else stops new jobs from starting and is
  * rethrown once the running ones have ended, to surface as an internal error.
  */
+import type { BuildStep } from '../engine/buildkit-status.js';
 import { errorRecord, type HelmetError, InterruptedError, isHelmetError } from '../errors.js';
 import type { EventListener, JobKind, JobOutcome } from '../events.js';
 import { topologicalOrder } from '../graph/graph.js';
@@ -14,6 +15,8 @@ export interface JobContext {
   /** What the job is doing now, for progress views. */
   progress(status: string): void;
   log(line: string, stream?: 'stdout' | 'stderr'): void;
+  /** A build step of a build job started or ended. */
+  step(step: BuildStep): void;
   signal?: AbortSignal;
 }
 
@@ -99,6 +102,16 @@ export class DagExecutor {
       const { result, summary } = await job.run({
         progress: (status) => this.onEvent({ type: 'job-progress', ...base, status }),
         log: (line, stream) => this.onEvent({ type: 'job-log', ...base, line, ...(stream ? { stream } : {}) }),
+        step: (s) =>
+          this.onEvent({
+            type: 'build-step',
+            job: job.id,
+            subject: job.subject,
+            step: s.name,
+            state: s.state,
+            ...(s.seconds !== undefined ? { seconds: s.seconds } : {}),
+            ...(s.error ? { error: s.error } : {}),
+          }),
         signal: this.signal,
       });
       const report: JobReport<R> = { outcome: 'succeeded', result, seconds: seconds() };

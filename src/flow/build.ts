@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { EngineClient } from '../engine/engine-client.js';
 import { ExitCode, errorRecord, NotBuiltError, UsageError, worstExitCode } from '../errors.js';
 import { type EventListener, ignoreEvents } from '../events.js';
-import { executePlan } from '../execute/build-jobs.js';
+import { type BuilderChoice, executePlan } from '../execute/build-jobs.js';
 import type { ComponentResult } from '../execute/component-result.js';
 import { RunRecords } from '../output/records.js';
 import { type Plan, resolvePlan } from '../plan/plan.js';
@@ -37,6 +37,10 @@ export interface BuildOptions {
   /** Builds at once, and pushes at once (separately). @default number of CPUs */
   concurrency?: number;
   noCache?: boolean;
+  /** @default auto: BuildKit where the engine has it, else the classic builder */
+  builder?: BuilderChoice;
+  /** Network of RUN steps for components without `build.network`. @default host on an engine without a bridge network */
+  buildNetwork?: string;
   /** Output folder. @default `<root>/dist` */
   outDir?: string;
   /** Image labels describing the source (git remote, revision); asked for only when something is built. */
@@ -85,6 +89,8 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     {
       limits: { build: concurrency(options), push: concurrency(options) },
       noCache: options.noCache,
+      builder: options.builder,
+      buildNetwork: options.buildNetwork,
       sourceLabels: options.sourceLabels,
       signal: options.signal,
       onComponentDone: (r) => {

@@ -87,6 +87,7 @@ export async function resolvePlan(project: Project, options: PlanOptions, deps: 
       context,
       buildArgs,
       platform: c.build.platform,
+      target: c.build.target,
       baseInputDigest: c.base ? builds.get(c.base.name)!.inputs.inputDigest : undefined,
     });
     builds.set(c.name, { component: c, context, buildArgs, inputs });

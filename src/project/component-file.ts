@@ -46,8 +46,8 @@ export function readComponentFile(root: string, name: string): { read?: Componen
     if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) {
       at(['build', 'context'], `folder not found: ${relative(root, contextDir)} (paths are relative to the component folder)`);
     }
-    const { image: repository, args, platform } = spec.build;
-    component = { kind: 'built', name, dir, file, spec, build: { image: repository, contextDir, dockerfilePath, args, platform } };
+    const { image: repository, args, platform, target, network } = spec.build;
+    component = { kind: 'built', name, dir, file, spec, build: { image: repository, contextDir, dockerfilePath, args, platform, target, network } };
   } else if (image) {
     component = { kind: 'prebuilt', name, dir, file, spec, image };
   } else {

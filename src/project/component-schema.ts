@@ -84,6 +84,10 @@ export const buildSpecSchema = z.strictObject({
   from: z.string().min(1).optional(),
   /** Target platform, e.g. linux/amd64; part of the input digest. */
   platform: z.string().optional(),
+  /** Stage of a multi-stage Dockerfile to build; part of the input digest. */
+  target: z.string().min(1).optional(),
+  /** Network of RUN steps (host, none, …). @default the engine's, or host on an engine without a bridge network */
+  network: z.string().min(1).optional(),
 });
 
 export const componentFileSchema = z.strictObject({

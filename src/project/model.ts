@@ -29,6 +29,10 @@ export interface BuildSettings {
   /** Build args from component.yaml. */
   args: Record<string, string>;
   platform?: string;
+  /** Stage of a multi-stage Dockerfile. */
+  target?: string;
+  /** Network of RUN steps. */
+  network?: string;
 }
 
 /** A component whose image helmet-build builds. */

@@ -21,7 +21,7 @@ import { parseImageRef } from '../registry/image-ref.js';
 
 const LAST_LINES = 20;
 
-export interface RunOptions extends Pick<BuildOptions, 'push' | 'buildArgs' | 'componentBuildArgs' | 'concurrency'> {
+export interface RunOptions extends Pick<BuildOptions, 'push' | 'buildArgs' | 'componentBuildArgs' | 'concurrency' | 'builder' | 'buildNetwork'> {
   root: string;
   /** `--param k=v` overrides of pipeline parameters. */
   params?: Record<string, string>;
@@ -84,6 +84,8 @@ export class PipelineRun {
       buildArgs: options.buildArgs,
       componentBuildArgs: options.componentBuildArgs,
       concurrency: options.concurrency,
+      builder: options.builder,
+      buildNetwork: options.buildNetwork,
       signal: options.signal,
       writeOutputs: false,
     });

@@ -15,6 +15,8 @@ export interface BuildCommandFlags {
   buildArg?: string[];
   concurrency?: number;
   cache?: boolean;
+  builder?: 'classic' | 'buildkit';
+  buildNetwork?: string;
   json?: boolean;
   verbose?: boolean;
   out?: string;
@@ -33,6 +35,8 @@ function buildOptions(components: string[], flags: BuildCommandFlags): BuildOpti
     componentBuildArgs: args.perComponent,
     concurrency: flags.concurrency,
     noCache: flags.cache === false,
+    builder: flags.builder,
+    buildNetwork: flags.buildNetwork,
     outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
     sourceLabels: () => gitSourceLabels(root),
   };

@@ -14,6 +14,8 @@ export interface RunCommandFlags {
   parallel?: number;
   push?: string;
   buildArg?: string[];
+  builder?: 'classic' | 'buildkit';
+  buildNetwork?: string;
   json?: boolean;
   verbose?: boolean;
   cwd: string;
@@ -44,6 +46,8 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
       push: flags.push,
       buildArgs: args.global,
       componentBuildArgs: args.perComponent,
+      builder: flags.builder,
+      buildNetwork: flags.buildNetwork,
       signal: interrupt.signal,
     });
   } finally {
