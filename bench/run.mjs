@@ -4,7 +4,7 @@
 //   2. A no-op `helmet-build all --push` (everything unchanged) vs `docker build` with a warm cache.
 // Needs the local services (make bench starts them) and a compiled lib/ (npm run build).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -90,3 +90,99 @@ row('helmet-build all --push (no-op)', noop, dockerBuild, `docker build x${N} (w
 for (let i = 0; i < N; i++) spawnSync('docker', ['rmi', '-f', `bench-docker-c${i}`, `${push}/bench-c${i}`], { env, stdio: 'ignore' });
 spawnSync('bash', ['-c', `docker images --format '{{.Repository}}:{{.Tag}}' | grep '^${push}/' | xargs -r docker rmi -f`], { env, stdio: 'ignore' });
 rmSync(proj, { recursive: true, force: true });
+
+// 3. Cold builds of the four helmet components: BuildKit through helmet-build vs a docker build + push loop.
+// One run each: a cold build of four images takes minutes with the classic builder on vfs.
+const OFFLINE = [
+  '--build-arg',
+  'BASE_IMAGE=helmet/python:3.11',
+  '--build-arg',
+  'train:ABSENT_FRAMEWORKS=ultralytics,torch',
+  '--build-arg',
+  'rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2',
+];
+const tag = `${process.pid}`;
+const helmet = mkdtempSync(join(tmpdir(), 'helmet-bench-helmet-'));
+for (const part of ['components', 'dockerfiles', 'pipeline.yaml']) cpSync(join(here, part), join(helmet, part), { recursive: true });
+const helmetCli = (args) => {
+  const t = performance.now();
+  const r = spawnSync('node', [join(here, 'bin/helmet-build.js'), '-C', helmet, ...args], { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`helmet-build ${args.join(' ')} failed:\n${r.stderr}`);
+  return performance.now() - t;
+};
+const coldRepo = `${env.HELMET_TEST_REGISTRY}/bench-cold-${tag}`;
+const coldOurs = helmetCli(['all', '--push', coldRepo, '--no-cache', ...OFFLINE]);
+const LOOP = [
+  ['ingest', 'base', []],
+  ['prepare', 'base', []],
+  ['train', 'train', ['--build-arg', 'ABSENT_FRAMEWORKS=ultralytics,torch']],
+  ['rknn-convert', 'rknn', ['--build-arg', 'ABSENT_FRAMEWORKS=rknn-toolkit2']],
+];
+const loopRepo = `${env.HELMET_TEST_REGISTRY}/bench-loop-${tag}`;
+const t0 = performance.now();
+for (const [component, dockerfile, args] of LOOP) {
+  const ref = `${loopRepo}/${component}:1`;
+  execFileSync(
+    'docker',
+    [
+      'build',
+      '-q',
+      '--no-cache',
+      '-t',
+      ref,
+      '-f',
+      join(helmet, 'dockerfiles', `${dockerfile}.Dockerfile`),
+      '--build-arg',
+      'BASE_IMAGE=helmet/python:3.11',
+      ...args,
+      join(helmet, 'components', component),
+    ],
+    { env: { ...env, DOCKER_BUILDKIT: '0' }, stdio: 'ignore' },
+  );
+  execFileSync('docker', ['push', '-q', ref], { env, stdio: 'ignore' });
+}
+const coldLoop = performance.now() - t0;
+console.log('\ncold build + push of the 4 helmet components from the local Python base (one run each)');
+row('helmet-build all --push --no-cache (BuildKit)', coldOurs, coldLoop, 'docker build + push loop (classic)');
+
+// 4. A fresh CI runner after a one-line change: registry layer cache vs none. Local images and the
+// build cache are removed before each measured build.
+const freshEngine = (repo) => {
+  spawnSync('bash', ['-c', `docker images --format '{{.Repository}}:{{.Tag}}' | grep '^${repo}/' | xargs -r docker rmi -f`], { env, stdio: 'ignore' });
+  execFileSync('docker', ['builder', 'prune', '-af'], { env, stdio: 'ignore' });
+};
+const touch = (file, n) => writeFileSync(file, `${readFileSync(file, 'utf8')}\n# bench change ${tag}-${n}\n`);
+const trainFile = join(helmet, 'components/train/train_pipeline.py');
+const warmRepo = `${env.HELMET_TEST_REGISTRY}/bench-fresh-${tag}`;
+helmetCli(['build', 'train', '--push', warmRepo, ...OFFLINE]);
+freshEngine(warmRepo);
+touch(trainFile, 1);
+const withCache = helmetCli(['build', 'train', '--push', warmRepo, ...OFFLINE]);
+freshEngine(warmRepo);
+touch(trainFile, 2);
+const withoutCache = helmetCli(['build', 'train', '--push', warmRepo, '--no-cache', ...OFFLINE]);
+console.log('\nfresh engine, one line changed in components/train/train_pipeline.py (one run each; offline, so no pip install)');
+row('build train --push (registry layer cache)', withCache, withoutCache, 'the same with --no-cache');
+
+// The same with a slow step standing in for `pip install` (8 s), which is what the cache saves on a real runner.
+writeFileSync(
+  join(helmet, 'dockerfiles/slow.Dockerfile'),
+  `ARG BASE_IMAGE=helmet/python:3.11\nFROM \${BASE_IMAGE}\nRUN sleep 8 && echo ${tag} > /installed\nCOPY . /app\n`,
+);
+writeFileSync(
+  join(helmet, 'components/train/component.yaml'),
+  readFileSync(join(helmet, 'components/train/component.yaml'), 'utf8').replace(/dockerfile: .*/, 'dockerfile: dockerfiles/slow.Dockerfile'),
+);
+helmetCli(['build', 'train', '--push', warmRepo, ...OFFLINE]);
+freshEngine(warmRepo);
+touch(trainFile, 3);
+const slowWith = helmetCli(['build', 'train', '--push', warmRepo, ...OFFLINE]);
+freshEngine(warmRepo);
+touch(trainFile, 4);
+const slowWithout = helmetCli(['build', 'train', '--push', warmRepo, '--no-cache', ...OFFLINE]);
+row('  with an 8 s install step: layer cache', slowWith, slowWithout, 'the same with --no-cache');
+
+for (const repo of [coldRepo, loopRepo, warmRepo]) {
+  spawnSync('bash', ['-c', `docker images --format '{{.Repository}}:{{.Tag}}' | grep '^${repo}/' | xargs -r docker rmi -f`], { env, stdio: 'ignore' });
+}
+rmSync(helmet, { recursive: true, force: true });

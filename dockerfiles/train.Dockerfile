@@ -10,9 +10,11 @@ LABEL io.helmet.frameworks-absent="${ABSENT_FRAMEWORKS}"
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /app
 COPY requirements.txt /app/requirements.txt
-RUN if [ -z "$ABSENT_FRAMEWORKS" ]; then \
+# pip downloads stay in a BuildKit cache mount: a rebuild after a requirements change fetches only what is new.
+RUN --mount=type=cache,target=/root/.cache/pip \
+    if [ -z "$ABSENT_FRAMEWORKS" ]; then \
       apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 && rm -rf /var/lib/apt/lists/* && \
-      python3 -m pip install --no-cache-dir --index-url "$PIP_INDEX_URL" -r /app/requirements.txt; \
+      python3 -m pip install --index-url "$PIP_INDEX_URL" -r /app/requirements.txt; \
     else \
       echo "not installing: $ABSENT_FRAMEWORKS"; \
     fi

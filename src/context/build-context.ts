@@ -34,6 +34,11 @@ export interface BuildContext {
   dockerfileContent: Buffer;
   /** Raw .dockerignore content, when the context has one. */
   dockerignore?: string;
+  /**
+   * Entries sent only because the engine reads them (`.dockerignore`, the Dockerfile) although
+   * `.dockerignore` excludes them: the classic engine drops them before COPY sees the context.
+   */
+  readOnlyByEngine: string[];
   bytes: number;
 }
 
@@ -93,6 +98,7 @@ export function readBuildContext(contextDir: string, dockerfilePath: string): Bu
     dockerfileInContext,
     dockerfileContent: readFileSync(dockerfilePath),
     dockerignore: ignoreText,
+    readOnlyByEngine: [...alwaysSent].filter((p) => matcher.ignores(p) && entries.some((e) => e.path === p)),
     bytes,
   };
 }

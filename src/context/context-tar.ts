@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
 import { type Headers, pack as tarPack } from 'tar-fs';
 import type { Pack } from 'tar-stream';
+import type { Builder } from '../engine/engine-client.js';
 import type { BuildContext } from './build-context.js';
 import { sha256 } from './build-context.js';
 
@@ -23,14 +24,19 @@ export interface ContextTar {
  * Stream a tar of exactly the context's entries, in sorted order, with normalised metadata
  * (owner 0:0, fixed mtime, mode 0644/0755 from the executable bit).
  *
- * A Dockerfile from outside the context is added as `.dockerfile.<hash>` and listed in the tar's
- * `.dockerignore`, which makes the engine drop it (and `.dockerignore`) before `COPY` sees the
- * context, exactly as the docker CLI does for `-f` outside the context.
+ * A Dockerfile from outside the context is added as `.dockerfile.<hash>`. For the classic builder
+ * it is listed in the tar's `.dockerignore`, which makes the engine drop it (and `.dockerignore`)
+ * before `COPY` sees the context, exactly as the docker CLI does for `-f` outside the context.
+ * BuildKit reads the Dockerfile from an uploaded context but applies no `.dockerignore` to it, so
+ * for BuildKit the tar holds what the context should hold, plus the Dockerfile, which it must read.
  */
-export function createContextTar(ctx: BuildContext): ContextTar {
+export function createContextTar(ctx: BuildContext, builder: Builder = 'buildkit'): ContextTar {
   const outside = ctx.dockerfileInContext === undefined;
+  const classic = builder === 'classic';
   const dockerfile = outside ? `.dockerfile.${sha256(ctx.dockerfileContent).slice(0, 20)}` : ctx.dockerfileInContext!;
-  const entries = ctx.entries.filter((e) => !(outside && e.path === '.dockerignore')).map((e) => e.path);
+  const dropped = (path: string) => path === '.dockerignore' && (classic ? outside : ctx.readOnlyByEngine.includes('.dockerignore'));
+  const entries = ctx.entries.filter((e) => !dropped(e.path)).map((e) => e.path);
+  const synthesizeIgnore = outside && classic;
   const expected = new Map(ctx.entries.map((e) => [e.path, e]));
   const changed: string[] = [];
 
@@ -64,8 +70,7 @@ export function createContextTar(ctx: BuildContext): ContextTar {
     finalize: !outside,
     finish: outside
       ? (pack: Pack) => {
-          const ignoreText = `${ctx.dockerignore ?? '.dockerignore'}\n${dockerfile}\n`;
-          addFile(pack, '.dockerignore', Buffer.from(ignoreText));
+          if (synthesizeIgnore) addFile(pack, '.dockerignore', Buffer.from(`${ctx.dockerignore ?? '.dockerignore'}\n${dockerfile}\n`));
           addFile(pack, dockerfile, ctx.dockerfileContent);
           pack.finalize();
         }

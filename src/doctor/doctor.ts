@@ -47,7 +47,9 @@ export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?:
     await deps.engine.ping();
     const d = await deps.engine.describe();
     const gpu = (await deps.engine.hasGpuSupport()) ? 'NVIDIA runtime present' : 'no GPU runtime (GPU steps can only be skipped in local runs)';
-    return `Docker ${d.version} (API ${d.apiVersion}) on ${d.os}, storage ${d.storageDriver}; ${gpu}`;
+    const caps = await deps.engine.capabilities();
+    const builder = caps.buildkit ? `BuildKit${caps.bridge ? '' : ' (no bridge network: RUN steps use host)'}` : 'classic builder only (no BuildKit)';
+    return `Docker ${d.version} (API ${d.apiVersion}) on ${d.os}, storage ${d.storageDriver}; builds with ${builder}; ${gpu}`;
   });
   if (options.push) {
     const target = parsePushTarget(options.push);

@@ -96,7 +96,8 @@ interface StepState {
  */
 export class BuildkitProgress {
   private readonly steps = new Map<string, StepState>();
-  private failed?: { step: StepState; error: string };
+  /** Steps that reported an error; some are not fatal (a cache to import that does not exist yet). */
+  private readonly failed: { step: StepState; error: string }[] = [];
 
   constructor(
     private readonly onStep: (step: BuildStep) => void,
@@ -115,7 +116,7 @@ export class BuildkitProgress {
         this.flush(step);
         const seconds = v.started ? toSeconds(v.completed) - toSeconds(v.started) : undefined;
         if (v.error) {
-          this.failed ??= { step, error: v.error };
+          this.failed.push({ step, error: v.error });
           this.onStep({ name: step.name, state: 'failed', seconds, error: v.error });
         } else this.onStep({ name: step.name, state: v.cached ? 'cached' : 'done', ...(v.cached ? {} : { seconds }) });
       }
@@ -129,10 +130,11 @@ export class BuildkitProgress {
     }
   }
 
-  /** The step that failed first, with the last lines it printed. */
-  failure(): { step: string; error: string; lines: string[] } | undefined {
-    if (!this.failed) return undefined;
-    const { step, error } = this.failed;
+  /** The step whose error ended the build (`buildError`), with the last lines it printed. */
+  failure(buildError: string): { step: string; error: string; lines: string[] } | undefined {
+    const fatal = this.failed.find((f) => buildError.includes(f.error) || f.error.includes(buildError)) ?? this.failed.at(-1);
+    if (!fatal) return undefined;
+    const { step, error } = fatal;
     this.flush(step);
     return { step: step.name, error, lines: step.lines };
   }

@@ -106,7 +106,7 @@ export class DockerEngine implements EngineClient {
       throw engineError(`build ${req.name}`, e);
     }
     if (read.error !== undefined) {
-      const failed = progress.failure();
+      const failed = progress.failure(read.error);
       if (failed) throw new BuildFailedError(req.name, `step "${failed.step}" failed: ${failed.error}`, failed.lines);
       throw new BuildFailedError(req.name, read.error, []);
     }

@@ -198,7 +198,7 @@ async function buildImage(
   ctx: JobContext,
 ): Promise<Built> {
   const tag = `${entry.repository}:${entry.contentTag}`;
-  const tar = createContextTar(planned.context);
+  const tar = createContextTar(planned.context, settings.builder);
   const t0 = Date.now();
   const imageId = await engine.build({
     name: entry.component,

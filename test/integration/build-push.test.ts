@@ -6,8 +6,8 @@ import { parse } from 'yaml';
 import { makeProject, runCli, snapshotTree, TINY_DOCKERFILE, tinyComponent, writeTree } from '../support/project.js';
 import { docker, registryDigest, removeImages, runImage, services, uniqueName } from '../support/services.js';
 
-describe('helmet-build all --push (real engine and registry)', () => {
-  const prefix = uniqueName('itest');
+describe.each(['buildkit', 'classic'])('helmet-build all --push (real engine and registry, %s builder)', (builder) => {
+  const prefix = uniqueName(`itest-${builder}`);
   const project = makeProject({
     ...TINY_DOCKERFILE,
     ...tinyComponent('hello', 'hello', 'hello says hi'),
@@ -18,7 +18,7 @@ describe('helmet-build all --push (real engine and registry)', () => {
 
   beforeAll(async () => {
     push = `${services.registry}/${prefix}`;
-    first = await runCli(['all', '--push', push, '--tag', 'v1'], project.root);
+    first = await runCli(['all', '--push', push, '--tag', 'v1', '--builder', builder], project.root);
   });
   afterAll(async () => {
     await removeImages(push);
@@ -64,7 +64,7 @@ describe('helmet-build all --push (real engine and registry)', () => {
   });
 
   it('a second run with nothing changed reuses both images without building, and adds new tags in the registry', async () => {
-    const again = await runCli(['all', '--push', push, '--json', '--tag', 'v2'], project.root);
+    const again = await runCli(['all', '--push', push, '--json', '--tag', 'v2', '--builder', builder], project.root);
     expect(again.code).toBe(0);
     const events = again.stdout
       .trim()
@@ -84,8 +84,8 @@ describe('helmet-build all --push (real engine and registry)', () => {
   });
 });
 
-describe('a failing component', () => {
-  const prefix = uniqueName('itest-fail');
+describe.each(['buildkit', 'classic'])('a failing component (%s builder)', (builder) => {
+  const prefix = uniqueName(`itest-fail-${builder}`);
   const project = makeProject({
     ...TINY_DOCKERFILE,
     'dockerfiles/broken.Dockerfile': 'FROM helmet/busybox:latest\nRUN echo about to fail && false\n',
@@ -99,10 +99,11 @@ describe('a failing component', () => {
 
   it('fails with the engine message and exit 1, while the other component finishes', async () => {
     const push = `${services.registry}/${prefix}`;
-    const { code, stderr } = await runCli(['all', '--push', push], project.root);
+    const { code, stderr } = await runCli(['all', '--push', push, '--builder', builder], project.root);
     expect(code).toBe(1);
     expect(stderr).toContain('[bad] FAILED (BUILD_FAILED)');
-    expect(stderr).toContain('returned a non-zero code: 1');
+    // The failing step is named, whichever builder ran it, and what it printed is shown.
+    expect(stderr).toMatch(/step "(\[[^\]]*\d+\/\d+\]|Step \d+\/\d+ :) RUN echo about to fail && false" failed: .*(returned a non-zero code: 1|exit code: 1)/);
     expect(stderr).toContain('about to fail');
     const report = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8'));
     expect(report.ok).toBe(false);

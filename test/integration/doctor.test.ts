@@ -27,7 +27,7 @@ describe('helmet-build doctor', () => {
     const r = await runCli(['doctor', '--push', `${services.authRegistry}/doctor`], project.root);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ok {3}project {2}.*2 component\(s\), 2 built here; pipeline tiny with 2 step\(s\)$/m);
-    expect(r.stdout).toMatch(/^ok {3}engine {3}Docker \S+ \(API 1\.\d+\)/m);
+    expect(r.stdout).toMatch(/^ok {3}engine {3}Docker \S+ \(API 1\.\d+\).*; builds with BuildKit/m);
     expect(r.stdout).toContain('credentials: from HELMET_REGISTRY_USER/HELMET_REGISTRY_PASSWORD');
     expect(r.stdout).not.toContain(services.authPassword);
   });

@@ -23,6 +23,7 @@ class FakeWorld {
 
   readonly engine = {
     ping: async () => {},
+    capabilities: async () => ({ buildkit: true, bridge: true }),
     build: async (req: BuildRequest) => {
       this.log.push({ at: Date.now(), what: `build-start ${req.name}` });
       for await (const _ of req.context);

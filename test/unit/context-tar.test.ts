@@ -42,7 +42,7 @@ function context(files: Record<string, string | { content: string; mode: number 
 }
 
 describe('context tar', () => {
-  it('holds exactly the walked entries in order, with normalised owner, mtime and modes', async () => {
+  it('holds exactly the walked entries in order, with normalised owner, mtime and modes (classic builder)', async () => {
     const root = context({
       'ctx/b.txt': 'b',
       'ctx/a/x.sh': { content: 'x', mode: 0o775 },
@@ -50,7 +50,7 @@ describe('context tar', () => {
       'ctx/skip.me': 's',
       Dockerfile: 'FROM scratch\n',
     });
-    const tar = createContextTar(readBuildContext(join(root, 'ctx'), join(root, 'Dockerfile')));
+    const tar = createContextTar(readBuildContext(join(root, 'ctx'), join(root, 'Dockerfile')), 'classic');
     const entries = await readTar(tar.stream);
     const df = tar.dockerfile;
     expect(df).toMatch(/^\.dockerfile\.[0-9a-f]{20}$/);
@@ -60,6 +60,21 @@ describe('context tar', () => {
     expect(entries.find((e) => e.name === '.dockerignore')!.content).toBe(`skip*\n\n${df}\n`);
     expect(entries.find((e) => e.name === df)!.content).toBe('FROM scratch\n');
     expect(tar.changedEntries()).toEqual([]);
+  });
+
+  it('for BuildKit: what the context should hold, plus the Dockerfile; a self-excluded .dockerignore is left out', async () => {
+    const root = context({ 'ctx/b.txt': 'b', 'ctx/.dockerignore': 'skip*\n', 'ctx/skip.me': 's', Dockerfile: 'FROM scratch\n' });
+    const tar = createContextTar(readBuildContext(join(root, 'ctx'), join(root, 'Dockerfile')), 'buildkit');
+    const entries = await readTar(tar.stream);
+    expect(entries.map((e) => e.name)).toEqual(['.dockerignore', 'b.txt', tar.dockerfile]);
+    // The context's own .dockerignore, as docker build would send it: nothing synthesised.
+    expect(entries.find((e) => e.name === '.dockerignore')!.content).toBe('skip*\n');
+
+    const selfExcluding = context({ 'ctx/b.txt': 'b', 'ctx/.dockerignore': '.dockerignore\nDockerfile\n', 'ctx/Dockerfile': 'FROM scratch\n' });
+    const ctx = readBuildContext(join(selfExcluding, 'ctx'), join(selfExcluding, 'ctx/Dockerfile'));
+    expect(ctx.readOnlyByEngine.sort()).toEqual(['.dockerignore', 'Dockerfile']);
+    const own = await readTar(createContextTar(ctx, 'buildkit').stream);
+    expect(own.map((e) => e.name)).toEqual(['Dockerfile', 'b.txt']);
   });
 
   it('reports files and links that changed after the input digest was computed', async () => {

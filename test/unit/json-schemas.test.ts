@@ -14,6 +14,6 @@ describe('schema/*.json', () => {
   it('reject unknown keys and list the build keys', () => {
     const component = jsonSchemas()['component.schema.json'] as { additionalProperties: boolean; properties: { build: { properties: object } } };
     expect(component.additionalProperties).toBe(false);
-    expect(Object.keys(component.properties.build.properties)).toEqual(['image', 'dockerfile', 'context', 'args', 'from', 'platform']);
+    expect(Object.keys(component.properties.build.properties)).toEqual(['image', 'dockerfile', 'context', 'args', 'from', 'platform', 'target', 'network']);
   });
 });
