@@ -113,3 +113,40 @@ describe('BuildKit builds (real engine and registry)', () => {
     }
   });
 });
+
+describe.each(['buildkit', 'classic'])('a multi-stage build.target (%s builder)', (builder) => {
+  const image = uniqueName(`itest-target-${builder}`);
+  afterAll(() => removeImages(image));
+
+  it('builds the named stage, and the target is part of the input digest', async () => {
+    const project = makeProject({
+      'dockerfiles/multi.Dockerfile': [
+        'FROM helmet/busybox:latest AS base',
+        'RUN echo base > /stage',
+        'FROM base AS runtime',
+        'RUN echo runtime > /stage',
+        'FROM base AS debug',
+        'RUN echo debug > /stage',
+        '',
+      ].join('\n'),
+      'components/app/component.yaml': `name: app\nimplementation:\n  container:\n    command: [cat, /stage]\nbuild:\n  image: ${image}\n  dockerfile: dockerfiles/multi.Dockerfile\n  target: runtime\n`,
+      'components/app/.dockerignore': 'component.yaml\n',
+    });
+    try {
+      const r = await runCli(['build', 'app', '--builder', builder, '--json'], project.root);
+      expect(r.code, r.stdout).toBe(0);
+      const runtime = ndjson(r.stdout).find((e) => e.type === 'plan').entries[0];
+      const report = JSON.parse((await import('node:fs')).readFileSync(join(project.root, 'dist/build.json'), 'utf8'));
+      expect((await runImage(report.components.app.imageId, ['cat', '/stage'])).output.trim()).toBe('runtime');
+      writeFileSync(
+        join(project.root, 'components/app/component.yaml'),
+        (await import('node:fs')).readFileSync(join(project.root, 'components/app/component.yaml'), 'utf8').replace('target: runtime', 'target: debug'),
+      );
+      const plan = JSON.parse((await runCli(['plan', '--json'], project.root)).stdout);
+      expect(plan.components[0]).toMatchObject({ state: 'needs-build', changes: ['target stage changed (runtime -> debug)'] });
+      expect(plan.components[0].inputDigest).not.toBe(runtime.inputDigest);
+    } finally {
+      project.cleanup();
+    }
+  });
+});

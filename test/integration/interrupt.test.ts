@@ -1,10 +1,24 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProject, snapshotTree } from '../support/project.js';
 import { docker, removeImages, uniqueName } from '../support/services.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'helmet-build.js');
+
+/** A step length no other test uses, so the step's process can be found by its command line. */
+const SLOW_STEP_SECONDS: Record<string, number> = { buildkit: 59, classic: 58 };
+
+/** Whether no process on this machine runs `command` (waiting up to 10 s for it to end). */
+async function gone(command: string): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    const r = spawnSync('pgrep', ['-f', command]);
+    if (r.error) throw r.error;
+    if (r.status !== 0) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
 
 /** Ctrl-C during `helmet-build run`: the running container and the volume are removed, exit 130. */
 describe('interrupting a run', () => {
@@ -45,36 +59,40 @@ describe('interrupting a run', () => {
     expect(left).toEqual([]);
   });
 
-  it('Ctrl-C during a build cancels it in the engine: exit 130, no build container left, dist/ byte-identical', async () => {
-    const slow = makeProject({
-      Dockerfile: 'FROM helmet/busybox:latest\nRUN echo started && sleep 60\n',
-      'components/slow/component.yaml': `name: slow\nimplementation:\n  container:\n    command: [sh]\nbuild:\n  image: ${image}-slow\n  dockerfile: Dockerfile\n`,
-      // The record of an earlier good run, which an interrupted run must not touch.
-      'dist/build.json': '{"version": 2, "earlier": true}\n',
-      'dist/components/slow/component.yaml': 'name: slow\n# earlier\n',
-    });
-    const before = snapshotTree(join(slow.root, 'dist'));
-    try {
-      const child = spawn('node', [BIN, '-C', slow.root, 'all', '-v'], { env: process.env });
-      let stderr = '';
-      await new Promise<void>((resolve) =>
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          if (stderr.includes('[slow]   started')) resolve();
-        }),
-      );
-      const t0 = Date.now();
-      child.kill('SIGINT');
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      expect(code).toBe(130);
-      expect(Date.now() - t0).toBeLessThan(20_000);
-      expect(stderr).toContain('interrupted: 1 failed');
-      expect(snapshotTree(join(slow.root, 'dist'))).toEqual(before);
-      // The classic builder runs RUN steps in containers; a cancelled build must not leave one behind.
-      const containers = await docker.listContainers({ all: true });
-      expect(containers.filter((c) => c.Command.includes('sleep 60'))).toEqual([]);
-    } finally {
-      slow.cleanup();
-    }
-  });
+  it.each(['buildkit', 'classic'])(
+    'Ctrl-C during a %s build cancels it in the engine: exit 130, no build container left, dist/ byte-identical',
+    async (builder) => {
+      const slow = makeProject({
+        Dockerfile: `FROM helmet/busybox:latest\nRUN echo started && sleep ${SLOW_STEP_SECONDS[builder]}\n`,
+        'components/slow/component.yaml': `name: slow\nimplementation:\n  container:\n    command: [sh]\nbuild:\n  image: ${image}-slow-${builder}\n  dockerfile: Dockerfile\n`,
+        // The record of an earlier good run, which an interrupted run must not touch.
+        'dist/build.json': '{"version": 2, "earlier": true}\n',
+        'dist/components/slow/component.yaml': 'name: slow\n# earlier\n',
+      });
+      const before = snapshotTree(join(slow.root, 'dist'));
+      try {
+        const child = spawn('node', [BIN, '-C', slow.root, 'all', '-v', '--builder', builder], { env: process.env });
+        let stderr = '';
+        await new Promise<void>((resolve) =>
+          child.stderr.on('data', (d: Buffer) => {
+            stderr += d.toString();
+            if (stderr.includes('[slow]   started')) resolve();
+          }),
+        );
+        const t0 = Date.now();
+        child.kill('SIGINT');
+        const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        expect(code).toBe(130);
+        expect(Date.now() - t0).toBeLessThan(20_000);
+        expect(stderr).toContain('interrupted: 1 failed');
+        expect(snapshotTree(join(slow.root, 'dist'))).toEqual(before);
+        // No RUN step outlives the cancel: BuildKit runs it as a process under the engine, the classic builder in a container.
+        expect(await gone(`sleep ${SLOW_STEP_SECONDS[builder]}`)).toBe(true);
+        const containers = await docker.listContainers({ all: true });
+        expect(containers.filter((c) => c.Command.includes(`sleep ${SLOW_STEP_SECONDS[builder]}`))).toEqual([]);
+      } finally {
+        slow.cleanup();
+      }
+    },
+  );
 });
