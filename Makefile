@@ -11,7 +11,40 @@ DEMO_FLAGS ?= --build-arg BASE_IMAGE=helmet/python:3.11 \
 	--build-arg train:ABSENT_FRAMEWORKS=ultralytics,torch \
 	--build-arg rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2
 
-.PHONY: setup deps services build schemas demo test lint format test-python bench stop clean
+# Every folder components/<name>/ with a component.yaml is a target: `make train` rebuilds train.
+# Names that are targets of their own below are left out (build them with `make all`).
+RESERVED := setup deps services build schemas demo test lint format test-python bench stop clean help all push run
+COMPONENTS := $(filter-out $(RESERVED),$(sort $(notdir $(patsubst %/component.yaml,%,$(wildcard components/*/component.yaml)))))
+HELMET := node bin/helmet-build.js
+# REPO=<registry/prefix> pushes and pins digests; BUILD_FLAGS and RUN_FLAGS pass anything else.
+PUSH_FLAG = $(if $(REPO),--push $(REPO))
+
+.PHONY: setup deps services build schemas demo test lint format test-python bench stop clean help all push run $(COMPONENTS)
+
+help:
+	@echo "make setup            install deps, start the local engine and registry, compile"
+	@echo "make all              build every component ($(if $(REPO),push to $(REPO),REPO=<registry/prefix> to push))"
+	@echo "make <component>      rebuild one component: $(COMPONENTS)"
+	@echo "make push REPO=...    build and push every component, write dist/ and the pipeline spec"
+	@echo "make run              run pipeline.yaml on the local engine (RUN_FLAGS=...)"
+	@echo "make demo             build and push the four helmet components to the local registry"
+	@echo "make test | lint | format | bench | schemas | stop | clean"
+
+$(COMPONENTS): setup
+	$(WITH_SERVICES) $(HELMET) build $@ $(PUSH_FLAG) $(BUILD_FLAGS)
+
+all: setup
+	$(WITH_SERVICES) $(HELMET) all $(PUSH_FLAG) $(BUILD_FLAGS)
+
+push: setup
+	@test -n "$(REPO)" || { echo "make push needs REPO=<registry/prefix>, e.g. make push REPO=localhost:5000/helmet" >&2; exit 2; }
+	$(WITH_SERVICES) $(HELMET) all --push $(REPO) $(BUILD_FLAGS)
+
+run: setup
+	$(WITH_SERVICES) $(HELMET) run $(PUSH_FLAG) $(RUN_FLAGS)
+
+# The first target is the default: `make` alone lists the others.
+.DEFAULT_GOAL := help
 
 setup: deps services build
 

@@ -119,6 +119,11 @@ const LOOP = [
   ['rknn-convert', 'rknn', ['--build-arg', 'ABSENT_FRAMEWORKS=rknn-toolkit2']],
 ];
 const loopRepo = `${env.HELMET_TEST_REGISTRY}/bench-loop-${tag}`;
+// The classic builder rejects RUN --mount: the loop builds copies of the Dockerfiles without the cache mount.
+for (const name of ['base', 'train', 'rknn']) {
+  const file = join(helmet, 'dockerfiles', `${name}.Dockerfile`);
+  writeFileSync(join(helmet, 'dockerfiles', `${name}.classic.Dockerfile`), readFileSync(file, 'utf8').replace(/RUN --mount=type=cache,target=\S+/g, 'RUN'));
+}
 const t0 = performance.now();
 for (const [component, dockerfile, args] of LOOP) {
   const ref = `${loopRepo}/${component}:1`;
@@ -131,7 +136,7 @@ for (const [component, dockerfile, args] of LOOP) {
       '-t',
       ref,
       '-f',
-      join(helmet, 'dockerfiles', `${dockerfile}.Dockerfile`),
+      join(helmet, 'dockerfiles', `${dockerfile}.classic.Dockerfile`),
       '--build-arg',
       'BASE_IMAGE=helmet/python:3.11',
       ...args,

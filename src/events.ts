@@ -16,6 +16,17 @@ export type HelmetEvent =
   | { type: 'job-progress'; job: string; kind: JobKind; subject: string; status: string }
   /** A build step (Dockerfile instruction) of a build job started, was cached, finished or failed. */
   | { type: 'build-step'; job: string; subject: string; step: string; state: 'started' | 'cached' | 'done' | 'failed'; seconds?: number; error?: string }
+  /** Bytes a push job has sent; `finishedLayer` when a layer was just sent (or was already there). */
+  | {
+      type: 'push-progress';
+      job: string;
+      subject: string;
+      bytes: number;
+      totalBytes: number;
+      layers: number;
+      layersDone: number;
+      finishedLayer?: { id: string; bytes: number; existed: boolean };
+    }
   /** Output of a running job: build output, or a step's stdout/stderr. */
   | { type: 'job-log'; job: string; kind: JobKind; subject: string; line: string; stream?: 'stdout' | 'stderr' }
   /** A job ended. `summary` says what came of it; a failed job carries its error, a skipped one why. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isHelmetError } from '../errors.js';
 import { PLAN_FORMAT_VERSION } from '../plan/plan-format.js';
@@ -37,6 +38,7 @@ function addBuildOptions(cmd: Command): Command {
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('helmet-build')
     .description('Build, push and pin the container images of Kubeflow Pipelines components, and emit KFP specs that reference them by digest.')
+    .version(packageVersion(), '-V, --version', 'print the helmet-build version')
     .addOption(new Option('-C, --cwd <dir>', 'run as if started in <dir>').default(process.cwd(), 'current folder'))
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run helmet-build --help for usage)')
@@ -115,10 +117,23 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('new')
+    .description('scaffold components/<name>/: component.yaml, a Python entrypoint, a .dockerignore and a unit test; never overwrites')
+    .argument('<name>', 'folder name: lowercase letters, digits and dashes')
+    .option('--from <component>', 'start from the image of this built component (passed as BASE_IMAGE)')
+    .option('--dockerfile <path>', 'Dockerfile relative to the project root (default: dockerfiles/base.Dockerfile, written when missing)')
+    .addHelpText('after', '\nExample:\n  helmet-build new score-model && helmet-build build score-model\n')
+    .action(async (name: string, flags) => {
+      const { runNewCommand } = await import('./commands/new.js');
+      setExit(await runNewCommand(name, { ...flags, cwd: cwd() }, io));
+    });
+
+  program
     .command('doctor')
     .description('check the project files, the Docker engine, and (with --push) the registry and its credentials')
     .addOption(sharedOptions.push('also check this registry/prefix and the credentials for it'))
     .addOption(sharedOptions.json('print JSON'))
+    .addHelpText('after', '\nExample:\n  helmet-build doctor --push localhost:5000/helmet\n')
     .action(async (flags) => {
       const { runDoctorCommand } = await import('./commands/doctor.js');
       setExit(await runDoctorCommand({ ...flags, cwd: cwd() }, io));
@@ -128,12 +143,19 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('list')
     .description('list the components, their images and Dockerfiles')
     .addOption(sharedOptions.json('print JSON'))
+    .addHelpText('after', '\nExample:\n  helmet-build list --json\n')
     .action(async (flags) => {
       const { runListCommand } = await import('./commands/list.js');
       setExit(await runListCommand({ ...flags, cwd: cwd() }, io));
     });
 
   return program;
+}
+
+/** The version in package.json (two folders up from this file, in src/ and in lib/ alike). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /** Parse argv, run a command, and map every outcome to a documented exit code. */

@@ -30,6 +30,12 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
       return `[${e.subject}] ${e.title}`;
     case 'job-progress':
       return verbose ? `[${e.subject}]   ${e.status}` : undefined;
+    case 'push-progress':
+      if (e.finishedLayer) {
+        const { id, bytes, existed } = e.finishedLayer;
+        return `[${e.subject}]   layer ${id.slice(0, 12)} ${existed ? 'already in the registry' : `pushed (${formatBytes(bytes)})`}`;
+      }
+      return verbose ? `[${e.subject}]   ${pushStatus(e)}` : undefined;
     case 'build-step':
       // Dockerfile instructions as they start (or come from the cache): enough to see a long build move.
       if (e.state === 'started' && (verbose || isInstruction(e.step))) return `[${e.subject}]   ${e.step}`;
@@ -66,4 +72,16 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
     case 'volume-kept':
       return `volume ${e.volume} kept (remove it with: docker volume rm ${e.volume})`;
   }
+}
+
+/** `pushing 312.0 MiB / 1.9 GiB (3/7 layers)` */
+export function pushStatus(e: { bytes: number; totalBytes: number; layers: number; layersDone: number }): string {
+  return `pushing ${formatBytes(e.bytes)} / ${formatBytes(e.totalBytes)} (${e.layersDone}/${e.layers} layers)`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }

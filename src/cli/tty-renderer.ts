@@ -1,6 +1,6 @@
 /** The live terminal view of core events. */
 import type { HelmetEvent } from '../events.js';
-import { eventRenderer, plainLine, type RenderOptions } from './render.js';
+import { eventRenderer, plainLine, pushStatus, type RenderOptions } from './render.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -41,6 +41,12 @@ export class TtyRenderer {
       case 'job-progress': {
         const l = this.live.get(e.job);
         if (l) l.status = e.status;
+        this.redraw();
+        return;
+      }
+      case 'push-progress': {
+        const l = this.live.get(e.job);
+        if (l) l.status = pushStatus(e);
         this.redraw();
         return;
       }
@@ -89,7 +95,8 @@ export class TtyRenderer {
 
   private redraw(): void {
     this.clear();
-    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    // A pseudo-terminal without a size reports 0 columns: take the usual 80.
+    const width = Math.max(20, (this.out.columns || 80) - 1);
     const spin = SPINNER[this.frame % SPINNER.length];
     const lines = [...this.live.values()].map((l) => {
       const head = `${spin} [${l.subject}] `;

@@ -21,6 +21,7 @@ import { splitReference } from '../registry/image-ref.js';
 import { BuildkitProgress, decodeStatus } from './buildkit-status.js';
 import type { BuildRequest, EngineCapabilities, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
 import { readProgress } from './progress-stream.js';
+import { PushProgressTracker } from './push-progress.js';
 
 const LOG_TAIL_LINES = 20;
 
@@ -186,9 +187,11 @@ export class DockerEngine implements EngineClient {
       throw engineError(`push ${req.repository}:${req.tag}`, e);
     }
     let digest: string | undefined;
+    const layers = new PushProgressTracker();
     const { error } = await readProgress(stream as unknown as Readable, (m) => {
       if (typeof m.aux === 'object' && m.aux.Digest) digest = m.aux.Digest;
-      if (m.status) req.onProgress?.(m.id ? `${m.id}: ${m.status}` : m.status);
+      const progress = layers.add(m);
+      if (progress) req.onProgress?.(progress);
     });
     if (error !== undefined) throw registryTransferError('push', `${req.repository}:${req.tag}`, error);
     if (!digest) throw new PushFailedError(`push of ${req.repository}:${req.tag} reported no digest`);

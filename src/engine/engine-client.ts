@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BuildStep } from './buildkit-status.js';
+import type { PushProgress } from './push-progress.js';
 
 export type { BuildStep } from './buildkit-status.js';
 
@@ -61,7 +62,8 @@ export interface PushRequest {
   repository: string;
   tag: string;
   auth: RegistryAuth;
-  onProgress?: (line: string) => void;
+  /** Byte counts as layers are sent. */
+  onProgress?: (progress: PushProgress) => void;
 }
 
 export interface RunRequest {

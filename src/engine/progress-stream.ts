@@ -5,6 +5,7 @@ export interface ProgressMessage {
   stream?: string;
   status?: string;
   progress?: string;
+  progressDetail?: { current?: number; total?: number };
   id?: string;
   error?: string;
   errorDetail?: { message?: string; code?: number };

@@ -256,7 +256,18 @@ async function moveCacheTag(entry: PlanEntry, repo: ImageRepository, deps: Execu
 async function pushImage(entry: PlanEntry, repo: ImageRepository, deps: ExecuteDeps, ctx: JobContext): Promise<Pushed> {
   const t0 = Date.now();
   const auth = engineAuth(repo.registry, await deps.credentials.get(repo.registry));
-  const digest = await deps.engine.push({ repository: repo.name, tag: entry.contentTag!, auth, onProgress: (s) => ctx.progress(s) });
+  let reported = 0;
+  const digest = await deps.engine.push({
+    repository: repo.name,
+    tag: entry.contentTag!,
+    auth,
+    onProgress: (p) => {
+      // The engine reports every few KB; a finished layer always, the running count five times a second.
+      if (!p.finishedLayer && Date.now() - reported < 200) return;
+      reported = Date.now();
+      ctx.pushed(p);
+    },
+  });
   const confirmed = await deps.registry.manifestDigest(repo.registry, repo.path, entry.contentTag!);
   if (confirmed !== digest) {
     throw new DigestMismatchError(`the engine pushed ${repo.name}:${entry.contentTag} as ${digest}, but the registry reports ${confirmed ?? 'no such tag'}`, {

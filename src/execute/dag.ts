@@ -6,6 +6,7 @@
  * rethrown once the running ones have ended, to surface as an internal error.
  */
 import type { BuildStep } from '../engine/buildkit-status.js';
+import type { PushProgress } from '../engine/push-progress.js';
 import { errorRecord, type HelmetError, InterruptedError, isHelmetError } from '../errors.js';
 import type { EventListener, JobKind, JobOutcome } from '../events.js';
 import { topologicalOrder } from '../graph/graph.js';
@@ -17,6 +18,8 @@ export interface JobContext {
   log(line: string, stream?: 'stdout' | 'stderr'): void;
   /** A build step of a build job started or ended. */
   step(step: BuildStep): void;
+  /** Bytes a push job has sent. */
+  pushed(progress: PushProgress): void;
   signal?: AbortSignal;
 }
 
@@ -102,6 +105,7 @@ export class DagExecutor {
       const { result, summary } = await job.run({
         progress: (status) => this.onEvent({ type: 'job-progress', ...base, status }),
         log: (line, stream) => this.onEvent({ type: 'job-log', ...base, line, ...(stream ? { stream } : {}) }),
+        pushed: (p) => this.onEvent({ type: 'push-progress', job: job.id, subject: job.subject, ...p }),
         step: (s) =>
           this.onEvent({
             type: 'build-step',

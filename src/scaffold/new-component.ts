@@ -1,0 +1,128 @@
+/**
+ * `helmet-build new`: a new component folder that builds as it is — component.yaml (KFP v1 spec with
+ * `build:`), a Python entrypoint whose arguments match the spec, a .dockerignore that keeps the spec
+ * and tests out of the image, and a unit test. It never overwrites anything.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { UsageError } from '../errors.js';
+import { loadProject } from '../project/load-project.js';
+
+export interface NewComponentOptions {
+  root: string;
+  name: string;
+  /** A built component whose image the new one starts from (BASE_IMAGE). */
+  from?: string;
+  /** Dockerfile, relative to the project root. @default dockerfiles/base.Dockerfile, written when missing */
+  dockerfile?: string;
+}
+
+const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** Creates the files; returns their paths relative to the project root. */
+export function newComponent(o: NewComponentOptions): string[] {
+  if (!NAME.test(o.name)) {
+    throw new UsageError(`"${o.name}" is not a component name: use lowercase letters, digits and dashes (e.g. score-model)`);
+  }
+  const dir = join(o.root, 'components', o.name);
+  if (existsSync(dir)) throw new UsageError(`components/${o.name} already exists; nothing was changed`, { hint: 'Pick another name, or edit that folder.' });
+  if (o.from) {
+    const base = loadProject(o.root).components.find((c) => c.name === o.from);
+    if (base?.kind !== 'built') throw new UsageError(`--from ${o.from}: not a component with a build: section`);
+  }
+  const dockerfile = o.dockerfile ?? 'dockerfiles/base.Dockerfile';
+  const writeDockerfile = !existsSync(join(o.root, dockerfile));
+  if (writeDockerfile && o.dockerfile) throw new UsageError(`--dockerfile ${o.dockerfile}: file not found (paths are relative to the project root)`);
+
+  const module = o.name.replace(/-/g, '_');
+  const files: Record<string, string> = {
+    [`components/${o.name}/component.yaml`]: componentYaml(o.name, module, dockerfile, o.from),
+    [`components/${o.name}/${module}.py`]: entrypoint(o.name),
+    [`components/${o.name}/test_${module}.py`]: unitTest(module),
+    [`components/${o.name}/.dockerignore`]: DOCKERIGNORE,
+    ...(writeDockerfile ? { [dockerfile]: DOCKERFILE } : {}),
+  };
+  for (const [path, content] of Object.entries(files)) {
+    const abs = join(o.root, path);
+    mkdirSync(join(abs, '..'), { recursive: true });
+    // 'wx': never overwrite, even a file that appeared since the checks above.
+    writeFileSync(abs, content, { flag: 'wx' });
+  }
+  return Object.keys(files).map((p) => relative(o.root, join(o.root, p)));
+}
+
+function componentYaml(name: string, module: string, dockerfile: string, from: string | undefined): string {
+  const title = name.replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  return `# yaml-language-server: $schema=../../schema/component.schema.json
+name: ${title}
+description: The ${name} step. Describe what it reads and what it writes.
+inputs:
+  - {name: message, type: String, default: hello, description: What the step prints}
+implementation:
+  container:
+    command: [python3, /app/${module}.py]
+    args: [--message, {inputValue: message}]
+build:
+  image: ${name}
+  dockerfile: ${dockerfile}
+${from ? `  from: ${from}\n` : ''}`;
+}
+
+function entrypoint(name: string): string {
+  return `"""The ${name} step: parses the arguments component.yaml passes and does its work."""
+import argparse
+import sys
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="The ${name} step.")
+    parser.add_argument("--message", default="hello", help="What the step prints")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    print(f"${name}: {args.message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+`;
+}
+
+function unitTest(module: string): string {
+  return `import contextlib
+import io
+import unittest
+
+import ${module}
+
+
+class ${module.replace(/(^|_)(\w)/g, (_m, _u, c: string) => c.toUpperCase())}Test(unittest.TestCase):
+    def test_prints_the_message(self):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            self.assertEqual(${module}.main(["--message", "hi"]), 0)
+        self.assertIn("hi", out.getvalue())
+
+
+if __name__ == "__main__":
+    unittest.main()
+`;
+}
+
+const DOCKERIGNORE = `# Tests, caches and the spec stay out of the image: editing a description must not rebuild it.
+test_*.py
+**/__pycache__
+**/*.pyc
+component.yaml
+`;
+
+const DOCKERFILE = `# Python runtime for a component; BASE_IMAGE lets offline users build from a local or mirrored image.
+ARG BASE_IMAGE=python:3.11-slim
+FROM \${BASE_IMAGE}
+ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+WORKDIR /app
+COPY . /app
+`;
