@@ -33,7 +33,9 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
     case 'push-progress':
       if (e.finishedLayer) {
         const { id, bytes, existed } = e.finishedLayer;
-        return `[${e.subject}]   layer ${id.slice(0, 12)} ${existed ? 'already in the registry' : `pushed (${formatBytes(bytes)})`}`;
+        // A layer pushed at once may come without a size: then none is shown.
+        const size = bytes > 0 ? ` (${formatBytes(bytes)})` : '';
+        return `[${e.subject}]   layer ${id.slice(0, 12)} ${existed ? 'already in the registry' : `pushed${size}`}`;
       }
       return verbose ? `[${e.subject}]   ${pushStatus(e)}` : undefined;
     case 'build-step':
