@@ -25,6 +25,7 @@ export type HelmetErrorCode =
   | 'PULL_FAILED'
   | 'ENGINE_ERROR'
   | 'STEP_FAILED'
+  | 'STEP_OUTPUT_MISSING'
   | 'DEPENDENCY_FAILED'
   | 'NOT_BUILT'
   | 'CONTEXT_CHANGED'
@@ -151,6 +152,12 @@ export class PullFailedError extends HelmetError {
 /** The engine answered a request with an error (not a build or push failure). */
 export class EngineError extends HelmetError {
   readonly code = 'ENGINE_ERROR';
+  readonly exitCode = ExitCode.failed;
+}
+
+/** A step of a local run succeeded without writing a file output it declares (as KFP's launcher checks). */
+export class StepOutputMissingError extends HelmetError {
+  readonly code = 'STEP_OUTPUT_MISSING';
   readonly exitCode = ExitCode.failed;
 }
 

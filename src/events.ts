@@ -45,6 +45,8 @@ export type HelmetEvent =
   | { type: 'wrote'; path: string }
   | { type: 'warning'; message: string; subject?: string }
   | { type: 'run-start'; pipeline: string; volume?: string; steps: string[]; parameters: Record<string, string> }
+  /** The files the steps of a run wrote as outputs; `kept` when they stay on disk (--keep-volume). */
+  | { type: 'run-outputs'; folder: string; kept: boolean; files: { step: string; output: string; path: string; bytes: number }[] }
   | { type: 'volume-removed'; volume: string }
   | { type: 'volume-kept'; volume: string };
 

@@ -69,6 +69,11 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
       return `${e.subject ? `[${e.subject}] ` : ''}warning: ${e.message}`;
     case 'run-start':
       return `run ${e.pipeline}: steps ${e.steps.join(', ')}${e.volume ? `; volume ${e.volume}` : ''}`;
+    case 'run-outputs':
+      if (e.files.length === 0) return undefined;
+      return [`outputs${e.kept ? ` (kept in ${e.folder})` : ''}:`, ...e.files.map((f) => `  ${f.step}.${f.output}: ${f.path} (${formatBytes(f.bytes)})`)].join(
+        '\n',
+      );
     case 'volume-removed':
       return `volume ${e.volume} removed`;
     case 'volume-kept':

@@ -237,7 +237,10 @@ export class DockerEngine implements EngineClient {
         Labels: req.labels,
         HostConfig: {
           NetworkMode: req.network,
-          Mounts: Object.entries(req.volumes ?? {}).map(([name, target]) => ({ Type: 'volume' as const, Source: name, Target: target })),
+          Mounts: [
+            ...Object.entries(req.volumes ?? {}).map(([name, target]) => ({ Type: 'volume' as const, Source: name, Target: target })),
+            ...Object.entries(req.binds ?? {}).map(([host, target]) => ({ Type: 'bind' as const, Source: host, Target: target })),
+          ],
           DeviceRequests: req.gpus ? [{ Driver: 'nvidia', Count: req.gpus, Capabilities: [['gpu']] }] : undefined,
         },
       }),

@@ -75,6 +75,8 @@ export interface RunRequest {
   env?: Record<string, string>;
   /** Named volumes: volume name -> mount path. */
   volumes?: Record<string, string>;
+  /** Folders of this machine: host path -> mount path (the engine must run here). */
+  binds?: Record<string, string>;
   /** Engine network mode, e.g. host or none. */
   network?: string;
   /** GPUs to request through the engine's device requests. */

@@ -15,6 +15,15 @@ function inputParam(name: string): string {
   return `{{$.inputs.parameters['${sanitizeInputName(name)}']}}`;
 }
 
+/** `{key: {artifacts, parameters}}` with only the non-empty halves, or nothing. */
+function definitions(key: string, artifacts: Record<string, unknown>, parameters: Record<string, unknown>): Record<string, unknown> {
+  const body = {
+    ...(Object.keys(artifacts).length ? { artifacts } : {}),
+    ...(Object.keys(parameters).length ? { parameters } : {}),
+  };
+  return Object.keys(body).length ? { [key]: body } : {};
+}
+
 /** Kubernetes quantity → KFP's legacy float fields (CPU in cores, memory in GB). */
 function cpuCores(q: string | number): number {
   const s = String(q);
@@ -82,18 +91,27 @@ export function buildPipelineDocuments(pipeline: Pipeline, images: Map<string, s
   for (const step of pipeline.steps) {
     const image = images.get(step.component.name);
     if (!image) throw new Error(`no pinned image for component ${step.component.name} (step ${step.name})`);
-    const inputDefs: Record<string, unknown> = {};
+    const inputParams: Record<string, unknown> = {};
+    const inputArtifacts: Record<string, unknown> = {};
     for (const input of step.inputs) {
-      inputDefs[sanitizeInputName(input.name)] = {
-        parameterType: input.type,
+      const def = {
+        ...(input.kind === 'artifact' ? { artifactType: input.artifactType } : { parameterType: input.type }),
         ...(input.description ? { description: input.description } : {}),
         ...(input.default !== undefined ? { defaultValue: input.default } : {}),
         ...(input.optional ? { isOptional: true } : {}),
       };
+      (input.kind === 'artifact' ? inputArtifacts : inputParams)[sanitizeInputName(input.name)] = def;
+    }
+    const outputParams: Record<string, unknown> = {};
+    const outputArtifacts: Record<string, unknown> = {};
+    for (const output of step.outputs) {
+      if (output.kind === 'artifact') outputArtifacts[sanitizeInputName(output.name)] = { artifactType: output.artifactType };
+      else outputParams[sanitizeInputName(output.name)] = { parameterType: output.type };
     }
     compDefs[`comp-${step.name}`] = {
       executorLabel: `exec-${step.name}`,
-      ...(step.inputs.length ? { inputDefinitions: { parameters: inputDefs } } : {}),
+      ...definitions('inputDefinitions', inputArtifacts, inputParams),
+      ...definitions('outputDefinitions', outputArtifacts, outputParams),
     };
 
     const render = (items: typeof step.command) => items?.map((item) => renderV2(item, inputParam));
@@ -109,16 +127,23 @@ export function buildPipelineDocuments(pipeline: Pipeline, images: Map<string, s
     };
 
     const taskParams: Record<string, unknown> = {};
+    const taskArtifacts: Record<string, unknown> = {};
     for (const [arg, value] of Object.entries(step.args)) {
-      taskParams[sanitizeInputName(arg)] =
-        value.kind === 'parameter' ? { componentInputParameter: value.parameter } : { runtimeValue: { constant: value.value } };
+      const key = sanitizeInputName(arg);
+      if (value.kind === 'parameter') taskParams[key] = { componentInputParameter: value.parameter };
+      else if (value.kind === 'constant') taskParams[key] = { runtimeValue: { constant: value.value } };
+      else if (step.inputs.find((i) => i.name === arg)!.kind === 'artifact') {
+        taskArtifacts[key] = { taskOutputArtifact: { outputArtifactKey: sanitizeInputName(value.output), producerTask: value.step } };
+      } else {
+        taskParams[key] = { taskOutputParameter: { outputParameterKey: sanitizeInputName(value.output), producerTask: value.step } };
+      }
     }
     const dependentTasks = [...new Set([...step.after, ...(volume ? [PVC_TASK] : [])])].sort();
     tasks[step.name] = {
       cachingOptions: { enableCache: true },
       componentRef: { name: `comp-${step.name}` },
       ...(dependentTasks.length ? { dependentTasks } : {}),
-      ...(Object.keys(taskParams).length ? { inputs: { parameters: taskParams } } : {}),
+      ...definitions('inputs', taskArtifacts, taskParams),
       taskInfo: { name: step.name },
     };
 

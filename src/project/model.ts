@@ -51,23 +51,50 @@ export interface PrebuiltComponent extends ComponentCommon {
 
 export type Component = BuiltComponent | PrebuiltComponent;
 
+/** A KFP artifact type: `system.Dataset`, `system.Model`, … (`system.Artifact` for any other). */
+export interface ArtifactType {
+  schemaTitle: string;
+  schemaVersion: string;
+}
+
 /** A command-line item with its placeholders read once, for emission and for local runs. */
 export type CommandItem =
   | { kind: 'literal'; text: string }
   | { kind: 'input'; input: string }
+  /** The path of an artifact input (inputPath), or its URI (inputUri). */
+  | { kind: 'input-file'; input: string; as: 'path' | 'uri' }
+  /** Where to write an output: an artifact's path (or URI), or the file of a small value (a parameter output). */
+  | { kind: 'output-file'; output: string; as: 'path' | 'uri' | 'parameter' }
   | { kind: 'concat'; parts: CommandItem[] }
   | { kind: 'if-present'; input: string; then: CommandItem[]; else: CommandItem[] };
 
 export interface StepInput {
   /** The component's input name. */
   name: string;
+  /** A value on the command line, or a file. */
+  kind: 'parameter' | 'artifact';
+  /** For parameters. */
   type: ParameterType;
+  /** For artifacts. */
+  artifactType?: ArtifactType;
   description?: string;
   default?: TypedValue;
   optional: boolean;
 }
 
-export type StepArgument = { kind: 'parameter'; parameter: string } | { kind: 'constant'; value: TypedValue };
+/** A component output as the pipeline sees it: a file (artifact), or a small value written to a file (parameter). */
+export interface StepOutput {
+  name: string;
+  kind: 'parameter' | 'artifact';
+  type: ParameterType;
+  artifactType?: ArtifactType;
+}
+
+export type StepArgument =
+  | { kind: 'parameter'; parameter: string }
+  | { kind: 'constant'; value: TypedValue }
+  /** Another step's output. */
+  | { kind: 'task-output'; step: string; output: string };
 
 export interface PipelineStep {
   name: string;
@@ -75,6 +102,7 @@ export interface PipelineStep {
   /** Steps this one runs after. */
   after: string[];
   inputs: StepInput[];
+  outputs: StepOutput[];
   /** Arguments by input name. */
   args: Record<string, StepArgument>;
   command?: CommandItem[];
@@ -115,15 +143,57 @@ export interface Project {
   pipeline?: Pipeline;
 }
 
-/** KFP's mapping of v1 type names to v2 parameter types. */
+/** KFP's v1 type names of parameters (kfp.dsl.types.type_utils.PARAMETER_TYPES_MAPPING). */
+const PARAMETER_TYPES: Record<string, ParameterType> = {
+  integer: 'NUMBER_INTEGER',
+  int: 'NUMBER_INTEGER',
+  double: 'NUMBER_DOUBLE',
+  float: 'NUMBER_DOUBLE',
+  string: 'STRING',
+  str: 'STRING',
+  text: 'STRING',
+  bool: 'BOOLEAN',
+  boolean: 'BOOLEAN',
+  dict: 'STRUCT',
+  list: 'LIST',
+  jsonobject: 'STRUCT',
+  jsonarray: 'LIST',
+};
+
+/** KFP's artifact classes by v1 type name; any other type (or none) is a plain `system.Artifact`. */
+const ARTIFACT_TITLES: Record<string, string> = {
+  artifact: 'system.Artifact',
+  model: 'system.Model',
+  dataset: 'system.Dataset',
+  metrics: 'system.Metrics',
+  classificationmetrics: 'system.ClassificationMetrics',
+  slicedclassificationmetrics: 'system.SlicedClassificationMetrics',
+  html: 'system.HTML',
+  markdown: 'system.Markdown',
+};
+
+/** `List[str]` -> `List`, as KFP reads the outer name of a generic type. */
+function outerName(type: TypeSpec | undefined): string | undefined {
+  return typeof type === 'string' ? type.replace(/\[.*$/s, '') : undefined;
+}
+
+/**
+ * Whether a v1 input or output is a parameter or an artifact, as KFP's v2 SDK decides when it loads
+ * a v1 component (kfp.dsl.structures.ComponentSpec.from_v1_component_spec): by its type alone —
+ * a parameter type name is a parameter, anything else (no type, an object type, `CSV`, …) a file.
+ */
+export function ioKind(type: TypeSpec | undefined): { kind: 'parameter'; type: ParameterType } | { kind: 'artifact'; artifactType: ArtifactType } {
+  const name = outerName(type);
+  const parameter = name ? PARAMETER_TYPES[name.toLowerCase()] : undefined;
+  if (parameter) return { kind: 'parameter', type: parameter };
+  const title = name && /^google\.[A-Za-z]+$/.test(name) ? name : (name && ARTIFACT_TITLES[name.toLowerCase()]) || 'system.Artifact';
+  return { kind: 'artifact', artifactType: { schemaTitle: title, schemaVersion: '0.0.1' } };
+}
+
+/** The parameter type of a v1 type; artifacts and untyped values are carried as strings. */
 export function parameterType(type: TypeSpec | undefined): ParameterType {
-  const name = typeof type === 'string' ? type.toLowerCase() : '';
-  if (name === 'integer' || name === 'int') return 'NUMBER_INTEGER';
-  if (name === 'float' || name === 'double') return 'NUMBER_DOUBLE';
-  if (name === 'boolean' || name === 'bool') return 'BOOLEAN';
-  if (name === 'jsonarray' || name === 'list') return 'LIST';
-  if (name === 'jsonobject' || name === 'dict') return 'STRUCT';
-  return 'STRING';
+  const io = ioKind(type);
+  return io.kind === 'parameter' ? io.type : 'STRING';
 }
 
 /** Read a value as its parameter type; an error says what was expected. */

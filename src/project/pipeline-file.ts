@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
 import type { ComponentRead } from './component-file.js';
-import type { CommandItem, Pipeline, PipelineParameter, PipelineStep, StepArgument, StepInput } from './model.js';
-import { parameterType, typedValue } from './model.js';
+import type { CommandItem, Pipeline, PipelineParameter, PipelineStep, StepArgument, StepInput, StepOutput } from './model.js';
+import { ioKind, parameterType, typedValue } from './model.js';
 import { pipelineFileSchema } from './pipeline-schema.js';
 import { readCommandItems, readEnvValue } from './placeholders.js';
 import { allowedKeysAt } from './schema-keys.js';
@@ -47,7 +47,8 @@ export function readPipelineFile(
   const parameterTypes = new Map(parameters.map((p) => [p.name, p.type]));
 
   const stepNames = Object.keys(spec.steps);
-  const steps = new Map<string, PipelineStep>();
+  // First every step's component and its inputs and outputs; then the arguments, which may name any step's outputs.
+  const shapes = new Map<string, { read: ComponentRead; inputs: StepInput[]; outputs: StepOutput[] }>();
   for (const [name, step] of Object.entries(spec.steps)) {
     step.after.forEach((dep, i) => {
       if (!stepNames.includes(dep)) at(['steps', name, 'after', i], `unknown step "${dep}" (steps: ${stepNames.join(', ')})`);
@@ -60,40 +61,58 @@ export function readPipelineFile(
       }
       continue;
     }
+    shapes.set(name, { read, inputs: stepInputs(read, name, out), outputs: stepOutputs(read) });
+  }
+
+  const steps = new Map<string, PipelineStep>();
+  const dataDependencies = new Map<string, string[]>();
+  for (const [name, shape] of shapes) {
+    const step = spec.steps[name]!;
+    const { read, inputs, outputs } = shape;
     const component = read.component;
-    const inputs: StepInput[] = (component.spec.inputs ?? []).map((input, i) => {
-      const type = parameterType(input.type);
-      let value: StepInput['default'];
-      if (input.default !== undefined && input.default !== null) {
-        const typed = typedValue(input.default, type);
-        if ('error' in typed)
-          out.push(read.problemAt(['inputs', i, 'default'], `${typed.error} (input ${input.name} is of type ${String(input.type)}; step ${name} uses it)`));
-        else value = typed.value;
-      }
-      return { name: input.name, type, description: input.description, default: value, optional: input.optional === true || input.default !== undefined };
-    });
     const byInput = new Map(inputs.map((i) => [i.name, i]));
     const args: Record<string, StepArgument> = {};
+    const producers: string[] = [];
     for (const [arg, value] of Object.entries(step.args)) {
       const input = byInput.get(arg);
+      const where = ['steps', name, 'args', arg];
       if (!input) {
-        at(['steps', name, 'args', arg], `component ${step.component} has no input "${arg}" (inputs: ${[...byInput.keys()].join(', ') || 'none'})`);
+        at(where, `component ${step.component} has no input "${arg}" (inputs: ${[...byInput.keys()].join(', ') || 'none'})`);
+        continue;
+      }
+      if (typeof value === 'object' && 'from' in value) {
+        const producer = shapes.get(value.from);
+        if (!producer) {
+          if (!(value.from in spec.steps)) at([...where, 'from'], `unknown step "${value.from}" (steps: ${stepNames.join(', ')})`);
+          continue;
+        }
+        const output = producer.outputs.find((o) => o.name === value.output);
+        if (!output) {
+          const names = producer.outputs.map((o) => o.name).join(', ') || 'none';
+          at([...where, 'output'], `step ${value.from} (component ${producer.read.component.name}) has no output "${value.output}" (outputs: ${names})`);
+          continue;
+        }
+        const mismatch = outputMismatch(input, output);
+        if (mismatch) at(where, `${mismatch}: input ${arg} of ${step.component} cannot take output ${value.output} of step ${value.from}`);
+        args[arg] = { kind: 'task-output', step: value.from, output: value.output };
+        producers.push(value.from);
+        continue;
+      }
+      if (input.kind === 'artifact') {
+        at(where, `input ${arg} of ${step.component} is a file: bind it to another step's output, e.g. {from: <step>, output: <name>}`);
         continue;
       }
       if (typeof value === 'object') {
         const paramType = parameterTypes.get(value.param);
         if (paramType === undefined) {
-          at(
-            ['steps', name, 'args', arg, 'param'],
-            `unknown pipeline parameter "${value.param}" (declared: ${[...parameterTypes.keys()].join(', ') || 'none'})`,
-          );
+          at([...where, 'param'], `unknown pipeline parameter "${value.param}" (declared: ${[...parameterTypes.keys()].join(', ') || 'none'})`);
         } else if (paramType !== input.type && input.type !== 'STRING') {
-          at(['steps', name, 'args', arg, 'param'], `parameter "${value.param}" is ${paramType}, but input ${arg} of ${step.component} is ${input.type}`);
+          at([...where, 'param'], `parameter "${value.param}" is ${paramType}, but input ${arg} of ${step.component} is ${input.type}`);
         }
         args[arg] = { kind: 'parameter', parameter: value.param };
       } else {
         const typed = typedValue(value, input.type);
-        if ('error' in typed) at(['steps', name, 'args', arg], `${typed.error} (input ${arg} of ${step.component} is ${input.type})`);
+        if ('error' in typed) at(where, `${typed.error} (input ${arg} of ${step.component} is ${input.type})`);
         else args[arg] = { kind: 'constant', value: typed.value };
       }
     }
@@ -102,27 +121,31 @@ export function readPipelineFile(
         at(['steps', name, 'args'], `required input "${input.name}" of component ${step.component} is not given`);
       }
     }
+    dataDependencies.set(name, producers);
     const container = component.spec.implementation.container;
+    const io = { inputs: new Map(inputs.map((i) => [i.name, i.kind])), outputs: new Map(outputs.map((o) => [o.name, o.kind])) };
     const problem = (path: (string | number)[], message: string) => out.push(read.problemAt(path, `${message} (step ${name})`));
     const items = (list: typeof container.command, key: string): CommandItem[] | undefined =>
-      list && readCommandItems(list, ['implementation', 'container', key], problem);
+      list && readCommandItems(list, ['implementation', 'container', key], io, problem);
     steps.set(name, {
       name,
       component,
-      after: step.after,
+      // Taking another step's output runs after it, as in KFP.
+      after: [...new Set([...step.after, ...producers])],
       inputs,
+      outputs,
       args,
       command: items(container.command, 'command'),
       commandArgs: items(container.args, 'args'),
       env: Object.entries(container.env ?? {}).map(([env, value]) => ({
         name: env,
-        value: readEnvValue(value, ['implementation', 'container', 'env', env], problem),
+        value: readEnvValue(value, ['implementation', 'container', 'env', env], io, problem),
       })),
       resources: step.resources,
     });
   }
 
-  const sorted = topologicalOrder(stepNames, (s) => spec.steps[s]!.after.filter((d) => d in spec.steps));
+  const sorted = topologicalOrder(stepNames, (s) => [...spec.steps[s]!.after, ...(dataDependencies.get(s) ?? [])].filter((d) => d in spec.steps));
   if (sorted.cycle) at(['steps', sorted.cycle[0]!, 'after'], `steps form a cycle: ${sorted.cycle.join(' -> ')}`);
   if (out.length || !sorted.order) return { problems: dedupe(out) };
   return {
@@ -136,6 +159,42 @@ export function readPipelineFile(
     },
     problems: [],
   };
+}
+
+/** A component's inputs as a step sees them: parameters with typed defaults, or files. */
+function stepInputs(read: ComponentRead, step: string, out: ConfigProblem[]): StepInput[] {
+  return (read.component.spec.inputs ?? []).map((input, i) => {
+    const io = ioKind(input.type);
+    const optional = input.optional === true || input.default !== undefined;
+    if (io.kind === 'artifact')
+      return { name: input.name, kind: 'artifact', type: 'STRING', artifactType: io.artifactType, description: input.description, optional };
+    let value: StepInput['default'];
+    if (input.default !== undefined && input.default !== null) {
+      const typed = typedValue(input.default, io.type);
+      if ('error' in typed)
+        out.push(read.problemAt(['inputs', i, 'default'], `${typed.error} (input ${input.name} is of type ${String(input.type)}; step ${step} uses it)`));
+      else value = typed.value;
+    }
+    return { name: input.name, kind: 'parameter', type: io.type, description: input.description, default: value, optional };
+  });
+}
+
+function stepOutputs(read: ComponentRead): StepOutput[] {
+  return (read.component.spec.outputs ?? []).map((output) => {
+    const io = ioKind(output.type);
+    return io.kind === 'parameter'
+      ? { name: output.name, kind: 'parameter', type: io.type }
+      : { name: output.name, kind: 'artifact', type: 'STRING', artifactType: io.artifactType };
+  });
+}
+
+/** Why an output cannot feed an input, if it cannot: a file cannot become a value, nor types differ (KFP's own check). */
+function outputMismatch(input: StepInput, output: StepOutput): string | undefined {
+  if (input.kind !== output.kind) return input.kind === 'artifact' ? 'a value is not a file' : 'a file is not a value';
+  if (input.kind === 'parameter') return input.type === output.type || input.type === 'STRING' ? undefined : `${output.type} is not ${input.type}`;
+  const want = input.artifactType!.schemaTitle;
+  const got = output.artifactType!.schemaTitle;
+  return want === 'system.Artifact' || got === 'system.Artifact' || want === got ? undefined : `${got} is not ${want}`;
 }
 
 /** Two steps of one component report its file's problems once. */

@@ -12,8 +12,15 @@ export const parameterSchema = z.strictObject({
   description: z.string().optional(),
 });
 
-/** A step argument: `{param: name}` reads a pipeline parameter; a scalar is a literal. */
-export const argumentSchema = z.union([scalar, z.strictObject({ param: z.string().min(1) })]);
+/**
+ * A step argument: `{param: name}` reads a pipeline parameter; `{from: step, output: name}` takes
+ * another step's output (a file, or a small value); a scalar is a literal.
+ */
+export const argumentSchema = z.union([
+  scalar,
+  z.strictObject({ param: z.string().min(1) }),
+  z.strictObject({ from: z.string().min(1), output: z.string().min(1) }),
+]);
 
 const quantity = z.union([
   z.string().regex(/^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as 2, 500m, 8G or 8Gi'),

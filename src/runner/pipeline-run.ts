@@ -18,6 +18,7 @@ import { typedValue } from '../project/model.js';
 import { resolveCommandItems } from '../project/placeholders.js';
 import { type CredentialSource, engineAuth } from '../registry/credentials.js';
 import { parseImageRef } from '../registry/image-ref.js';
+import { RUN_FILES_MOUNT, RunFiles } from './run-files.js';
 
 const LAST_LINES = 20;
 
@@ -102,6 +103,7 @@ export class PipelineRun {
     if (volume) await this.deps.engine.createVolume(volume, { 'io.helmet.pipeline': pipeline.name });
     this.emit({ type: 'run-start', pipeline: pipeline.name, volume, steps: pipeline.steps.map((s) => s.name), parameters: params });
     const results = new Map<string, StepResult>();
+    const files = RunFiles.forPipeline(pipeline);
     try {
       for (const s of pipeline.steps.filter((x) => skip.has(x.name))) {
         const reason = options.skipSteps?.includes(s.name)
@@ -118,7 +120,7 @@ export class PipelineRun {
           title: `running ${images.get(step.component.name)}`,
           needs: step.after.map((d) => `step:${d}`),
           run: async (ctx) => {
-            const exitCode = await this.runStep(pipeline, step, params, images.get(step.component.name)!, volume, options, ctx);
+            const exitCode = await this.runStep(pipeline, step, params, images.get(step.component.name)!, volume, files, options, ctx);
             return { result: exitCode, summary: 'succeeded' };
           },
         }),
@@ -140,6 +142,10 @@ export class PipelineRun {
         } else results.set(step.name, { step: step.name, status: 'skipped', reason: r.reason });
       }
     } finally {
+      if (files) {
+        this.emit({ type: 'run-outputs', folder: files.folder, kept: options.keepVolume === true, files: files.list(pipeline) });
+        if (!options.keepVolume) files.remove();
+      }
       if (volume) {
         if (options.keepVolume) this.emit({ type: 'volume-kept', volume });
         else {
@@ -173,13 +179,16 @@ export class PipelineRun {
     params: Record<string, string>,
     image: string,
     volume: string | undefined,
+    files: RunFiles | undefined,
     options: RunOptions,
     ctx: JobContext,
   ): Promise<number> {
-    const values = inputValues(step, params);
+    const values = inputValues(step, params, (producer, output) => files!.readValue(pipeline.steps.find((s) => s.name === producer)!, output));
+    const paths = files?.pathsFor(step);
+    files?.prepare(step);
     const resolve = (items: PipelineStep['command']) => {
       if (!items) return undefined;
-      const r = resolveCommandItems(items, values);
+      const r = resolveCommandItems(items, values, paths);
       if ('missing' in r) {
         throw new ConfigError([
           { file: step.component.file, path: `steps.${step.name}`, message: `input "${r.missing}" has no value; give it in pipeline.yaml` },
@@ -201,6 +210,7 @@ export class PipelineRun {
         cmd,
         env,
         volumes: volume && pipeline.volume ? { [volume]: pipeline.volume.mountPath } : undefined,
+        binds: files ? { [files.folder]: RUN_FILES_MOUNT } : undefined,
         network: options.network ?? 'host',
         gpus: step.resources?.gpu,
         labels: { 'io.helmet.pipeline': pipeline.name, 'io.helmet.step': step.name },
@@ -218,6 +228,7 @@ export class PipelineRun {
     }
     if (options.signal?.aborted) throw new InterruptedError('interrupted while running');
     if (exitCode !== 0) throw new StepFailedError(step.name, exitCode, lastLines);
+    files?.checkOutputs(step);
     return exitCode;
   }
 
@@ -258,12 +269,18 @@ export function resolveParameters(pipeline: Pipeline, overrides: Record<string, 
   return values;
 }
 
-/** Values of a step's inputs: its arguments (parameters or constants), else the component's defaults. */
-export function inputValues(step: PipelineStep, params: Record<string, string>): Record<string, string> {
+/**
+ * Values of a step's value inputs: its arguments (pipeline parameters, constants, or small values
+ * other steps wrote), else the component's defaults. File inputs are paths, not values.
+ */
+export function inputValues(step: PipelineStep, params: Record<string, string>, readOutput: (step: string, output: string) => string): Record<string, string> {
   const values: Record<string, string> = {};
   for (const input of step.inputs) {
+    if (input.kind === 'artifact') continue;
     const arg = step.args[input.name];
-    if (arg) values[input.name] = arg.kind === 'parameter' ? params[arg.parameter]! : stringValue(arg.value);
+    if (arg?.kind === 'parameter') values[input.name] = params[arg.parameter]!;
+    else if (arg?.kind === 'constant') values[input.name] = stringValue(arg.value);
+    else if (arg?.kind === 'task-output') values[input.name] = readOutput(arg.step, arg.output);
     else if (input.default !== undefined) values[input.name] = stringValue(input.default);
   }
   return values;

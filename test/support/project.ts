@@ -103,3 +103,41 @@ export function snapshotTree(root: string): Record<string, string> {
   walk(root);
   return out;
 }
+
+/** A producer that writes a Dataset and a small value, and a consumer that reads both. */
+export const FILES_PROJECT: FileTree = {
+  ...TINY_DOCKERFILE,
+  'components/producer/component.yaml': [
+    'name: producer',
+    'outputs:',
+    '  - {name: data, type: Dataset}',
+    '  - {name: row count, type: Integer}',
+    'implementation:',
+    '  container:',
+    '    command: [sh, -c, \'printf "a,b\\n1,2\\n" > "$0" && echo 1 > "$1"\', {outputPath: data}, {outputPath: row count}]',
+    'build: {image: producer, dockerfile: dockerfiles/tiny.Dockerfile}',
+    '',
+  ].join('\n'),
+  'components/consumer/component.yaml': [
+    'name: consumer',
+    'inputs:',
+    '  - {name: table, type: Dataset}',
+    '  - {name: rows, type: Integer}',
+    'outputs:',
+    '  - {name: summary}',
+    'implementation:',
+    '  container:',
+    '    command: [sh, -c, \'cat "$0" && echo "rows=$1" && cat "$0" > "$2"\', {inputPath: table}, {inputValue: rows}, {outputPath: summary}]',
+    'build: {image: consumer, dockerfile: dockerfiles/tiny.Dockerfile}',
+    '',
+  ].join('\n'),
+  'pipeline.yaml': [
+    'name: files',
+    'steps:',
+    '  make: {component: producer}',
+    '  use:',
+    '    component: consumer',
+    '    args: {table: {from: make, output: data}, rows: {from: make, output: row count}}',
+    '',
+  ].join('\n'),
+};

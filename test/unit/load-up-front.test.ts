@@ -96,17 +96,32 @@ describe('every bad input is refused in the load phase, all at once, before the 
     expect(stderr).toContain('nothing was built or written');
   });
 
-  it('a step using a component with an outputPath placeholder is refused before any build', async () => {
+  it('file wiring that does not fit: an unknown output, a file given to a value input, a value given to a file input', async () => {
     const world = tinyComponent('world', 'world', 'hi')['components/world/component.yaml'] as string;
+    const hello = tinyComponent('hello', 'hello', 'hi')['components/hello/component.yaml'] as string;
     await expectRefused(
       {
         'components/world/component.yaml': world
-          .replace('inputs:\n', 'outputs:\n  - {name: report}\ninputs:\n')
+          .replace('inputs:\n', 'outputs:\n  - {name: report, type: Dataset}\ninputs:\n')
           .replace('args: [--who, {inputValue: who}]', 'args: [--who, {inputValue: who}, --out, {outputPath: report}]'),
+        'components/hello/component.yaml': hello
+          .replace('inputs:\n', 'inputs:\n  - {name: data, type: Dataset, optional: true}\n')
+          .replace('args: [--who, {inputValue: who}]', 'args: [--who, {inputValue: who}, {inputPath: data}]'),
+        'pipeline.yaml': [
+          'name: files',
+          'steps:',
+          '  make: {component: world}',
+          '  use: {component: hello, args: {who: {from: make, output: report}}}',
+          '  typo: {component: hello, args: {data: {from: make, output: reprot}}}',
+          '  literal: {component: hello, args: {data: somefile.csv}}',
+          '',
+        ].join('\n'),
       },
       ['all', ...push()],
       [
-        /components\/world\/component\.yaml:\d+:\d+: implementation\.container\.args\.3\.outputPath: outputPath placeholders \(file artifacts\) cannot be used by a pipeline step yet/,
+        /pipeline\.yaml:4:\d+: steps\.use\.args\.who: a file is not a value: input who of hello cannot take output report of step make/,
+        /pipeline\.yaml:5:\d+: steps\.typo\.args\.data\.output: step make \(component world\) has no output "reprot" \(outputs: report\)/,
+        /pipeline\.yaml:6:\d+: steps\.literal\.args\.data: input data of hello is a file: bind it to another step's output/,
       ],
     );
   });

@@ -67,19 +67,14 @@ describe('bad pipeline.yaml', () => {
   });
 });
 
-describe('components the v2 pipeline cannot express', () => {
-  it('an artifact placeholder in env is a bad-input error at load, naming the component file, key and step', async () => {
+describe('placeholders KFP would refuse for a step', () => {
+  it('inputValue of an input whose type makes it a file (or that has no type) is a bad-input error at load, naming the key and step', async () => {
     const p = tinyPipelineProject();
     cleanups.push(p.cleanup);
     const file = `${p.root}/components/world/component.yaml`;
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8')
-        .replace('inputs:\n', 'outputs:\n  - {name: out}\ninputs:\n')
-        .replace('    args:', '    env: {OUT: {outputPath: out}}\n    args:'),
-    );
+    writeFileSync(file, readFileSync(file, 'utf8').replace('{name: who, type: String, default: world}', '{name: who, default: world}'));
     expect(() => loadProject(p.root)).toThrow(
-      /components\/world\/component\.yaml:\d+:\d+: implementation\.container\.env\.OUT\.outputPath: outputPath placeholders \(file artifacts\) cannot be used by a pipeline step yet.*\(step second\)/,
+      /components\/world\/component\.yaml:\d+:\d+: implementation\.container\.args\.1\.inputValue: input "who" is a file \(its type is not a parameter type such as String or Integer\).*\(step second\)/,
     );
   });
 });
