@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { type Headers, pack as tarPack } from 'tar-fs';
 import type { Pack } from 'tar-stream';
@@ -48,7 +50,8 @@ export function createContextTar(ctx: BuildContext, builder: Builder = 'buildkit
     umask: 0,
     map: (header) => {
       const entry = expected.get(header.name);
-      if (header.type === 'symlink' && entry && sha256((header as { linkname?: string }).linkname ?? '') !== entry.sha256) changed.push(header.name);
+      // tar-fs reads a link's target after `map`, so read it here to check it is still what was digested.
+      if (header.type === 'symlink' && entry && sha256(readLinkOrEmpty(join(ctx.root, header.name))) !== entry.sha256) changed.push(header.name);
       return normaliseHeader(header);
     },
     // Hash what is actually sent, to catch files edited between digest and tar.
@@ -78,6 +81,14 @@ export function createContextTar(ctx: BuildContext, builder: Builder = 'buildkit
   };
   const stream = tarPack(ctx.root, options);
   return { stream: stream as unknown as Readable, dockerfile, changedEntries: () => [...changed].sort() };
+}
+
+function readLinkOrEmpty(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
 }
 
 function normaliseHeader(header: Headers & { uname?: string; gname?: string }): Headers {

@@ -1,3 +1,4 @@
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -146,6 +147,39 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
       expect(ours.filter((l) => !l.startsWith('./.dockerfile.'))).toEqual(docker.filter((l) => !l.startsWith('./.dockerfile.')));
       // Classic: the engine drops the added Dockerfile; BuildKit: it stays, as the one extra entry.
       expect(ours.filter((l) => l.includes('dockerfile'))).toHaveLength(builder === 'classic' ? 0 : 1);
+    } finally {
+      p.cleanup();
+    }
+  });
+  it('symbolic links (relative, absolute, dangling, to a folder, out of the context) are sent as links, as docker build sends them', async () => {
+    const p = listerProject(image, 'dockerfiles/links.Dockerfile', {
+      'dockerfiles/links.Dockerfile': [
+        'FROM helmet/busybox:latest',
+        'COPY . /ctx',
+        'CMD cd /ctx && find . -mindepth 1 | sort | while read f; do if [ -L "$f" ]; then echo "$f => $(readlink "$f")"; else echo "$f"; fi; done',
+        '',
+      ].join('\n'),
+      'components/lister/folder/inside.txt': 'inside',
+    });
+    try {
+      const ctx = join(p.root, 'components/lister');
+      symlinkSync('a.txt', join(ctx, 'rel-link'));
+      symlinkSync('/etc/hostname', join(ctx, 'abs-link'));
+      symlinkSync('nothing-here', join(ctx, 'dangling-link'));
+      symlinkSync('folder', join(ctx, 'folder-link'));
+      symlinkSync('../../README.md', join(ctx, 'outside-link'));
+      const ours = (await helmetListing(p.root, 'lister', builder)).filter((l) => !l.startsWith('./.dockerfile.'));
+      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/links.Dockerfile'), `${image}:docker-cli-links`);
+      expect(ours).toEqual(docker.filter((l) => !l.startsWith('./.dockerfile.')));
+      expect(ours).toEqual(
+        expect.arrayContaining([
+          './rel-link => a.txt',
+          './abs-link => /etc/hostname',
+          './dangling-link => nothing-here',
+          './folder-link => folder',
+          './outside-link => ../../README.md',
+        ]),
+      );
     } finally {
       p.cleanup();
     }
