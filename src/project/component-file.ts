@@ -2,8 +2,8 @@
  * Read and check one components/<name>/component.yaml: schema, paths, placeholders. Cross-component
  * checks (`from:`) and pipeline checks happen in load-project.ts, where every file is known.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { type ComponentFile, componentFileSchema } from './component-schema.js';
 import type { BuiltComponent, PrebuiltComponent } from './model.js';
@@ -40,10 +40,22 @@ export function readComponentFile(root: string, name: string): { read?: Componen
     if (image !== undefined) at(['implementation', 'container', 'image'], 'must not be set when build: is present (the build provides the image)');
     const dockerfilePath = resolve(root, spec.build.dockerfile);
     const contextDir = resolve(dir, spec.build.context);
-    if (!existsSync(dockerfilePath) || !statSync(dockerfilePath).isFile()) {
+    // A component reads only files of its project: no absolute paths, no `..` out of it, no link that leads out.
+    const outside = (path: string) => !isInside(realpathSync(root), existsSync(path) ? realpathSync(path) : path);
+    if (outside(dockerfilePath)) {
+      at(
+        ['build', 'dockerfile'],
+        `must be a file inside the project (${spec.build.dockerfile} resolves to ${existsSync(dockerfilePath) ? realpathSync(dockerfilePath) : dockerfilePath})`,
+      );
+    } else if (!existsSync(dockerfilePath) || !statSync(dockerfilePath).isFile()) {
       at(['build', 'dockerfile'], `file not found: ${relative(root, dockerfilePath)} (paths are relative to the project root)`);
     }
-    if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) {
+    if (outside(contextDir)) {
+      at(
+        ['build', 'context'],
+        `must be a folder inside the project (${spec.build.context} resolves to ${existsSync(contextDir) ? realpathSync(contextDir) : contextDir})`,
+      );
+    } else if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) {
       at(['build', 'context'], `folder not found: ${relative(root, contextDir)} (paths are relative to the component folder)`);
     }
     const { image: repository, args, platform, target, network } = spec.build;
@@ -55,6 +67,11 @@ export function readComponentFile(root: string, name: string): { read?: Componen
   }
   if (local.length || !component) return { problems: local };
   return { read: { component, from: spec.build?.from, problemAt }, problems: [] };
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** Every placeholder must name a declared input or output. */

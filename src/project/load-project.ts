@@ -44,7 +44,7 @@ export function loadProject(root: string): Project {
     problems.push(...found);
     if (read) reads.set(name, read);
   }
-  problems.push(...resolveBases(reads, folders));
+  problems.push(...resolveBases(reads, folders), ...duplicateImages(reads));
   const pipeline = hasPipeline(root) ? readPipelineFile(root, reads, folders) : undefined;
   problems.push(...(pipeline?.problems ?? []));
   if (problems.length) throw new ConfigError(problems);
@@ -80,6 +80,21 @@ function resolveBases(reads: Map<string, ComponentRead>, folders: readonly strin
     }
   }
   return problems;
+}
+
+/** Two components building one image would race for its tags: each needs its own. */
+function duplicateImages(reads: Map<string, ComponentRead>): ConfigProblem[] {
+  const byImage = new Map<string, string[]>();
+  for (const { component } of reads.values()) {
+    if (component.kind === 'built') byImage.set(component.build.image, [...(byImage.get(component.build.image) ?? []), component.name]);
+  }
+  return [...reads.values()].flatMap(({ component, problemAt }) => {
+    if (component.kind !== 'built') return [];
+    const others = byImage.get(component.build.image)!.filter((n) => n !== component.name);
+    return others.length
+      ? [problemAt(['build', 'image'], `"${component.build.image}" is also the image of ${others.join(', ')}: each component needs an image of its own`)]
+      : [];
+  });
 }
 
 /** Select components by name; unknown names are a usage error listing the known ones. */

@@ -1,3 +1,4 @@
+import { symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,13 +30,14 @@ describe('every bad input is refused in the load phase, all at once, before the 
     registry.close();
   });
 
-  async function expectRefused(files: Record<string, string>, args: string[], expected: RegExp[]): Promise<string> {
+  async function expectRefused(files: Record<string, string>, args: string[], expected: RegExp[], prepare?: (root: string) => void): Promise<string> {
     const p = tinyPipelineProject(TINY_PIPELINE, {
       'dist/build.json': '{"earlier": true}\n',
       'dist/components/hello/component.yaml': '# earlier\n',
       ...files,
     });
     try {
+      prepare?.(p.root);
       const before = snapshotTree(join(p.root, 'dist'));
       const r = await runCli(args, p.root);
       expect(r.code, r.stderr).toBe(2);
@@ -138,5 +140,49 @@ describe('every bad input is refused in the load phase, all at once, before the 
       [/pipeline\.yaml:8:\d+: steps\.first\.args\.who\.param: parameter "who" is STRING, but input who of hello is NUMBER_INTEGER/],
     );
     await expectRefused({}, ['all', ...push(), '--tag', 'bad tag'], [/--tag "bad tag": a tag is 1-128 letters/]);
+  });
+  it('paths out of the project: an absolute context, ../.., a Dockerfile out of the project, a linked folder that leads out', async () => {
+    const hello = tinyComponent('hello', 'hello', 'hi')['components/hello/component.yaml'] as string;
+    const world = tinyComponent('world', 'world', 'hi')['components/world/component.yaml'] as string;
+    await expectRefused(
+      {
+        'components/hello/component.yaml': `${hello}  context: /etc\n`,
+        'components/world/component.yaml': world.replace('dockerfile: dockerfiles/tiny.Dockerfile', 'dockerfile: ../../etc/passwd'),
+      },
+      ['all', ...push()],
+      [
+        /components\/hello\/component\.yaml:12:3: build\.context: must be a folder inside the project \(\/etc resolves to \/etc\)/,
+        /components\/world\/component\.yaml:11:3: build\.dockerfile: must be a file inside the project \(\.\.\/\.\.\/etc\/passwd resolves to \/etc\/passwd\)/,
+      ],
+    );
+    await expectRefused(
+      // From components/hello, ../.. is the project root (allowed); one more level leaves it.
+      { 'components/hello/component.yaml': `${hello}  context: ../../..\n` },
+      ['all', ...push()],
+      [/build\.context: must be a folder inside the project \(\.\.\/\.\.\/\.\. resolves to /],
+    );
+    await expectRefused(
+      { 'components/hello/component.yaml': hello.replace('dockerfile: dockerfiles/tiny.Dockerfile', 'dockerfile: /etc/hostname') },
+      ['all', ...push()],
+      [/build\.dockerfile: must be a file inside the project \(\/etc\/hostname resolves to \/etc\/hostname\)/],
+    );
+    await expectRefused(
+      { 'components/hello/component.yaml': `${hello}  context: linked\n` },
+      ['all', ...push()],
+      [/build\.context: must be a folder inside the project \(linked resolves to \/etc\)/],
+      (root) => symlinkSync('/etc', join(root, 'components/hello/linked')),
+    );
+  });
+
+  it('two components with the same image: both are named, nothing is built', async () => {
+    const world = tinyComponent('world', 'world', 'hi')['components/world/component.yaml'] as string;
+    await expectRefused(
+      { 'components/world/component.yaml': world.replace('image: world', 'image: hello') },
+      ['all', ...push()],
+      [
+        /components\/hello\/component\.yaml:10:3: build\.image: "hello" is also the image of world: each component needs an image of its own/,
+        /components\/world\/component\.yaml:10:3: build\.image: "hello" is also the image of hello/,
+      ],
+    );
   });
 });
