@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
 import * as dockerignoreModule from '@balena/dockerignore';
@@ -85,9 +85,10 @@ export function readBuildContext(contextDir: string, dockerfilePath: string): Bu
     } else if (st.isDirectory()) {
       entries.push({ path: rel, kind: 'dir', mode, size: 0, sha256: '' });
     } else if (st.isFile()) {
-      const content = readFileSync(abs);
-      bytes += content.length;
-      entries.push({ path: rel, kind: 'file', mode, size: content.length, sha256: sha256(content) });
+      // Small files whole (few syscalls); large ones in chunks, so memory stays flat whatever their size.
+      const digest = st.size <= WHOLE_FILE_LIMIT ? sha256(readFileSync(abs)) : sha256OfLargeFile(abs);
+      bytes += st.size;
+      entries.push({ path: rel, kind: 'file', mode, size: st.size, sha256: digest });
     }
     // Sockets, FIFOs and devices are never sent, as with docker build.
   }
@@ -109,6 +110,22 @@ export function parseDockerignore(text: string): string[] {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** Files up to this size are read whole; larger ones are hashed CHUNK bytes at a time. */
+const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
+
+function sha256OfLargeFile(path: string): string {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, buffer, 0, CHUNK, null); n > 0; n = readSync(fd, buffer, 0, CHUNK, null)) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 export function sha256(data: string | Uint8Array): string {
