@@ -29,7 +29,7 @@ export interface CredentialSourceOptions {
 
 /**
  * Where registry credentials come from, in order: HELMET_REGISTRY_USER/PASSWORD, then the Docker
- * config (`credHelpers[host]`, `auths[host]`, `credsStore`). Credentials are never logged.
+ * config (`credHelpers[host]`, `credsStore`, `auths[host]`). Credentials are never logged.
  */
 export class CredentialSource {
   private readonly env: NodeJS.ProcessEnv;
@@ -57,10 +57,15 @@ export class CredentialSource {
     const password = this.env.HELMET_REGISTRY_PASSWORD;
     if (user && password) return { username: user, password, source: 'HELMET_REGISTRY_USER/HELMET_REGISTRY_PASSWORD' };
 
+    // The docker CLI's order: the registry's credential helper, then the credentials store, then `auths`.
     const config = this.readConfig();
     const keys = configKeys(registry);
     const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean);
     if (helper) return this.fromHelper(helper, registry);
+    if (config.credsStore) {
+      const stored = await this.fromHelper(config.credsStore, registry);
+      if (stored) return stored;
+    }
     for (const [key, entry] of Object.entries(config.auths ?? {})) {
       if (!keys.includes(normaliseConfigKey(key))) continue;
       const source = `${join(this.configDir, 'config.json')} auths["${key}"]`;
@@ -72,7 +77,6 @@ export class CredentialSource {
         if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
       }
     }
-    if (config.credsStore) return this.fromHelper(config.credsStore, registry);
     return undefined;
   }
 

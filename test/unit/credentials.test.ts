@@ -55,6 +55,22 @@ describe('CredentialSource', () => {
   });
 });
 
+describe('CredentialSource order, as the docker CLI reads the config', () => {
+  it('credsStore before a stale auths entry; auths when the store has nothing for the registry', async () => {
+    const dir = configDir({ credsStore: 'desktop', auths: { 'reg.example': { auth: b64('stale:old') }, 'only-auths.example': { auth: b64('a:b') } } });
+    const source = new CredentialSource({
+      env: {},
+      dockerConfigDir: dir,
+      runHelper: async (_helper, server) => {
+        if (server === 'reg.example') return JSON.stringify({ Username: 'fresh', Secret: 'new' });
+        throw new Error('credentials not found in native keychain');
+      },
+    });
+    expect(await source.get('reg.example')).toEqual({ username: 'fresh', password: 'new', source: 'docker-credential-desktop' });
+    expect(await source.get('only-auths.example')).toMatchObject({ username: 'a', password: 'b' });
+  });
+});
+
 describe('engineAuth', () => {
   it('passes identity tokens, passwords, or a bare server address for registries without login', async () => {
     expect(engineAuth('r.example', undefined)).toEqual({ serveraddress: 'r.example' });
