@@ -335,6 +335,9 @@ export function registryTransferError(kind: 'push' | 'pull', ref: string, messag
   if (/connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|TLS handshake timeout/i.test(message)) {
     return new RegistryUnreachableError(text, { hint: 'Check the registry address and that the registry is running.' });
   }
+  if (/unexpected HTTP status: (5\d\d|429)|\b50[234] (Bad Gateway|Service Unavailable|Gateway Timeout)/i.test(message)) {
+    return new RegistryUnreachableError(text, { hint: 'The registry is not serving (an error status of its own); try again later.' });
+  }
   if (/unauthorized|authentication required|no basic auth credentials/i.test(message)) {
     return new RegistryAuthError(text, { hint: 'Log in (docker login) or set HELMET_REGISTRY_USER / HELMET_REGISTRY_PASSWORD.' });
   }

@@ -15,6 +15,8 @@ import {
   errorRecord,
   InterruptedError,
   isHelmetError,
+  PushFailedError,
+  RegistryUnreachableError,
   UsageError,
 } from '../errors.js';
 import type { EventListener } from '../events.js';
@@ -22,6 +24,7 @@ import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL, type Plan, type 
 import { type CredentialSource, engineAuth } from '../registry/credentials.js';
 import { type ImageRepository, imageRepository } from '../registry/image-ref.js';
 import type { RegistryClient } from '../registry/registry-client.js';
+import { retryPolicy, TransientFault, withRetries } from '../registry/retry.js';
 import type { ComponentResult } from './component-result.js';
 import { DagExecutor, type Job, type JobContext, type JobLimits, type JobReport } from './dag.js';
 
@@ -257,16 +260,28 @@ async function pushImage(entry: PlanEntry, repo: ImageRepository, deps: ExecuteD
   const t0 = Date.now();
   const auth = engineAuth(repo.registry, await deps.credentials.get(repo.registry));
   let reported = 0;
-  const digest = await deps.engine.push({
-    repository: repo.name,
-    tag: entry.contentTag!,
-    auth,
-    onProgress: (p) => {
-      // The engine reports every few KB; a finished layer always, the running count five times a second.
-      if (!p.finishedLayer && Date.now() - reported < 200) return;
-      reported = Date.now();
-      ctx.pushed(p);
-    },
+  const pushOnce = () =>
+    deps.engine
+      .push({
+        repository: repo.name,
+        tag: entry.contentTag!,
+        auth,
+        onProgress: (p) => {
+          // The engine reports every few KB; a finished layer always, the running count five times a second.
+          if (!p.finishedLayer && Date.now() - reported < 200) return;
+          reported = Date.now();
+          ctx.pushed(p);
+        },
+      })
+      .catch((e: unknown) => {
+        // A push is idempotent: what reached the registry is skipped next time.
+        if (isTransientPushError(e)) throw new TransientFault(e.message, undefined, e);
+        throw e;
+      });
+  const digest = await withRetries(retryPolicy(), pushOnce, (fault, attempt) =>
+    ctx.progress(`push attempt ${attempt} failed (${fault.message}); trying again`),
+  ).catch((e: unknown) => {
+    throw e instanceof TransientFault && e.final ? e.final : e;
   });
   const confirmed = await deps.registry.manifestDigest(repo.registry, repo.path, entry.contentTag!);
   if (confirmed !== digest) {
@@ -275,6 +290,12 @@ async function pushImage(entry: PlanEntry, repo: ImageRepository, deps: ExecuteD
     });
   }
   return { digest, image: `${repo.name}@${digest}`, ms: Date.now() - t0 };
+}
+
+/** A push failure another attempt may not have: the registry unreachable, or an error status of its own. */
+function isTransientPushError(e: unknown): e is Error {
+  if (e instanceof RegistryUnreachableError) return true;
+  return e instanceof PushFailedError && /\b(5\d\d|429)\b|EOF|connection reset|timeout/i.test(e.message);
 }
 
 /** A component's result from its plan entry and what its jobs made. */

@@ -1,6 +1,7 @@
 import { errorMessage, RegistryAuthError, RegistryError, RegistryForbiddenError, RegistryUnreachableError } from '../errors.js';
 import type { CredentialSource, Credentials } from './credentials.js';
 import { registryBaseUrl } from './image-ref.js';
+import { isTransientStatus, type RetryPolicy, retryPolicy, TransientFault, withRetries } from './retry.js';
 
 const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
@@ -21,6 +22,7 @@ export class RegistryClient {
   constructor(
     private readonly credentials: CredentialSource,
     private readonly fetchImpl: Fetch = fetch,
+    private readonly retry: RetryPolicy = retryPolicy(),
   ) {}
 
   /** The manifest digest of `repository:tag`, or undefined when the tag does not exist. */
@@ -51,20 +53,34 @@ export class RegistryClient {
 
   private async request(registry: string, repository: string, url: string, init: RequestInit): Promise<Response> {
     const scopeKey = `${registry}/${repository}`;
-    const send = async (authorization?: string) => {
+    const once = async (authorization?: string) => {
+      let res: Response;
       try {
-        return await this.fetchImpl(url, {
+        res = await this.fetchImpl(url, {
           ...init,
           headers: { ...(init.headers as Record<string, string>), ...(authorization ? { Authorization: authorization } : {}) },
           signal: AbortSignal.timeout(30_000),
         });
       } catch (e) {
-        throw new RegistryUnreachableError(`cannot reach registry ${registry}: ${describeFetchError(e)}`, {
-          cause: e,
-          hint: 'Check the --push address and that the registry is running.',
-        });
+        throw new TransientFault(describeFetchError(e));
       }
+      if (isTransientStatus(res.status)) {
+        await res.arrayBuffer().catch(() => undefined);
+        throw new TransientFault(`HTTP ${res.status}`, res.status);
+      }
+      return res;
     };
+    const attempts = this.retry.retries + 1;
+    const send = (authorization?: string) =>
+      withRetries(this.retry, () => once(authorization)).catch((e: unknown) => {
+        if (!(e instanceof TransientFault)) throw e;
+        throw new RegistryUnreachableError(
+          e.status
+            ? `registry ${registry} is unavailable: it answered ${e.message} to ${init.method ?? 'GET'} ${repository} (${attempts} attempts)`
+            : `cannot reach registry ${registry}: ${e.message} (${attempts} attempts)`,
+          { cause: e, hint: 'Check the --push address and that the registry is running; HELMET_REGISTRY_RETRIES sets how often to try.' },
+        );
+      });
     const cached = this.tokens.get(scopeKey);
     let res = await send(cached);
     if (res.status !== 401) return res;

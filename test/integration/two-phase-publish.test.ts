@@ -6,7 +6,7 @@ import type { HelmetEvent } from '../../src/events.js';
 import { runBuild } from '../../src/flow/build.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
 import { RegistryClient } from '../../src/registry/registry-client.js';
-import { makeProject, runCli, TINY_DOCKERFILE, TINY_PIPELINE, tinyComponent } from '../support/project.js';
+import { makeProject, runCli, snapshotTree, TINY_DOCKERFILE, TINY_PIPELINE, tinyComponent } from '../support/project.js';
 import { registryProxy } from '../support/registry-proxy.js';
 import { registryDigest, removeImages, services, uniqueName } from '../support/services.js';
 
@@ -116,6 +116,61 @@ describe('registry faults through a loopback proxy (real engine and registry)', 
       const at = (type: string, job: string) => events.find(({ e }) => e.type === type && 'job' in e && e.job === job)!.at;
       expect(at('job-started', 'build:b')).toBeLessThan(at('job-finished', 'push:a'));
       expect(at('job-finished', 'push:a') - at('job-started', 'push:a')).toBeGreaterThanOrEqual(3000);
+    } finally {
+      await proxy.close();
+      project.cleanup();
+    }
+  });
+  it('one 503 on the reuse lookup and one on a blob upload: retried, and the run succeeds', async () => {
+    let headFaults = 1;
+    let uploadFaults = 1;
+    const proxy = await registryProxy(services.registry, (req) => {
+      if (req.method === 'HEAD' && req.url!.includes('/manifests/in-') && headFaults > 0) return (headFaults--, { status: 503 });
+      if (req.method === 'PUT' && req.url!.includes('/blobs/uploads/') && uploadFaults > 0) return (uploadFaults--, { status: 503 });
+      return undefined;
+    });
+    images.push(`${proxy.host}/${prefix}`);
+    const project = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('once', 'once', `once ${prefix}`) });
+    try {
+      const r = await runCli(['all', '--push', `${proxy.host}/${prefix}`], project.root);
+      expect(r.code, r.stderr).toBe(0);
+      expect(headFaults + uploadFaults).toBe(0);
+      expect(r.stderr).toContain('done: 1 pushed');
+    } finally {
+      await proxy.close();
+      project.cleanup();
+    }
+  });
+
+  it('a registry that keeps answering 503: exit 3 within the retry budget, earlier dist/ intact; after it recovers, the image is pushed without a rebuild', async () => {
+    let failing = false;
+    const proxy = await registryProxy(services.registry, (req) =>
+      failing && req.method === 'PUT' && req.url!.includes('/manifests/') ? { status: 503 } : undefined,
+    );
+    images.push(`${proxy.host}/${prefix}`);
+    const push = `${proxy.host}/${prefix}/flaky`;
+    const project = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('flaky', 'flaky', `flaky ${prefix}`) });
+    try {
+      expect((await runCli(['all', '--push', push], project.root)).code).toBe(0);
+      const before = snapshotTree(join(project.root, 'dist'));
+      writeFileSync(join(project.root, 'components/flaky/main.sh'), `echo "changed ${prefix}"\n`);
+      failing = true;
+      const t0 = Date.now();
+      const down = await runCli(['all', '--push', push], project.root);
+      expect(down.code, down.stderr).toBe(3);
+      expect(down.stderr).toContain('FAILED (REGISTRY_UNREACHABLE)');
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      expect(snapshotTree(join(project.root, 'dist'))['components/flaky/component.yaml']).toBe(before['components/flaky/component.yaml']);
+
+      failing = false;
+      const again = await runCli(['all', '--push', push, '--json'], project.root);
+      expect(again.code).toBe(0);
+      const events = again.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(events.find((e) => e.type === 'plan').entries[0].state).toBe('needs-push');
+      expect(events.filter((e) => e.type === 'job-started').map((e) => e.kind)).toEqual(['lookup', 'push']);
     } finally {
       await proxy.close();
       project.cleanup();

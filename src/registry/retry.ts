@@ -1,0 +1,49 @@
+/**
+ * Transient registry faults (connection refused or reset, timeouts, 429, 5xx) are retried with
+ * bounded exponential backoff and jitter (p-retry); everything else — 401, 403, 404 — is final at
+ * once. The budget is small: HELMET_REGISTRY_RETRIES retries (default 3), 0.25 s doubling to at most 2 s.
+ */
+import pRetry from 'p-retry';
+
+export interface RetryPolicy {
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+export function retryPolicy(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
+  const n = Number(env.HELMET_REGISTRY_RETRIES ?? 3);
+  return { retries: Number.isInteger(n) && n >= 0 ? n : 3, minTimeoutMs: 250, maxTimeoutMs: 2000 };
+}
+
+/** A failure worth another try: a network fault, or a status the registry may not give again. */
+export class TransientFault extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    /** The typed error to report if no attempt succeeds. */
+    readonly final?: Error,
+  ) {
+    super(message);
+  }
+}
+
+/** Run `attempt`, trying again while it throws TransientFault, within the policy; returns the attempts made too. */
+export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>, onRetry?: (fault: TransientFault, attempt: number) => void): Promise<T> {
+  return pRetry(attempt, {
+    retries: policy.retries,
+    factor: 2,
+    minTimeout: policy.minTimeoutMs,
+    maxTimeout: policy.maxTimeoutMs,
+    randomize: true,
+    shouldRetry: ({ error }) => error instanceof TransientFault,
+    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+      if (error instanceof TransientFault && retriesLeft > 0) onRetry?.(error, attemptNumber);
+    },
+  });
+}
+
+/** Statuses a registry may answer differently next time. */
+export function isTransientStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
