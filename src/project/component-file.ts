@@ -6,6 +6,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { type ComponentFile, componentFileSchema } from './component-schema.js';
+import { dropKfpNulls } from './kfp-nulls.js';
 import type { BuiltComponent, PrebuiltComponent } from './model.js';
 import { allowedKeysAt } from './schema-keys.js';
 import { YamlSource } from './yaml-source.js';
@@ -24,7 +25,7 @@ export function readComponentFile(root: string, name: string): { read?: Componen
   const file = relative(root, join(dir, 'component.yaml'));
   const { source, problems } = YamlSource.read(join(dir, 'component.yaml'), file);
   if (!source) return { problems };
-  const parsed = componentFileSchema.safeParse(source.toJS());
+  const parsed = componentFileSchema.safeParse(dropKfpNulls(source.toJS()));
   if (!parsed.success) {
     return { problems: source.problemsFrom(parsed.error.issues, (p) => allowedKeysAt(componentFileSchema, p)) };
   }

@@ -36,6 +36,7 @@ export type Placeholder =
   | { outputPath: string }
   | { outputUri: string }
   | { isPresent: string }
+  | { executorInput: null }
   | { concat: Placeholder[] }
   | { if: { cond: boolean | string | Placeholder; then: Placeholder | Placeholder[]; else?: Placeholder | Placeholder[] } };
 
@@ -49,6 +50,8 @@ export const placeholderSchema: z.ZodType<Placeholder> = z.lazy(() =>
     z.strictObject({ outputPath: z.string() }),
     z.strictObject({ outputUri: z.string() }),
     z.strictObject({ isPresent: z.string() }),
+    // The whole executor input as JSON (KFP v2 components written as v1 files use it).
+    z.strictObject({ executorInput: z.null() }),
     z.strictObject({ concat: z.array(placeholderSchema) }),
     z.strictObject({
       if: z.strictObject({
@@ -91,7 +94,8 @@ export const buildSpecSchema = z.strictObject({
 });
 
 export const componentFileSchema = z.strictObject({
-  name: z.string().min(1),
+  /** Display name; KFP's loader makes it optional (helmet-build then shows the folder name). */
+  name: z.string().min(1).optional(),
   description: z.string().optional(),
   version: z.string().optional(),
   metadata: z

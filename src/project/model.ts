@@ -65,6 +65,8 @@ export type CommandItem =
   | { kind: 'input-file'; input: string; as: 'path' | 'uri' }
   /** Where to write an output: an artifact's path (or URI), or the file of a small value (a parameter output). */
   | { kind: 'output-file'; output: string; as: 'path' | 'uri' | 'parameter' }
+  /** The whole executor input as JSON (KFP's `{{$}}`). */
+  | { kind: 'executor-input' }
   | { kind: 'concat'; parts: CommandItem[] }
   | { kind: 'if-present'; input: string; then: CommandItem[]; else: CommandItem[] };
 

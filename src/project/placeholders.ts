@@ -55,6 +55,7 @@ function readItem(p: Placeholder, path: (string | number)[], io: IoKinds, proble
       problem([...path, 'outputUri'], `output "${p.outputUri}" is a parameter (a value, by its type): use {outputPath: ${p.outputUri}}`);
     return [{ kind: 'output-file', output: p.outputUri, as: 'uri' }];
   }
+  if ('executorInput' in p) return [{ kind: 'executor-input' }];
   if ('concat' in p) return [{ kind: 'concat', parts: readCommandItems(p.concat, [...path, 'concat'], io, problem) }];
   if ('if' in p) {
     const branch = (x: Placeholder | Placeholder[] | undefined, key: string) =>
@@ -86,6 +87,8 @@ export function renderV2(item: CommandItem, inputParameter: (input: string) => s
       return item.as === 'parameter'
         ? `{{$.outputs.parameters['${sanitizeInputName(item.output)}'].output_file}}`
         : `{{$.outputs.artifacts['${sanitizeInputName(item.output)}'].${item.as}}}`;
+    case 'executor-input':
+      return '{{$}}';
     case 'concat':
       return item.parts.map((x) => renderV2(x, inputParameter)).join('');
     case 'if-present':
@@ -129,6 +132,9 @@ export function resolveCommandItems(
       }
       case 'output-file':
         return [files.outputs[item.output]!];
+      case 'executor-input':
+        // Refused before a local run starts (usesExecutorInput); only KFP's launcher can fill it.
+        throw new Error('executorInput placeholder in a local run');
       case 'concat':
         return [item.parts.flatMap(resolve).join('')];
       case 'if-present':
@@ -146,4 +152,15 @@ export function sanitizeInputName(name: string): string {
     .replace(/[^-_0-9a-z]+/g, '_')
     .replace(/-/g, '_')
     .replace(/^_+|_+$/g, '');
+}
+
+/** Whether any of the items is (or contains) the executor input, which only KFP's launcher can provide. */
+export function usesExecutorInput(items: CommandItem[]): boolean {
+  return items.some((item) =>
+    item.kind === 'executor-input'
+      ? true
+      : item.kind === 'concat'
+        ? usesExecutorInput(item.parts)
+        : item.kind === 'if-present' && (usesExecutorInput(item.then) || usesExecutorInput(item.else)),
+  );
 }

@@ -15,7 +15,7 @@ import { withDependants } from '../graph/graph.js';
 import { loadProject } from '../project/load-project.js';
 import type { Pipeline, PipelineStep, TypedValue } from '../project/model.js';
 import { typedValue } from '../project/model.js';
-import { resolveCommandItems } from '../project/placeholders.js';
+import { resolveCommandItems, usesExecutorInput } from '../project/placeholders.js';
 import { type CredentialSource, engineAuth } from '../registry/credentials.js';
 import { parseImageRef } from '../registry/image-ref.js';
 import { RUN_FILES_MOUNT, RunFiles } from './run-files.js';
@@ -75,6 +75,7 @@ export class PipelineRun {
     const params = resolveParameters(pipeline, options.params ?? {});
     const skip = skippedSteps(pipeline, options.skipSteps ?? []);
     const toRun = pipeline.steps.filter((s) => !skip.has(s.name));
+    this.checkExecutorInput(toRun);
     await this.deps.engine.ping();
     await this.checkGpus(toRun);
 
@@ -163,6 +164,15 @@ export class PipelineRun {
       volume: options.keepVolume ? volume : undefined,
       steps,
     };
+  }
+
+  /** KFP's launcher writes the executor input of a step; a local run has none to give. */
+  private checkExecutorInput(toRun: PipelineStep[]): void {
+    const wanting = toRun.filter((s) => usesExecutorInput([...(s.command ?? []), ...(s.commandArgs ?? []), ...s.env.map((e) => e.value)])).map((s) => s.name);
+    if (wanting.length === 0) return;
+    throw new UsageError(`step(s) ${wanting.join(', ')} take {executorInput}, which only KFP's launcher provides`, {
+      hint: `Run the pipeline spec on KFP, or skip them here with ${wanting.map((s) => `--skip-step ${s}`).join(' ')}.`,
+    });
   }
 
   private async checkGpus(toRun: PipelineStep[]): Promise<void> {

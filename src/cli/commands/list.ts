@@ -8,7 +8,7 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
   const project = loadProject(root);
   const rows = project.components.map((c) => ({
     component: c.name,
-    name: c.spec.name,
+    name: c.spec.name ?? c.name,
     image: c.kind === 'built' ? c.build.image : c.image,
     dockerfile: c.kind === 'built' ? relative(root, c.build.dockerfilePath) : undefined,
     from: c.kind === 'built' ? c.base?.name : undefined,
