@@ -34,6 +34,7 @@ export function readComponentFile(root: string, name: string): { read?: Componen
   const local: ConfigProblem[] = [];
   const at = (path: (string | number)[], message: string) => local.push(problemAt(path, message));
 
+  checkNames(spec, at);
   checkPlaceholders(spec, at);
   const image = spec.implementation.container.image;
   let component: BuiltComponent | PrebuiltComponent | undefined;
@@ -73,6 +74,24 @@ export function readComponentFile(root: string, name: string): { read?: Componen
 function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** Input and output names are unique, and fileOutputs name declared outputs (KFP's loader refuses both). */
+function checkNames(spec: ComponentFile, at: (path: (string | number)[], message: string) => void): void {
+  for (const [key, what] of [
+    ['inputs', 'input'],
+    ['outputs', 'output'],
+  ] as const) {
+    const seen = new Set<string>();
+    (spec[key] ?? []).forEach((item, i) => {
+      if (seen.has(item.name)) at([key, i, 'name'], `${what} "${item.name}" is declared twice: names of ${key} must be unique`);
+      seen.add(item.name);
+    });
+  }
+  const outputs = new Set((spec.outputs ?? []).map((o) => o.name));
+  for (const name of Object.keys(spec.implementation.container.fileOutputs ?? {})) {
+    if (!outputs.has(name)) at(['implementation', 'container', 'fileOutputs', name], `output "${name}" is not declared under outputs:`);
+  }
 }
 
 /** Every placeholder must name a declared input or output. */

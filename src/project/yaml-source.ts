@@ -3,29 +3,85 @@ import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigProblem } from '../errors.js';
 
+/** Deeper than any component.yaml or pipeline.yaml needs; far below what exhausts the stack. */
+const MAX_DEPTH = 64;
+/** yaml's own default: enough for hand-written anchors, not for exponential expansion. */
+const MAX_ALIAS_COUNT = 100;
+
+/** The text, or the line of the first byte that is not UTF-8. */
+function decodeUtf8(bytes: Buffer): string | { line: number } {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const lenient = new TextDecoder('utf-8').decode(bytes);
+    const bad = lenient.indexOf('\uFFFD');
+    return { line: lenient.slice(0, Math.max(bad, 0)).split('\n').length };
+  }
+}
+
+function readableParseError(message: string): string {
+  return /call stack/i.test(message) ? `nested more than ${MAX_DEPTH} levels deep` : message;
+}
+
+/** The path of the first value nested deeper than MAX_DEPTH, walked without recursion. */
+function firstTooDeep(root: unknown): (string | number)[] | undefined {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  while (stack.length) {
+    const { value, path } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (path.length >= MAX_DEPTH) return path;
+    for (const [k, v] of Object.entries(value)) stack.push({ value: v, path: [...path, Array.isArray(value) ? Number(k) : k] });
+  }
+  return undefined;
+}
+
 /** A parsed YAML file that can say where any of its keys is. */
 export class YamlSource {
   private constructor(
     readonly file: string,
     readonly doc: Document.Parsed,
     private readonly lines: LineCounter,
+    private readonly value: unknown,
   ) {}
 
-  /** Parse; syntax errors come back as problems with line and column. */
+  /**
+   * Parse; syntax errors come back as problems with line and column, and so does input no
+   * configuration needs and that could exhaust the reader: text that is not UTF-8, aliases that
+   * expand without bound ("billion laughs"), nesting deeper than MAX_DEPTH.
+   */
   static read(file: string, displayName = file): { source?: YamlSource; problems: ConfigProblem[] } {
-    const text = readFileSync(file, 'utf8');
+    const bytes = readFileSync(file);
+    const text = decodeUtf8(bytes);
+    if (typeof text !== 'string') {
+      return { problems: [{ file: displayName, line: text.line, path: '', message: 'is not UTF-8 text: save the file as UTF-8' }] };
+    }
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const problems: ConfigProblem[] = doc.errors.map((e) => {
       const { line, col } = lines.linePos(e.pos[0]);
-      return { file: displayName, line, column: col, path: '', message: e.message.split('\n')[0]! };
+      return { file: displayName, line, column: col, path: '', message: readableParseError(e.message.split('\n')[0]!) };
     });
     if (problems.length) return { problems };
-    return { source: new YamlSource(displayName, doc, lines), problems: [] };
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      const message = e instanceof Error && /alias/i.test(e.message) ? 'aliases (*name) expand too far: write the values out' : String(e);
+      return { problems: [{ file: displayName, path: '', message }] };
+    }
+    const deep = firstTooDeep(value);
+    if (deep) {
+      const source = new YamlSource(displayName, doc, lines, value);
+      return {
+        problems: [{ file: displayName, ...source.locate(deep), path: `${deep.slice(0, 4).join('.')}…`, message: `nested more than ${MAX_DEPTH} levels deep` }],
+      };
+    }
+    return { source: new YamlSource(displayName, doc, lines, value), problems: [] };
   }
 
+  /** The document as plain data (read once; aliases resolved). */
   toJS(): unknown {
-    return this.doc.toJS();
+    return this.value;
   }
 
   /** Position of the node at `path`, or of its nearest ancestor that exists. */

@@ -1,19 +1,8 @@
 import { symlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, snapshotTree, TINY_PIPELINE, tinyComponent, tinyPipelineProject } from '../support/project.js';
-
-/** A loopback port that counts every connection: an engine or registry that must never be called. */
-async function tripwire(): Promise<{ port: number; connections: () => number; close: () => void }> {
-  let count = 0;
-  const server: Server = createServer((socket) => {
-    count++;
-    socket.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as { port: number }).port, connections: () => count, close: () => server.close() };
-}
+import { tripwire } from '../support/tripwire.js';
 
 describe('every bad input is refused in the load phase, all at once, before the engine or registry is touched', () => {
   let engine: Awaited<ReturnType<typeof tripwire>>;

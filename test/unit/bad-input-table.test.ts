@@ -1,0 +1,237 @@
+/**
+ * Every kind of bad input a user can hit, one row each: exit 2 with a message saying what is wrong,
+ * never an internal error, `dist/` untouched, and neither the engine nor the registry contacted.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, snapshotTree, TINY_PIPELINE, tinyPipelineProject } from '../support/project.js';
+import { tripwire } from '../support/tripwire.js';
+
+const HELLO = 'components/hello/component.yaml';
+const PIPELINE = 'pipeline.yaml';
+
+/** hello's component.yaml with `body` in place of everything but name. */
+const hello = (body: string) => `name: hello step\n${body}`;
+const CONTAINER = 'implementation:\n  container:\n    command: [/bin/sh, /app/main.sh]\n';
+const BUILD = 'build:\n  image: hello\n  dockerfile: dockerfiles/tiny.Dockerfile\n';
+const INPUT = 'inputs:\n  - {name: who, type: String, default: world}\n';
+/** A pipeline.yaml with these steps (and parameter `who`). */
+const pipeline = (steps: string, head = 'name: tiny\nparameters:\n  who: {type: String, default: me}\n') => `${head}steps:\n${steps}`;
+
+interface Case {
+  name: string;
+  /** Files written over the two-component project (a Buffer for raw bytes). */
+  files?: Record<string, string | Buffer>;
+  /** Runs on the project folder before the CLI. */
+  prepare?: (root: string) => void;
+  /** CLI arguments; `PUSH` becomes the tripwire registry. */
+  args?: string[];
+  expect: RegExp;
+}
+
+const CASES: Case[] = [
+  // component.yaml: schema
+  { name: 'unknown top-level key', files: { [HELLO]: hello(`${CONTAINER}${BUILD}imag: x\n`) }, expect: /unknown key "imag" \(allowed here: .*implementation/ },
+  { name: 'unknown key under build', files: { [HELLO]: hello(`${CONTAINER}${BUILD}  dockerfil: x\n`) }, expect: /build\.dockerfil: unknown key/ },
+  { name: 'a key of the wrong type is not called missing', files: { [HELLO]: `name: 5\n${CONTAINER}${BUILD}` }, expect: /:1:\d+: name: .*expected string/ },
+  { name: 'implementation missing', files: { [HELLO]: hello(BUILD) }, expect: /implementation: required key is missing/ },
+  { name: 'command not a list', files: { [HELLO]: hello(`implementation:\n  container:\n    command: echo\n${BUILD}`) }, expect: /command: .*expected array/ },
+  {
+    name: 'an unknown placeholder',
+    files: { [HELLO]: hello(`${INPUT}implementation:\n  container:\n    command: [{inputVal: who}]\n${BUILD}`) },
+    expect: /command\.0: is not valid here/,
+  },
+  {
+    name: 'input without a name',
+    files: { [HELLO]: hello(`inputs:\n  - {type: String}\n${CONTAINER}${BUILD}`) },
+    expect: /inputs\.0\.name: required key is missing/,
+  },
+  {
+    name: 'two inputs of one name',
+    files: { [HELLO]: hello(`inputs:\n  - {name: who}\n  - {name: who}\n${CONTAINER}${BUILD}`) },
+    expect: /inputs\.1\.name: input "who" is declared twice/,
+  },
+  {
+    name: 'two outputs of one name',
+    files: { [HELLO]: hello(`outputs:\n  - {name: o}\n  - {name: o}\n${CONTAINER}${BUILD}`) },
+    expect: /outputs\.1\.name: output "o" is declared twice/,
+  },
+  {
+    name: 'fileOutputs naming no output',
+    files: { [HELLO]: hello(`implementation:\n  container:\n    command: [x]\n    fileOutputs: {nope: /tmp/x}\n${BUILD}`) },
+    expect: /fileOutputs\.nope: .*not declared under outputs/,
+  },
+  {
+    name: 'placeholder naming an undeclared input',
+    files: { [HELLO]: hello(`implementation:\n  container:\n    command: [{inputValue: nope}]\n${BUILD}`) },
+    expect: /refers to input "nope", which is not declared/,
+  },
+  {
+    name: 'placeholder naming an undeclared output',
+    files: { [HELLO]: hello(`implementation:\n  container:\n    command: [{outputPath: nope}]\n${BUILD}`) },
+    expect: /refers to output "nope", which is not declared/,
+  },
+  {
+    name: 'build: and a source image',
+    files: { [HELLO]: hello(`implementation:\n  container:\n    image: busybox\n    command: [x]\n${BUILD}`) },
+    expect: /image: must not be set when build: is present/,
+  },
+  { name: 'neither build: nor an image', files: { [HELLO]: hello(CONTAINER) }, expect: /needs either implementation\.container\.image/ },
+  {
+    name: 'build.image not a repository name',
+    files: { [HELLO]: hello(`${CONTAINER}build: {image: Hello_World!, dockerfile: dockerfiles/tiny.Dockerfile}\n`) },
+    expect: /build\.image: must be a lowercase image repository name/,
+  },
+  { name: 'build.args value that is a map', files: { [HELLO]: hello(`${CONTAINER}${BUILD}  args: {A: {b: c}}\n`) }, expect: /build\.args\.A: / },
+  {
+    name: 'Dockerfile not found',
+    files: { [HELLO]: hello(`${CONTAINER}build: {image: hello, dockerfile: nope.Dockerfile}\n`) },
+    expect: /build\.dockerfile: file not found: nope\.Dockerfile/,
+  },
+  {
+    name: 'Dockerfile is a folder',
+    files: { [HELLO]: hello(`${CONTAINER}build: {image: hello, dockerfile: dockerfiles}\n`) },
+    expect: /build\.dockerfile: file not found/,
+  },
+  {
+    name: 'Dockerfile out of the project',
+    files: { [HELLO]: hello(`${CONTAINER}build: {image: hello, dockerfile: ../../etc/passwd}\n`) },
+    expect: /build\.dockerfile: must be a file inside the project/,
+  },
+  {
+    name: 'absolute Dockerfile',
+    files: { [HELLO]: hello(`${CONTAINER}build: {image: hello, dockerfile: /etc/passwd}\n`) },
+    expect: /build\.dockerfile: must be a file inside the project/,
+  },
+  {
+    name: 'absolute context',
+    files: { [HELLO]: hello(`${CONTAINER}${BUILD}  context: /etc\n`) },
+    expect: /build\.context: must be a folder inside the project/,
+  },
+  {
+    name: 'context ../../..',
+    files: { [HELLO]: hello(`${CONTAINER}${BUILD}  context: ../../..\n`) },
+    expect: /build\.context: must be a folder inside the project/,
+  },
+  { name: 'context that is a file', files: { [HELLO]: hello(`${CONTAINER}${BUILD}  context: main.sh\n`) }, expect: /build\.context: folder not found/ },
+  { name: 'from: an unknown component', files: { [HELLO]: hello(`${CONTAINER}${BUILD}  from: nope\n`) }, expect: /build\.from: .*nope/ },
+  { name: 'from: itself', files: { [HELLO]: hello(`${CONTAINER}${BUILD}  from: hello\n`) }, expect: /build\.from: .*hello/ },
+  {
+    name: 'two components with one image',
+    files: { [HELLO]: hello(`${CONTAINER}build: {image: world, dockerfile: dockerfiles/tiny.Dockerfile}\n`) },
+    expect: /world/,
+  },
+  // component.yaml: YAML itself
+  { name: 'YAML syntax error', files: { [HELLO]: 'name: [unclosed\n' }, expect: /component\.yaml:\d+:\d+: / },
+  { name: 'empty file', files: { [HELLO]: '' }, expect: /component\.yaml: .*expected object/ },
+  { name: 'a list, not a mapping', files: { [HELLO]: '- a\n- b\n' }, expect: /component\.yaml:1:1: .*expected object/ },
+  { name: 'two YAML documents', files: { [HELLO]: 'name: a\n---\nname: b\n' }, expect: /multiple documents/ },
+  { name: 'a key given twice', files: { [HELLO]: hello(`name: again\n${CONTAINER}${BUILD}`) }, expect: /Map keys must be unique/ },
+  {
+    name: 'not UTF-8',
+    files: { [HELLO]: Buffer.concat([Buffer.from('name: ok\ndescription: '), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]) },
+    expect: /component\.yaml:2:1: is not UTF-8 text/,
+  },
+  { name: 'aliases that expand exponentially', files: { [HELLO]: aliasBomb() }, expect: /aliases \(\*name\) expand too far/ },
+  { name: 'flow nesting thousands deep', files: { [HELLO]: `name: ${'['.repeat(5000)}${']'.repeat(5000)}\n` }, expect: /nested more than 64 levels deep/ },
+  {
+    name: 'placeholders nested 300 deep',
+    files: { [HELLO]: hello(`implementation:\n  container:\n    command: [${'{concat: ['.repeat(300)}x${']}'.repeat(300)}]\n${BUILD}`) },
+    expect: /nested more than 64 levels deep/,
+  },
+  // pipeline.yaml
+  { name: 'step naming an unknown component', files: { [PIPELINE]: pipeline('  first: {component: nope}\n') }, expect: /steps\.first\.component: .*nope/ },
+  {
+    name: 'argument for an undeclared input',
+    files: { [PIPELINE]: pipeline('  first: {component: hello, args: {whom: x}}\n') },
+    expect: /steps\.first\.args\.whom/,
+  },
+  { name: 'unknown pipeline parameter', files: { [PIPELINE]: pipeline('  first: {component: hello, args: {who: {param: nope}}}\n') }, expect: /nope/ },
+  { name: 'after: an unknown step', files: { [PIPELINE]: pipeline('  first: {component: hello, after: [zero]}\n') }, expect: /steps\.first\.after.*zero/ },
+  { name: 'a cycle', files: { [PIPELINE]: pipeline('  a: {component: hello, after: [b]}\n  b: {component: world, after: [a]}\n') }, expect: /cycle/ },
+  { name: 'unknown key in a step', files: { [PIPELINE]: pipeline('  first: {component: hello, afterwards: []}\n') }, expect: /unknown key "afterwards"/ },
+  { name: 'bad resource quantity', files: { [PIPELINE]: pipeline('  first: {component: hello, resources: {memory: lots}}\n') }, expect: /resources\.memory/ },
+  {
+    name: 'Integer parameter default "abc"',
+    files: { [PIPELINE]: pipeline('  first: {component: hello}\n', 'name: tiny\nparameters:\n  n: {type: Integer, default: abc}\n') },
+    expect: /parameters\.n\.default: .*not an integer/,
+  },
+  { name: 'output of an unknown step', files: { [PIPELINE]: pipeline('  first: {component: hello, args: {who: {from: zero, output: o}}}\n') }, expect: /zero/ },
+  {
+    name: 'pipeline.yaml not UTF-8',
+    files: { [PIPELINE]: Buffer.concat([Buffer.from('name: tiny\nsteps: {}\n# '), Buffer.from([0xc3, 0x28])]) },
+    expect: /pipeline\.yaml:3:1: is not UTF-8 text/,
+  },
+  { name: 'pipeline.yaml syntax error', files: { [PIPELINE]: 'name: tiny\nsteps: {first: [\n' }, expect: /pipeline\.yaml:\d+:\d+: / },
+  { name: 'pipeline without steps', files: { [PIPELINE]: 'name: tiny\n' }, expect: /steps: required key is missing/ },
+  // flags and arguments
+  { name: '--tag that is not a tag', args: ['all', '--tag', 'bad tag!'], expect: /--tag "bad tag!": a tag is/ },
+  { name: '--push with a scheme', args: ['all', '--push', 'http://registry/x'], expect: /--push takes a registry/ },
+  { name: '--push with capitals', args: ['all', '--push', 'Registry.example.com/X'], expect: /--push takes a registry/ },
+  { name: '--build-arg without =', args: ['all', '--build-arg', 'NOEQUALS'], expect: /--build-arg "NOEQUALS" is not KEY=VALUE/ },
+  { name: '--build-arg for an unknown component', args: ['all', '--build-arg', 'zzz:K=V'], expect: /--build-arg names unknown component\(s\): zzz/ },
+  { name: '--concurrency 0', args: ['all', '--concurrency', '0'], expect: /--concurrency takes a positive whole number/ },
+  { name: '--concurrency abc', args: ['all', '--concurrency', 'abc'], expect: /--concurrency takes a positive whole number/ },
+  { name: '--builder of another name', args: ['all', '--builder', 'kaniko'], expect: /Allowed choices are classic, buildkit/ },
+  { name: 'build of an unknown component', args: ['build', 'nope'], expect: /unknown component\(s\): nope/ },
+  { name: 'an unknown option', args: ['all', '--pussh', 'x'], expect: /unknown option '--pussh'/ },
+  { name: 'an unknown command', args: ['bulid'], expect: /unknown command 'bulid'/ },
+  { name: 'run --param without =', args: ['run', '--param', 'who'], expect: /--param "who" is not NAME=VALUE/ },
+  { name: 'run --param of an unknown parameter', args: ['run', '--param', 'whom=x'], expect: /whom/ },
+  { name: 'run --skip-step of an unknown step', args: ['run', '--skip-step', 'third'], expect: /third/ },
+  { name: 'new with a name that is no folder name', args: ['new', 'Foo Bar'], expect: /Foo Bar/ },
+  // the project as a whole
+  {
+    name: 'an empty components/ folder',
+    prepare: (root) => rmSync(join(root, 'components'), { recursive: true }) || mkdirSync(join(root, 'components')),
+    expect: /no components in/,
+  },
+  { name: 'no components/ folder at all', prepare: (root) => rmSync(join(root, 'components'), { recursive: true }), expect: /components/ },
+];
+
+/** Ten aliases, each expanding the one before ten times: 10^10 nodes if expanded. */
+function aliasBomb(): string {
+  let s = `a0: &a0 [${Array(10).fill('x').join(',')}]\n`;
+  for (let i = 1; i < 10; i++)
+    s += `a${i}: &a${i} [${Array(10)
+      .fill(`*a${i - 1}`)
+      .join(',')}]\n`;
+  return s;
+}
+
+describe('bad input, table-driven: exit 2, a message that says what is wrong, dist/ untouched, nothing contacted', () => {
+  let engine: Awaited<ReturnType<typeof tripwire>>;
+  let registry: Awaited<ReturnType<typeof tripwire>>;
+  const savedHost = process.env.DOCKER_HOST;
+  beforeAll(async () => {
+    engine = await tripwire();
+    registry = await tripwire();
+    process.env.DOCKER_HOST = `tcp://127.0.0.1:${engine.port}`;
+  });
+  afterAll(() => {
+    process.env.DOCKER_HOST = savedHost;
+    engine.close();
+    registry.close();
+  });
+
+  it('has at least 40 cases', () => expect(CASES.length).toBeGreaterThanOrEqual(40));
+
+  it.each(CASES)('$name', async (c) => {
+    const p = tinyPipelineProject(TINY_PIPELINE, { 'dist/build.json': '{"earlier": true}\n' });
+    try {
+      for (const [path, content] of Object.entries(c.files ?? {})) writeFileSync(join(p.root, path), content);
+      c.prepare?.(p.root);
+      const before = snapshotTree(join(p.root, 'dist'));
+      const args = c.args ?? ['all', '--push', `127.0.0.1:${registry.port}/team`];
+      const r = await runCli(args, p.root);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(c.expect);
+      expect(snapshotTree(join(p.root, 'dist'))).toEqual(before);
+      expect(engine.connections() + registry.connections()).toBe(0);
+    } finally {
+      p.cleanup();
+    }
+  });
+});
