@@ -14,6 +14,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export type HelmetErrorCode =
   | 'CONFIG_INVALID'
   | 'USAGE'
+  | 'OUTPUT_LOCKED'
   | 'BUILD_FAILED'
   | 'PUSH_FAILED'
   | 'DIGEST_MISMATCH'
@@ -74,6 +75,12 @@ export class ConfigError extends HelmetError {
 
 export class UsageError extends HelmetError {
   readonly code = 'USAGE';
+  readonly exitCode = ExitCode.badInput;
+}
+
+/** Another run is writing the same output folder. */
+export class OutputLockedError extends HelmetError {
+  readonly code = 'OUTPUT_LOCKED';
   readonly exitCode = ExitCode.badInput;
 }
 

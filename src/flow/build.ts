@@ -12,6 +12,7 @@ import { ExitCode, errorRecord, NotBuiltError, UsageError, worstExitCode } from 
 import { type EventListener, ignoreEvents } from '../events.js';
 import { type BuilderChoice, executePlan } from '../execute/build-jobs.js';
 import type { ComponentResult } from '../execute/component-result.js';
+import { acquireOutputLock, type OutputLock } from '../output/output-lock.js';
 import { RunRecords } from '../output/records.js';
 import { type Plan, resolvePlan } from '../plan/plan.js';
 import { loadProject, selectComponents } from '../project/load-project.js';
@@ -80,9 +81,14 @@ export async function planBuild(options: BuildOptions, deps: BuildDeps): Promise
 
 /** load → plan → execute → publish. */
 export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<BuildRunResult> {
+  if (options.writeOutputs === false) return buildLocked(options, deps, undefined);
+  return withOutputLock(options, (lock) => buildLocked(options, deps, lock));
+}
+
+async function buildLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock | undefined): Promise<BuildRunResult> {
   const onEvent = deps.onEvent ?? ignoreEvents;
   const records = options.writeOutputs === false ? undefined : recordsFor(options, deps);
-  const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined);
+  const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined, lock);
   const byName = new Map(project.components.map((c) => [c.name, c]));
   const results = await executePlan(
     plan,
@@ -105,9 +111,13 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
 
 /** load → plan → publish, requiring every component to be up to date: specs from images already pushed. */
 export async function emitSpecs(options: BuildOptions, deps: BuildDeps): Promise<BuildRunResult> {
+  return withOutputLock(options, (lock) => emitLocked(options, deps, lock));
+}
+
+async function emitLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock): Promise<BuildRunResult> {
   const onEvent = deps.onEvent ?? ignoreEvents;
   const records = recordsFor(options, deps);
-  const { project, plan } = await loadAndPlan(options, deps, records, true);
+  const { project, plan } = await loadAndPlan(options, deps, records, true, lock);
   const stale = plan.entries.filter((e) => e.selected && e.state !== 'up-to-date');
   if (stale.length) {
     const results = stale.map((e): ComponentResult => {
@@ -142,8 +152,31 @@ export async function emitSpecs(options: BuildOptions, deps: BuildDeps): Promise
   return finish(project, plan, results, options, { ...deps, onEvent }, records);
 }
 
+/** The output lock, taken once the input is known to be good: a refused input leaves no trace in dist/. */
+interface LazyLock {
+  take(): void;
+}
+
+/** Runs `work` as the only writer of the output folder (a second run is refused, exit 2). */
+async function withOutputLock<T>(options: BuildOptions, work: (lock: LazyLock) => Promise<T>): Promise<T> {
+  let held: OutputLock | undefined;
+  try {
+    return await work({
+      take: () => {
+        held ??= acquireOutputLock(outDirOf(options), options.root);
+      },
+    });
+  } finally {
+    held?.release();
+  }
+}
+
+function outDirOf(options: BuildOptions): string {
+  return options.outDir ?? join(options.root, 'dist');
+}
+
 function recordsFor(options: BuildOptions, deps: BuildDeps): RunRecords {
-  return new RunRecords(options.root, options.outDir ?? join(options.root, 'dist'), options.push, deps.onEvent ?? ignoreEvents);
+  return new RunRecords(options.root, outDirOf(options), options.push, deps.onEvent ?? ignoreEvents);
 }
 
 /** `withPipeline`: also look up the pipeline's other components, so that its spec can be written. */
@@ -152,6 +185,7 @@ async function loadAndPlan(
   deps: BuildDeps,
   records: RunRecords | undefined,
   withPipeline: boolean,
+  lock?: LazyLock,
 ): Promise<{ project: Project; plan: Plan }> {
   const project = loadProject(options.root);
   const selection = selectComponents(project, options.components ?? []);
@@ -167,6 +201,7 @@ async function loadAndPlan(
     throw new UsageError(`--tag ${badTags.map((t) => JSON.stringify(t)).join(', ')}: a tag is 1-128 letters, digits, _, . and -, not starting with . or -`);
   }
   concurrency(options);
+  lock?.take();
   const plan = await resolvePlan(
     project,
     {

@@ -1,0 +1,75 @@
+/**
+ * One writer of an output folder at a time. A run that writes `dist/` holds `dist/.helmet-build.lock`
+ * (created exclusively, holding the owner's pid); a second run on the same folder is refused at once
+ * with exit 2 rather than interleaving its writes. A lock whose process is gone (a crash, a killed
+ * machine) is taken over.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { OutputLockedError } from '../errors.js';
+
+export const LOCK_FILE = '.helmet-build.lock';
+
+export interface OutputLock {
+  release(): void;
+}
+
+interface LockOwner {
+  pid: number;
+  started: string;
+}
+
+export function acquireOutputLock(outDir: string, root: string): OutputLock {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = readOwner(path);
+      if (owner && isAlive(owner.pid)) {
+        throw new OutputLockedError(`${relative(root, outDir) || '.'} is being written by another helmet-build (pid ${owner.pid}, since ${owner.started})`, {
+          hint: `Wait for it to finish. If no helmet-build is running, remove ${relative(root, path)}.`,
+        });
+      }
+      // Left by a process that no longer runs (or unreadable, half-written by one that died): take it over.
+      rmSync(path, { force: true });
+      continue;
+    }
+    const owner: LockOwner = { pid: process.pid, started: new Date().toISOString() };
+    writeSync(fd, `${JSON.stringify(owner)}\n`);
+    closeSync(fd);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        if (readOwner(path)?.pid === process.pid) rmSync(path, { force: true });
+      },
+    };
+  }
+  throw new OutputLockedError(`could not take ${relative(root, path)}: another helmet-build took it at the same moment`, {
+    hint: 'Run one helmet-build at a time on a project.',
+  });
+}
+
+function readOwner(path: string): LockOwner | undefined {
+  try {
+    const owner = JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+    return Number.isInteger(owner.pid) ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, owned by someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
