@@ -1,16 +1,50 @@
 import { DockerEngine } from '../engine/docker-engine.js';
+import { UsageError } from '../errors.js';
 import { CredentialSource } from '../registry/credentials.js';
 import { RegistryClient } from '../registry/registry-client.js';
 
+/** Registry credentials given on the command line (`--password-stdin`); they win over every other source. */
+export interface Login {
+  username: string;
+  password: string;
+}
+
 /** Real collaborators for the commands; tests of the core inject fakes instead. */
-export function realServices() {
-  const credentials = new CredentialSource();
+export function realServices(login?: Login) {
+  const env = login ? { ...process.env, HELMET_REGISTRY_USER: login.username, HELMET_REGISTRY_PASSWORD: login.password } : process.env;
+  const credentials = new CredentialSource({ env, source: login ? '--password-stdin' : undefined });
   return { engine: new DockerEngine(), credentials, registry: new RegistryClient(credentials) };
 }
 
 export interface Io {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
+  /** Standard input, for --password-stdin. @default process.stdin */
+  in?: NodeJS.ReadableStream;
+}
+
+/**
+ * With --password-stdin, the password is all of standard input (one trailing newline dropped, as
+ * `docker login --password-stdin` does) and the user is --username or HELMET_REGISTRY_USER.
+ */
+export async function readLogin(flags: { username?: string; passwordStdin?: boolean }, io: Io): Promise<Login | undefined> {
+  if (!flags.passwordStdin) {
+    if (flags.username)
+      throw new UsageError('--username needs --password-stdin', {
+        hint: 'Example: echo "$TOKEN" | helmet-build all --push REPO --username ci --password-stdin',
+      });
+    return undefined;
+  }
+  const username = flags.username ?? process.env.HELMET_REGISTRY_USER;
+  if (!username) throw new UsageError('--password-stdin needs a user name: --username NAME or HELMET_REGISTRY_USER');
+  const stdin = io.in ?? process.stdin;
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (!password) throw new UsageError('--password-stdin: standard input was empty', { hint: 'Pipe the password in: echo "$TOKEN" | helmet-build …' });
+  return { username, password };
 }
 
 /**

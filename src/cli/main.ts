@@ -15,7 +15,7 @@ Exit codes:
 
 Environment:
   DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH   select the engine, as for the docker CLI
-  HELMET_REGISTRY_USER, HELMET_REGISTRY_PASSWORD     registry credentials (else the Docker config)
+  HELMET_REGISTRY_USER, HELMET_REGISTRY_PASSWORD     registry credentials (else the Docker config; or --password-stdin)
   HELMET_INSECURE_REGISTRIES                         host:port,... spoken to over HTTP (loopback always is)
   HELMET_BUILDER                                     classic or buildkit, as --builder
 `;
@@ -32,7 +32,9 @@ function addBuildOptions(cmd: Command): Command {
     .addOption(sharedOptions.buildNetwork())
     .addOption(sharedOptions.out())
     .addOption(sharedOptions.json())
-    .addOption(sharedOptions.verbose());
+    .addOption(sharedOptions.verbose())
+    .addOption(sharedOptions.username())
+    .addOption(sharedOptions.passwordStdin());
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -77,6 +79,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(sharedOptions.noCache())
     .addOption(sharedOptions.out())
     .addOption(sharedOptions.json(`print the plan as one JSON document (format version ${PLAN_FORMAT_VERSION}; see README)`))
+    .addOption(sharedOptions.username())
+    .addOption(sharedOptions.passwordStdin())
     .addHelpText('after', '\nExample:\n  helmet-build plan --push localhost:5000/helmet --json\n')
     .action(async (components: string[], flags) => {
       const { runPlanCommand } = await import('./commands/build.js');
@@ -90,6 +94,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(sharedOptions.buildArg('the build args the images were built with (they are part of the input digest)'))
     .addOption(sharedOptions.out())
     .addOption(sharedOptions.json())
+    .addOption(sharedOptions.username())
+    .addOption(sharedOptions.passwordStdin())
     .addHelpText('after', '\nExample:\n  helmet-build emit --push localhost:5000/helmet\n')
     .action(async (flags) => {
       const { runEmitCommand } = await import('./commands/build.js');
@@ -110,6 +116,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(sharedOptions.buildNetwork())
     .addOption(sharedOptions.json())
     .addOption(sharedOptions.verbose())
+    .addOption(sharedOptions.username())
+    .addOption(sharedOptions.passwordStdin())
     .addHelpText('after', '\nExample:\n  helmet-build run --param dataurl=http://127.0.0.1:8000/VOC2028.tar.gz --skip-step train --keep-volume\n')
     .action(async (flags) => {
       const { runRunCommand } = await import('./commands/run.js');
@@ -133,6 +141,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('check the project files, the Docker engine, and (with --push) the registry and its credentials')
     .addOption(sharedOptions.push('also check this registry/prefix and the credentials for it'))
     .addOption(sharedOptions.json('print JSON'))
+    .addOption(sharedOptions.username())
+    .addOption(sharedOptions.passwordStdin())
     .addHelpText('after', '\nExample:\n  helmet-build doctor --push localhost:5000/helmet\n')
     .action(async (flags) => {
       const { runDoctorCommand } = await import('./commands/doctor.js');

@@ -36,6 +36,8 @@ export const sharedOptions = {
   verbose: () => new Option('-v, --verbose', 'show build output and push progress'),
   builder: () =>
     new Option('--builder <builder>', 'classic or buildkit (default: BuildKit where the engine has it)').choices(['classic', 'buildkit']).env('HELMET_BUILDER'),
+  username: () => new Option('--username <name>', 'registry user for --password-stdin (default: HELMET_REGISTRY_USER)'),
+  passwordStdin: () => new Option('--password-stdin', 'read the registry password or token from standard input (never from a flag)'),
   buildNetwork: () =>
     new Option('--build-network <mode>', "network of RUN steps, e.g. host or none (default: the engine's; host on an engine without a bridge network)"),
 };

@@ -25,6 +25,8 @@ export interface CredentialSourceOptions {
   dockerConfigDir?: string;
   /** Runs `docker-credential-<helper> get`; injectable for tests. */
   runHelper?: (helper: string, serverAddress: string) => Promise<string>;
+  /** What to call the HELMET_REGISTRY_USER/PASSWORD pair in `doctor` (e.g. --password-stdin). */
+  source?: string;
 }
 
 /**
@@ -36,11 +38,13 @@ export class CredentialSource {
   private readonly configDir: string;
   private readonly runHelper: (helper: string, serverAddress: string) => Promise<string>;
   private readonly cache = new Map<string, Promise<Credentials | undefined>>();
+  private readonly envSource: string;
 
   constructor(options: CredentialSourceOptions = {}) {
     this.env = options.env ?? process.env;
     this.configDir = options.dockerConfigDir ?? this.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
     this.runHelper = options.runHelper ?? runCredentialHelper;
+    this.envSource = options.source ?? 'HELMET_REGISTRY_USER/HELMET_REGISTRY_PASSWORD';
   }
 
   get(registry: string): Promise<Credentials | undefined> {
@@ -55,12 +59,12 @@ export class CredentialSource {
   private async lookup(registry: string): Promise<Credentials | undefined> {
     const user = this.env.HELMET_REGISTRY_USER;
     const password = this.env.HELMET_REGISTRY_PASSWORD;
-    if (user && password) return { username: user, password, source: 'HELMET_REGISTRY_USER/HELMET_REGISTRY_PASSWORD' };
+    if (user && password) return { username: user, password, source: this.envSource };
 
     // The docker CLI's order: the registry's credential helper, then the credentials store, then `auths`.
     const config = this.readConfig();
     const keys = configKeys(registry);
-    const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean);
+    const helper = Object.entries(config.credHelpers ?? {}).find(([key]) => keys.includes(normaliseConfigKey(key)))?.[1];
     if (helper) return this.fromHelper(helper, registry);
     if (config.credsStore) {
       const stored = await this.fromHelper(config.credsStore, registry);

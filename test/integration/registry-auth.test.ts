@@ -69,4 +69,29 @@ describe('pushing to a registry that requires credentials', () => {
     expect(r.stderr).toContain('rejected the credentials');
     expect(r.stderr).not.toContain('not-the-password-xyz');
   });
+
+  it('--username with --password-stdin: the password comes from standard input, and is never printed', async () => {
+    process.env.DOCKER_CONFIG = configDir;
+    writeFileSync(join(configDir, 'config.json'), '{}');
+    const other = `${prefix}-stdin`;
+    const push = ['--push', `${services.authRegistry}/${other}`];
+    const r = await runCli(['all', ...push, '--username', services.authUser, '--password-stdin', '--json'], project.root, `${services.authPassword}\n`);
+    expect(r.code, r.stderr).toBe(0);
+    const entry = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8')).components.secure;
+    expect(entry.digest).toBe(await registryDigest(services.authRegistry, `${other}/secure`, entry.tags[0], `${services.authUser}:${services.authPassword}`));
+    const doctor = await runCli(['doctor', ...push, '--username', services.authUser, '--password-stdin'], project.root, services.authPassword);
+    expect(doctor.stdout).toMatch(/credentials: from --password-stdin/);
+    for (const text of [r.stdout, r.stderr, doctor.stdout, doctor.stderr]) expect(text).not.toContain(services.authPassword);
+    await removeImages(`${services.authRegistry}/${other}`);
+  });
+
+  it('--password-stdin with nothing on standard input, or without a user name: exit 2 before anything runs', async () => {
+    const empty = await runCli(['all', '--push', `${services.authRegistry}/${prefix}`, '--username', 'u', '--password-stdin'], project.root, '');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/standard input was empty/);
+    delete process.env.HELMET_REGISTRY_USER;
+    const nameless = await runCli(['all', '--push', `${services.authRegistry}/${prefix}`, '--password-stdin'], project.root, 'pw');
+    expect(nameless.code).toBe(2);
+    expect(nameless.stderr).toMatch(/needs a user name/);
+  });
 });

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 
 export type FileTree = Record<string, string | { content: string; mode: number }>;
@@ -73,12 +74,13 @@ export function tinyPipelineProject(pipelineYaml = TINY_PIPELINE, extra: FileTre
 }
 
 /** Run the CLI in-process and capture what it prints. */
-export async function runCli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(args: string[], cwd: string, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io = {
     out: { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WritableStream,
     err: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream,
+    in: Readable.from([Buffer.from(stdin)]),
   };
   const code = await main(['node', 'helmet-build', '-C', cwd, ...args], io);
   return { code, stdout, stderr };

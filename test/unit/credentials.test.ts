@@ -56,6 +56,23 @@ describe('CredentialSource', () => {
 });
 
 describe('CredentialSource order, as the docker CLI reads the config', () => {
+  it('matches Docker Hub as the docker CLI does: docker.io is the https://index.docker.io/v1/ entry, in credHelpers and auths', async () => {
+    const helperDir = configDir({ credHelpers: { 'https://index.docker.io/v1/': 'hub' } });
+    const asked: string[] = [];
+    const viaHelper = new CredentialSource({
+      env: {},
+      dockerConfigDir: helperDir,
+      runHelper: async (helper, server) => {
+        asked.push(`${helper} ${server}`);
+        return JSON.stringify({ Username: 'me', Secret: 'hubpw' });
+      },
+    });
+    expect(await viaHelper.get('docker.io')).toMatchObject({ username: 'me', password: 'hubpw' });
+    expect(asked).toEqual(['hub https://index.docker.io/v1/']);
+    const authsDir = configDir({ auths: { 'https://index.docker.io/v1/': { auth: b64('me:authpw') } } });
+    expect(await new CredentialSource({ env: {}, dockerConfigDir: authsDir }).get('docker.io')).toMatchObject({ username: 'me', password: 'authpw' });
+  });
+
   it('credsStore before a stale auths entry; auths when the store has nothing for the registry', async () => {
     const dir = configDir({ credsStore: 'desktop', auths: { 'reg.example': { auth: b64('stale:old') }, 'only-auths.example': { auth: b64('a:b') } } });
     const source = new CredentialSource({

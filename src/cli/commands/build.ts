@@ -5,7 +5,7 @@ import { type BuildOptions, type BuildRunResult, emitSpecs, planBuild, runBuild 
 import { type Plan, planJson } from '../../plan/plan.js';
 import { gitSourceLabels } from '../../project/git-info.js';
 import { findProjectRoot } from '../../project/load-project.js';
-import { type Io, interruptOnSigint, realServices } from '../context.js';
+import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
 import { parseBuildArgs } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
@@ -20,6 +20,8 @@ export interface BuildCommandFlags {
   json?: boolean;
   verbose?: boolean;
   out?: string;
+  username?: string;
+  passwordStdin?: boolean;
   cwd: string;
 }
 
@@ -44,26 +46,29 @@ function buildOptions(components: string[], flags: BuildCommandFlags): BuildOpti
 
 /** `helmet-build all` and `helmet-build build <component>...`. */
 export async function runBuildCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
-  return runWithProgress(flags, io, (options, onEvent) => runBuild(options, { ...realServices(), onEvent }), buildOptions(components, flags));
+  const services = realServices(await readLogin(flags, io));
+  return runWithProgress(flags, io, (options, onEvent) => runBuild(options, { ...services, onEvent }), buildOptions(components, flags));
 }
 
 /** `helmet-build emit`. */
 export async function runEmitCommand(flags: BuildCommandFlags, io: Io): Promise<number> {
-  return runWithProgress(flags, io, (options, onEvent) => emitSpecs(options, { ...realServices(), onEvent }), buildOptions([], flags));
+  const services = realServices(await readLogin(flags, io));
+  return runWithProgress(flags, io, (options, onEvent) => emitSpecs(options, { ...services, onEvent }), buildOptions([], flags));
 }
 
 /** `helmet-build plan`: with --json one JSON document; otherwise each lookup's verdict and a summary. */
 export async function runPlanCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
   const options = buildOptions(components, flags);
+  const services = realServices(await readLogin(flags, io));
   if (flags.json) {
-    const { plan } = await planBuild(options, realServices());
+    const { plan } = await planBuild(options, services);
     io.out.write(`${JSON.stringify(planJson(plan), null, 2)}\n`);
     return plan.entries.some((e) => e.state === 'unknown') ? worstLookupCode(plan.entries) : ExitCode.ok;
   }
   const progress = progressRenderer({ json: false, verbose: flags.verbose ?? false, ...io });
   let plan: Plan;
   try {
-    ({ plan } = await planBuild(options, { ...realServices(), onEvent: progress.onEvent }));
+    ({ plan } = await planBuild(options, { ...services, onEvent: progress.onEvent }));
   } finally {
     progress.close();
   }

@@ -2,7 +2,7 @@
 import { runBuild } from '../../flow/build.js';
 import { findProjectRoot } from '../../project/load-project.js';
 import { PipelineRun, type RunResult } from '../../runner/pipeline-run.js';
-import { type Io, interruptOnSigint, realServices } from '../context.js';
+import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
 import { parseBuildArgs, parseParams } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
@@ -18,6 +18,8 @@ export interface RunCommandFlags {
   buildNetwork?: string;
   json?: boolean;
   verbose?: boolean;
+  username?: string;
+  passwordStdin?: boolean;
   cwd: string;
 }
 
@@ -25,9 +27,10 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
   const root = findProjectRoot(flags.cwd);
   const params = parseParams(flags.param ?? []);
   const args = parseBuildArgs(flags.buildArg ?? []);
+  const login = await readLogin(flags, io);
   const progress = progressRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
   const onEvent = progress.onEvent;
-  const services = realServices();
+  const services = realServices(login);
   const interrupt = interruptOnSigint();
   let result: RunResult;
   try {
