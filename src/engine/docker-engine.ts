@@ -20,6 +20,7 @@ import {
 import { splitReference } from '../registry/image-ref.js';
 import { BuildkitProgress, decodeStatus } from './buildkit-status.js';
 import type { BuildRequest, EngineCapabilities, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
+import { describeEngine, engineOptions } from './engine-connection.js';
 import { readProgress } from './progress-stream.js';
 import { PushProgressTracker } from './push-progress.js';
 
@@ -35,7 +36,8 @@ export class DockerEngine implements EngineClient {
   }
 
   private api(): Promise<Docker> {
-    this.client ??= import('dockerode').then((m) => new m.default());
+    // engineOptions may refuse the environment (a missing TLS file): that is exit 2, not "unreachable".
+    this.client ??= Promise.resolve(engineOptions()).then(async (options) => new (await import('dockerode')).default(options));
     return this.client;
   }
 
@@ -49,12 +51,14 @@ export class DockerEngine implements EngineClient {
   }
 
   async ping(): Promise<void> {
+    const docker = await this.api();
     try {
-      await (await this.api()).ping();
+      await docker.ping();
     } catch (e) {
-      throw new EngineUnreachableError(`cannot reach the Docker engine at ${describeHost()}: ${errorMessage(e)}`, {
+      const transport = transportFailure(e);
+      throw new EngineUnreachableError(`cannot reach the Docker engine at ${describeEngine()}: ${transport?.cause ?? errorMessage(e)}`, {
         cause: e,
-        hint: 'Start an engine (scripts/services.sh up) or point DOCKER_HOST at one.',
+        hint: transport?.hint ?? START_ENGINE_HINT,
       });
     }
   }
@@ -308,19 +312,54 @@ export class DockerEngine implements EngineClient {
   }
 }
 
+const START_ENGINE_HINT = 'Start an engine (scripts/services.sh up) or point DOCKER_HOST at one.';
+
 /** Transport failures: no engine answers at DOCKER_HOST. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EACCES']);
+/** The engine's certificate is not one ca.pem vouches for. */
+const UNTRUSTED_CERT_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+const TLS_FILES_HINT = 'Check DOCKER_CERT_PATH: ca.pem must be the CA that signed the engine, cert.pem/key.pem a client certificate it accepts.';
+
+/** What went wrong on the way to the engine, when the failure is one of transport (exit 3); undefined otherwise. */
+function transportFailure(e: unknown): { cause: string; hint: string } | undefined {
+  const code = (e as { code?: string }).code ?? '';
+  const message = errorMessage(e);
+  if (UNTRUSTED_CERT_CODES.has(code)) return { cause: `the engine's TLS certificate is not trusted (${code})`, hint: TLS_FILES_HINT };
+  if (/HTTP request to an HTTPS server/i.test(message)) {
+    return {
+      cause: 'the engine expects TLS, but DOCKER_TLS_VERIFY is not set',
+      hint: 'Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the folder with ca.pem, cert.pem and key.pem.',
+    };
+  }
+  if (/wrong version number|packet length too long/i.test(message)) {
+    return {
+      cause: 'the engine does not speak TLS at this address',
+      hint: 'Unset DOCKER_TLS_VERIFY for a plain engine, or check the port (TLS engines usually listen on 2376).',
+    };
+  }
+  if (/alert (unknown ca|bad certificate|certificate required|handshake failure)|certificate required/i.test(message)) {
+    return { cause: 'the engine refused the client certificate (cert.pem is not signed by a CA it trusts)', hint: TLS_FILES_HINT };
+  }
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) return { cause: `TLS failed: ${message}`, hint: TLS_FILES_HINT };
+  if (UNREACHABLE_CODES.has(code)) return { cause: code, hint: START_ENGINE_HINT };
+  return undefined;
+}
 
 /** An Engine API failure as a typed error: unreachable (exit 3) or an error answer (exit 1). */
 export function engineError(what: string, e: unknown): HelmetError {
   if (isHelmetError(e)) return e;
-  const code = (e as { code?: string }).code;
-  if (code && UNREACHABLE_CODES.has(code)) {
-    return new EngineUnreachableError(`lost the Docker engine at ${describeHost()} (${what}): ${code}`, {
-      cause: e,
-      hint: 'Start an engine (scripts/services.sh up) or point DOCKER_HOST at one.',
-    });
-  }
+  const transport = transportFailure(e);
+  if (transport)
+    return new EngineUnreachableError(`lost the Docker engine at ${describeEngine()} (${what}): ${transport.cause}`, { cause: e, hint: transport.hint });
   const status = (e as { statusCode?: number }).statusCode;
   const message = (e as { json?: { message?: string } }).json?.message ?? errorMessage(e);
   return new EngineError(`the Docker engine could not ${what}${status ? ` (HTTP ${status})` : ''}: ${message}`, { cause: e });
@@ -345,8 +384,4 @@ export function registryTransferError(kind: 'push' | 'pull', ref: string, messag
     return new RegistryForbiddenError(text, { hint: 'The credentials lack permission for this repository: check the account or robot permissions.' });
   }
   return kind === 'push' ? new PushFailedError(text) : new PullFailedError(text);
-}
-
-function describeHost(): string {
-  return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
 }
