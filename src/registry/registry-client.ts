@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { errorMessage, RegistryAuthError, RegistryError, RegistryForbiddenError, RegistryUnreachableError } from '../errors.js';
 import type { CredentialSource, Credentials } from './credentials.js';
 import { registryBaseUrl } from './image-ref.js';
@@ -25,15 +26,33 @@ export class RegistryClient {
     private readonly retry: RetryPolicy = retryPolicy(),
   ) {}
 
-  /** The manifest digest of `repository:tag`, or undefined when the tag does not exist. */
+  /**
+   * The manifest digest of `repository:tag`, or undefined when the tag does not exist. The manifest
+   * itself is fetched and hashed: a digest is only ever pinned when the registry served those bytes,
+   * and a Docker-Content-Digest header that disagrees with them (a broken cache or proxy) is an error.
+   */
   async manifestDigest(registry: string, repository: string, tag: string): Promise<string | undefined> {
     const url = `${registryBaseUrl(registry)}/v2/${repository}/manifests/${encodeURIComponent(tag)}`;
-    const res = await this.request(registry, repository, url, { method: 'HEAD', headers: { Accept: MANIFEST_TYPES } });
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw statusError(registry, res.status, `HEAD ${repository}:${tag}`);
-    const digest = res.headers.get('docker-content-digest');
-    if (!digest) throw new RegistryError(`registry ${registry} sent no Docker-Content-Digest for ${repository}:${tag}`);
-    return digest;
+    const res = await this.request(registry, repository, url, { headers: { Accept: MANIFEST_TYPES } });
+    if (res.status === 404) {
+      await res.arrayBuffer().catch(() => undefined);
+      return undefined;
+    }
+    if (!res.ok) throw statusError(registry, res.status, `GET ${repository}:${tag}`);
+    let body: Buffer;
+    try {
+      body = Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      throw new RegistryUnreachableError(`registry ${registry} broke off the manifest of ${repository}:${tag}: ${describeFetchError(e)}`, { cause: e });
+    }
+    const served = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const claimed = res.headers.get('docker-content-digest');
+    if (claimed && claimed !== served) {
+      throw new RegistryError(`registry ${registry} says ${repository}:${tag} is ${claimed}, but the manifest it served is ${served}`, {
+        hint: 'A proxy or cache in front of the registry serves stale or altered manifests; check it, or push to the registry directly.',
+      });
+    }
+    return served;
   }
 
   /** Point `toTag` at the manifest `fromTag` has (no layers move); used to add tags to a reused image. */

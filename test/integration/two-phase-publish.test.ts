@@ -84,13 +84,13 @@ describe('registry faults through a loopback proxy (real engine and registry)', 
   });
 
   it('a 403 from the registry is "forbidden" with exit 1, never "unreachable" (3)', async () => {
-    const proxy = await registryProxy(services.registry, (req) => (req.method === 'HEAD' && req.url!.includes('/manifests/') ? { status: 403 } : undefined));
+    const proxy = await registryProxy(services.registry, (req) => (req.method === 'GET' && req.url!.includes('/manifests/') ? { status: 403 } : undefined));
     const project = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('hello', 'hello', 'hi') });
     try {
       const r = await runCli(['all', '--push', `${proxy.host}/${prefix}`], project.root);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('FAILED (REGISTRY_FORBIDDEN)');
-      expect(r.stderr).toContain(`registry ${proxy.host} forbids HEAD ${prefix}/hello:in-`);
+      expect(r.stderr).toContain(`registry ${proxy.host} forbids GET ${prefix}/hello:in-`);
       expect(r.stderr).not.toMatch(/unreachable|cannot reach/i);
     } finally {
       await proxy.close();
@@ -125,7 +125,7 @@ describe('registry faults through a loopback proxy (real engine and registry)', 
     let headFaults = 1;
     let uploadFaults = 1;
     const proxy = await registryProxy(services.registry, (req) => {
-      if (req.method === 'HEAD' && req.url!.includes('/manifests/in-') && headFaults > 0) return (headFaults--, { status: 503 });
+      if (req.method === 'GET' && req.url!.includes('/manifests/in-') && headFaults > 0) return (headFaults--, { status: 503 });
       if (req.method === 'PUT' && req.url!.includes('/blobs/uploads/') && uploadFaults > 0) return (uploadFaults--, { status: 503 });
       return undefined;
     });

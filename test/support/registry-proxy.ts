@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What to do with one request: answer it with a status, or forward it after a delay. */
-export type Fault = { status: number } | { delayMs: number } | undefined;
+/**
+ * What to do with one request: answer it with a status, drop the connection, forward it after a
+ * delay, or forward it and replace headers of the answer (a lying cache).
+ */
+export type Fault = { status: number } | { reset: true } | { delayMs: number } | { answerHeaders: Record<string, string> } | undefined;
 
 /**
  * A loopback HTTP proxy in front of the real registry, for fault tests: `fault` decides per request
@@ -22,12 +25,17 @@ export async function registryProxy(upstream: string, fault: (req: IncomingMessa
         .end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'injected by the test proxy' }] }));
       return;
     }
+    if (f && 'reset' in f) {
+      req.socket.destroy();
+      return;
+    }
     const forward = () => {
       const headers = { ...req.headers, host: upstream };
       const out = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (up) => {
         // Locations point at the upstream registry; keep the client on the proxy.
         const location = up.headers.location?.replace(`//${upstream}`, `//${host}`);
-        res.writeHead(up.statusCode ?? 502, { ...up.headers, ...(location ? { location } : {}) });
+        const replaced = f && 'answerHeaders' in f ? f.answerHeaders : {};
+        res.writeHead(up.statusCode ?? 502, { ...up.headers, ...(location ? { location } : {}), ...replaced });
         up.pipe(res);
       });
       out.on('error', () => res.writeHead(502).end());

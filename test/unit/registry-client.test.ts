@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -5,6 +6,9 @@ import { RegistryAuthError, RegistryUnreachableError } from '../../src/errors.js
 import { CredentialSource } from '../../src/registry/credentials.js';
 import { parseChallenge, RegistryClient } from '../../src/registry/registry-client.js';
 import { closedPort } from '../support/ports.js';
+
+const MANIFEST = '{"schemaVersion":2}';
+const MANIFEST_DIGEST = `sha256:${createHash('sha256').update(MANIFEST).digest('hex')}`;
 
 /** A loopback registry that speaks the Bearer-token flow, as Docker Hub, GHCR and Harbor do. */
 async function tokenRegistry(): Promise<{ host: string; requests: IncomingMessage[]; close: () => void }> {
@@ -21,7 +25,7 @@ async function tokenRegistry(): Promise<{ host: string; requests: IncomingMessag
     if (req.headers.authorization !== 'Bearer tok:repository:team/app:pull') {
       return res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="${base}/token",service="test-registry",scope="repository:team/app:pull"` }).end();
     }
-    if (req.url === '/v2/team/app/manifests/v1') return res.writeHead(200, { 'Docker-Content-Digest': 'sha256:abc' }).end();
+    if (req.url === '/v2/team/app/manifests/v1') return res.writeHead(200, { 'Docker-Content-Digest': MANIFEST_DIGEST }).end(MANIFEST);
     return res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -40,14 +44,14 @@ describe('RegistryClient', () => {
     const reg = await tokenRegistry();
     closers.push(reg.close);
     const client = new RegistryClient(creds({ HELMET_REGISTRY_USER: 'alice', HELMET_REGISTRY_PASSWORD: 's3cret' }));
-    expect(await client.manifestDigest(reg.host, 'team/app', 'v1')).toBe('sha256:abc');
+    expect(await client.manifestDigest(reg.host, 'team/app', 'v1')).toBe(MANIFEST_DIGEST);
     expect(await client.manifestDigest(reg.host, 'team/app', 'v2')).toBeUndefined();
     // 401, token, retry; then the cached token goes straight through.
     expect(reg.requests.map((r) => `${r.method} ${r.url!.split('?')[0]}`)).toEqual([
-      'HEAD /v2/team/app/manifests/v1',
+      'GET /v2/team/app/manifests/v1',
       'GET /token',
-      'HEAD /v2/team/app/manifests/v1',
-      'HEAD /v2/team/app/manifests/v2',
+      'GET /v2/team/app/manifests/v1',
+      'GET /v2/team/app/manifests/v2',
     ]);
   });
 
