@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errorMessage, RegistryAuthError, RegistryError, RegistryForbiddenError, RegistryUnreachableError } from '../errors.js';
 import type { CredentialSource, Credentials } from './credentials.js';
+import { type HttpRequest, type HttpResponse, HttpTransportError, httpRequest } from './http.js';
 import { registryBaseUrl } from './image-ref.js';
 import { isTransientStatus, type RetryPolicy, retryPolicy, TransientFault, withRetries } from './retry.js';
 
@@ -11,8 +12,6 @@ const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
 ].join(', ');
 
-export type Fetch = typeof fetch;
-
 /**
  * Registry HTTP API v2, only what helmet-build needs: the digest of a tag. Handles the Basic and
  * Bearer-token challenges with credentials from a CredentialSource.
@@ -22,7 +21,6 @@ export class RegistryClient {
 
   constructor(
     private readonly credentials: CredentialSource,
-    private readonly fetchImpl: Fetch = fetch,
     private readonly retry: RetryPolicy = retryPolicy(),
   ) {}
 
@@ -34,18 +32,9 @@ export class RegistryClient {
   async manifestDigest(registry: string, repository: string, tag: string): Promise<string | undefined> {
     const url = `${registryBaseUrl(registry)}/v2/${repository}/manifests/${encodeURIComponent(tag)}`;
     const res = await this.request(registry, repository, url, { headers: { Accept: MANIFEST_TYPES } });
-    if (res.status === 404) {
-      await res.arrayBuffer().catch(() => undefined);
-      return undefined;
-    }
+    if (res.status === 404) return undefined;
     if (!res.ok) throw statusError(registry, res.status, `GET ${repository}:${tag}`);
-    let body: Buffer;
-    try {
-      body = Buffer.from(await res.arrayBuffer());
-    } catch (e) {
-      throw new RegistryUnreachableError(`registry ${registry} broke off the manifest of ${repository}:${tag}: ${describeFetchError(e)}`, { cause: e });
-    }
-    const served = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const served = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
     const claimed = res.headers.get('docker-content-digest');
     if (claimed && claimed !== served) {
       throw new RegistryError(`registry ${registry} says ${repository}:${tag} is ${claimed}, but the manifest it served is ${served}`, {
@@ -61,7 +50,7 @@ export class RegistryClient {
     const got = await this.request(registry, repository, base + encodeURIComponent(fromTag), { headers: { Accept: MANIFEST_TYPES } });
     if (!got.ok) throw statusError(registry, got.status, `GET ${repository}:${fromTag}`);
     const contentType = got.headers.get('content-type') ?? 'application/vnd.docker.distribution.manifest.v2+json';
-    const body = new Uint8Array(await got.arrayBuffer());
+    const body = got.body;
     const put = await this.request(registry, repository, base + encodeURIComponent(toTag), {
       method: 'PUT',
       headers: { 'Content-Type': contentType },
@@ -70,23 +59,16 @@ export class RegistryClient {
     if (!put.ok) throw statusError(registry, put.status, `PUT ${repository}:${toTag}`);
   }
 
-  private async request(registry: string, repository: string, url: string, init: RequestInit): Promise<Response> {
+  private async request(registry: string, repository: string, url: string, init: HttpRequest): Promise<HttpResponse> {
     const scopeKey = `${registry}/${repository}`;
     const once = async (authorization?: string) => {
-      let res: Response;
+      let res: HttpResponse;
       try {
-        res = await this.fetchImpl(url, {
-          ...init,
-          headers: { ...(init.headers as Record<string, string>), ...(authorization ? { Authorization: authorization } : {}) },
-          signal: AbortSignal.timeout(30_000),
-        });
+        res = await httpRequest(url, { ...init, headers: { ...init.headers, ...(authorization ? { Authorization: authorization } : {}) } });
       } catch (e) {
-        throw new TransientFault(describeFetchError(e));
+        throw new TransientFault(describeTransportError(e));
       }
-      if (isTransientStatus(res.status)) {
-        await res.arrayBuffer().catch(() => undefined);
-        throw new TransientFault(`HTTP ${res.status}`, res.status);
-      }
+      if (isTransientStatus(res.status)) throw new TransientFault(`HTTP ${res.status}`, res.status);
       return res;
     };
     const attempts = this.retry.retries + 1;
@@ -132,7 +114,7 @@ export class RegistryClient {
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', params.scope ?? `repository:${repository}:pull,push`);
     const headers: Record<string, string> = {};
-    let init: RequestInit = { headers };
+    let init: HttpRequest = { headers };
     if (creds?.identityToken) {
       init = {
         method: 'POST',
@@ -143,19 +125,24 @@ export class RegistryClient {
           service: params.service ?? '',
           scope: url.searchParams.get('scope') ?? '',
           client_id: 'helmet-build',
-        }),
+        }).toString(),
       };
     } else if (creds?.username && creds.password) {
       headers.Authorization = basicAuthorization(creds.username, creds.password);
     }
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(30_000) });
+      res = await httpRequest(url, init);
     } catch (e) {
-      throw new RegistryUnreachableError(`cannot reach the token service of ${registry}: ${describeFetchError(e)}`, { cause: e });
+      throw new RegistryUnreachableError(`cannot reach the token service of ${registry}: ${describeTransportError(e)}`, { cause: e });
     }
     if (!res.ok) throw statusError(registry, res.status, 'the token request');
-    const body = (await res.json()) as { token?: string; access_token?: string };
+    let body: { token?: string; access_token?: string };
+    try {
+      body = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string };
+    } catch {
+      throw new RegistryAuthError(`token service of ${registry} answered something that is not JSON`);
+    }
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryAuthError(`token service of ${registry} returned no token`);
     return token;
@@ -200,7 +187,6 @@ function authRequired(registry: string): RegistryAuthError {
   });
 }
 
-function describeFetchError(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? errorMessage(e);
+function describeTransportError(e: unknown): string {
+  return e instanceof HttpTransportError ? e.code : errorMessage(e);
 }

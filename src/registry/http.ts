@@ -1,0 +1,105 @@
+/**
+ * The registry's HTTP, on node:http/node:https with keep-alive agents: a handful of small requests
+ * per run (manifests, tokens), each answered in full. Lighter to load than `fetch` (undici), and one
+ * connection per registry is reused across a run's lookups. Redirects are followed for GET and HEAD,
+ * without the Authorization header when they lead to another host.
+ */
+import { Agent as HttpAgent, request as httpRequestRaw, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequestRaw } from 'node:https';
+
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+  /** Per attempt, covering the whole answer. @default 30 s */
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  ok: boolean;
+  headers: { get(name: string): string | null };
+  body: Buffer;
+}
+
+/** A failure to talk at all (no answer): `code` is the system or TLS error code. */
+export class HttpTransportError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
+};
+const MAX_REDIRECTS = 5;
+
+export async function httpRequest(url: string | URL, init: HttpRequest = {}): Promise<HttpResponse> {
+  let target = new URL(url);
+  let headers = { ...init.headers };
+  for (let hop = 0; ; hop++) {
+    const res = await once(target, { ...init, headers });
+    const location = res.headers.get('location');
+    const method = init.method ?? 'GET';
+    if (location && [301, 302, 303, 307, 308].includes(res.status) && (method === 'GET' || method === 'HEAD') && hop < MAX_REDIRECTS) {
+      const next = new URL(location, target);
+      if (next.host !== target.host) {
+        const { Authorization: _dropped, authorization: _also, ...rest } = headers;
+        headers = rest;
+      }
+      target = next;
+      continue;
+    }
+    return res;
+  }
+}
+
+function once(url: URL, init: HttpRequest): Promise<HttpResponse> {
+  const send = url.protocol === 'https:' ? httpsRequestRaw : httpRequestRaw;
+  const agent = agents[url.protocol as keyof typeof agents];
+  if (!agent) return Promise.reject(new HttpTransportError(`unsupported protocol ${url.protocol}`, 'EPROTO'));
+  const body = init.body === undefined ? undefined : Buffer.from(init.body);
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      {
+        method: init.method ?? 'GET',
+        agent,
+        headers: { ...init.headers, ...(body ? { 'Content-Length': String(body.length) } : {}) },
+      },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(transportError(e)));
+        res.on('aborted', () => reject(new HttpTransportError('the connection closed mid-answer', 'ECONNRESET')));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          resolve({
+            status,
+            ok: status >= 200 && status < 300,
+            headers: { get: (name) => headerValue(res.headers[name.toLowerCase()]) },
+            body: Buffer.concat(chunks),
+          });
+        });
+      },
+    );
+    req.setTimeout(init.timeoutMs ?? 30_000, () => req.destroy(new HttpTransportError('no answer in time', 'ETIMEDOUT')));
+    req.on('error', (e) => reject(transportError(e)));
+    req.end(body);
+  });
+}
+
+function headerValue(v: string | string[] | undefined): string | null {
+  if (v === undefined) return null;
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function transportError(e: Error): HttpTransportError {
+  if (e instanceof HttpTransportError) return e;
+  const code = (e as NodeJS.ErrnoException).code ?? 'ECONNRESET';
+  return new HttpTransportError(e.message, code);
+}
