@@ -57,7 +57,7 @@ services:
 	bash $(SERVICES) up >/dev/null
 
 build: deps
-	npx tsc -p tsconfig.json
+	npm run build
 
 # Regenerate schema/*.json (editor schemas) from the zod schemas.
 schemas: build
@@ -84,6 +84,7 @@ test-python:
 	for dir in components/*/; do python3 -m unittest discover -s "$$dir" -p 'test_*.py'; done
 
 bench: setup
+	$(WITH_SERVICES) node bench/fast-path.mjs
 	$(WITH_SERVICES) node bench/run.mjs
 
 stop:

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../lib/cli/main.js';
+import { main } from '../lib/bundle/main.js';
 
 // Output piped into `head` and the like: a closed pipe ends the output, not the program with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

@@ -187,6 +187,10 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     }
     io.err.write(`helmet-build: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     io.err.write('This is a bug in helmet-build; please report it with the command you ran and the output above.\n');
+    // Source maps cost start-up time on every run; the positions in src/ are one variable away.
+    if (!process.execArgv.includes('--enable-source-maps') && !process.env.NODE_OPTIONS?.includes('--enable-source-maps')) {
+      io.err.write('(Run it again with NODE_OPTIONS=--enable-source-maps for positions in the source.)\n');
+    }
     return ExitCode.failed;
   }
 }

@@ -4,6 +4,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
 import * as dockerignoreModule from '@balena/dockerignore';
 import { fdir } from 'fdir';
+import type { FileHasher } from './stat-cache.js';
 
 // @balena/dockerignore is CommonJS but its types declare `export default`: take whichever is callable.
 type DockerignoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
@@ -47,8 +48,20 @@ export interface BuildContext {
  * own matching rules; the Dockerfile and `.dockerignore` always sent (the engine drops them when
  * `.dockerignore` lists them, as the docker CLI relies on).
  */
-export function readBuildContext(contextDir: string, dockerfilePath: string): BuildContext {
+export interface ReadContextOptions {
+  /** Where file hashes come from: a stat cache, or (default) the content read every time. */
+  hasher?: FileHasher;
+  /** Folders never part of a context (absolute): helmet-build's own cache. */
+  exclude?: string[];
+}
+
+export function readBuildContext(contextDir: string, dockerfilePath: string, options: ReadContextOptions = {}): BuildContext {
   const root = resolve(contextDir);
+  const excluded = (options.exclude ?? [])
+    .map((d) => relative(root, d))
+    .filter((r) => r !== '' && !r.startsWith('..') && !r.startsWith(sep))
+    .map(toSlash);
+  const isExcluded = (rel: string) => excluded.some((x) => rel === x || rel.startsWith(`${x}/`));
   const ignorePath = join(root, '.dockerignore');
   const ignoreText = existsSync(ignorePath) ? readFileSync(ignorePath, 'utf8') : undefined;
   const matcher = dockerignore({ ignorecase: false }).add(parseDockerignore(ignoreText ?? ''));
@@ -57,15 +70,16 @@ export function readBuildContext(contextDir: string, dockerfilePath: string): Bu
   const dfRel = relative(root, resolve(dockerfilePath));
   const dockerfileInContext = dfRel.startsWith('..') || dfRel.startsWith(sep) ? undefined : toSlash(dfRel);
   const alwaysSent = new Set(['.dockerignore', ...(dockerfileInContext ? [dockerfileInContext] : [])]);
-  const keep = (rel: string) => alwaysSent.has(rel) || !matcher.ignores(rel);
+  const keep = (rel: string) => !isExcluded(rel) && (alwaysSent.has(rel) || !matcher.ignores(rel));
 
   const found = new fdir()
     .withRelativePaths()
     .withDirs()
     // An excluded folder can be skipped whole only when no `!` pattern could bring something back in it.
     .exclude((_name, dirPath) => {
-      if (hasExceptions) return false;
       const rel = toSlash(relative(root, dirPath));
+      if (isExcluded(rel.replace(/\/$/, ''))) return true;
+      if (hasExceptions) return false;
       return rel !== '' && matcher.ignores(rel) && ![...alwaysSent].some((a) => a.startsWith(`${rel}/`));
     })
     .crawl(root)
@@ -77,18 +91,20 @@ export function readBuildContext(contextDir: string, dockerfilePath: string): Bu
     const rel = toSlash(raw).replace(/\/$/, '');
     if (rel === '' || rel === '.' || !keep(rel)) continue;
     const abs = join(root, rel);
-    const st = lstatSync(abs);
-    const mode = st.mode & 0o7777;
+    const st = lstatSync(abs, { bigint: true });
+    const mode = Number(st.mode & 0o7777n);
     if (st.isSymbolicLink()) {
       const target = readlinkSync(abs);
       entries.push({ path: rel, kind: 'symlink', mode, size: 0, sha256: sha256(target), linkTarget: target });
     } else if (st.isDirectory()) {
       entries.push({ path: rel, kind: 'dir', mode, size: 0, sha256: '' });
     } else if (st.isFile()) {
+      const size = Number(st.size);
       // Small files whole (few syscalls); large ones in chunks, so memory stays flat whatever their size.
-      const digest = st.size <= WHOLE_FILE_LIMIT ? sha256(readFileSync(abs)) : sha256OfLargeFile(abs);
-      bytes += st.size;
-      entries.push({ path: rel, kind: 'file', mode, size: st.size, sha256: digest });
+      const read = () => (size <= WHOLE_FILE_LIMIT ? sha256(readFileSync(abs)) : sha256OfLargeFile(abs));
+      const digest = options.hasher ? options.hasher.hash(abs, st, read) : read();
+      bytes += size;
+      entries.push({ path: rel, kind: 'file', mode, size, sha256: digest });
     }
     // Sockets, FIFOs and devices are never sent, as with docker build.
   }

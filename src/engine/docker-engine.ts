@@ -18,7 +18,6 @@ import {
   RegistryUnreachableError,
 } from '../errors.js';
 import { splitReference } from '../registry/image-ref.js';
-import { BuildkitProgress, decodeStatus } from './buildkit-status.js';
 import type { BuildRequest, EngineCapabilities, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
 import { describeEngine, engineOptions } from './engine-connection.js';
 import { readProgress } from './progress-stream.js';
@@ -96,6 +95,7 @@ export class DockerEngine implements EngineClient {
 
   /** BuildKit: progress is a protobuf trace; a failure names the failing step and what it printed. */
   private async readBuildkitBuild(req: BuildRequest, stream: Readable): Promise<string> {
+    const { BuildkitProgress, decodeStatus } = await import('./buildkit-status.js');
     const progress = new BuildkitProgress(
       (step) => req.onStep?.(step),
       (line) => req.onLog?.(line),

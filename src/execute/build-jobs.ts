@@ -5,7 +5,6 @@
  * made; a component's result is derived from the plan entry and those outputs, and handed to
  * `onComponentDone` as soon as its last job succeeded, so it is recorded at once.
  */
-import { createContextTar } from '../context/context-tar.js';
 import type { Builder, EngineClient, RegistryAuth } from '../engine/engine-client.js';
 import {
   ContextChangedError,
@@ -201,6 +200,8 @@ async function buildImage(
   ctx: JobContext,
 ): Promise<Built> {
   const tag = `${entry.repository}:${entry.contentTag}`;
+  // Loaded here: a run that builds nothing never loads the tar writer.
+  const { createContextTar } = await import('../context/context-tar.js');
   const tar = createContextTar(planned.context, settings.builder);
   const t0 = Date.now();
   const imageId = await engine.build({

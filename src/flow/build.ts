@@ -5,7 +5,7 @@
  *   execute — builds and pushes on the job graph, each success recorded as it happens;
  *   publish — user tags moved and the pipeline spec written, only when everything succeeded.
  */
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { EngineClient } from '../engine/engine-client.js';
 import { ExitCode, errorRecord, NotBuiltError, UsageError, worstExitCode } from '../errors.js';
@@ -239,7 +239,7 @@ async function finish(
 }
 
 function concurrency(options: BuildOptions): number {
-  const n = options.concurrency ?? Math.max(1, cpus().length);
+  const n = options.concurrency ?? Math.max(1, availableParallelism());
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency takes a positive whole number, got ${n}`);
   return n;
 }

@@ -4,8 +4,10 @@
  * without --push, the engine — what exists. The result is data: per component, one state that the
  * execute and publish phases act on, and that `plan --json` prints.
  */
+import { join } from 'node:path';
 import { type BuildContext, readBuildContext } from '../context/build-context.js';
 import { describeInputChanges, type InputRecord, inputRecord, inputTag } from '../context/input-digest.js';
+import { CACHE_DIR, StatCache } from '../context/stat-cache.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { EngineUnreachableError, type ErrorRecord, errorMessage, errorRecord } from '../errors.js';
 import type { EventListener } from '../events.js';
@@ -78,11 +80,13 @@ export async function resolvePlan(project: Project, options: PlanOptions, deps: 
 
   // Digests first, bases before dependants: a dependant's digest chains on its base's.
   const builds = new Map<string, PlannedBuild>();
+  const statCache = StatCache.open(project.root);
+  const cacheDir = join(project.root, CACHE_DIR);
   for (const c of components) {
     if (c.kind !== 'built') continue;
     const buildArgs = { ...c.build.args, ...options.buildArgs, ...options.componentBuildArgs?.[c.name] };
     if (c.base) delete buildArgs.BASE_IMAGE;
-    const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath);
+    const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath, { hasher: statCache, exclude: [cacheDir] });
     const inputs = inputRecord({
       context,
       buildArgs,
@@ -92,6 +96,7 @@ export async function resolvePlan(project: Project, options: PlanOptions, deps: 
     });
     builds.set(c.name, { component: c, context, buildArgs, inputs });
   }
+  statCache.save();
 
   const lookups: Job<PlanEntry>[] = components.map((c) => ({
     id: `lookup:${c.name}`,

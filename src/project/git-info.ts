@@ -1,7 +1,7 @@
-import { execa } from 'execa';
-
 /** OCI source labels from git, when the project is a git checkout; empty otherwise. */
 export async function gitSourceLabels(root: string): Promise<Record<string, string>> {
+  // Loaded here: only a run that builds asks for labels.
+  const { execa } = await import('execa');
   const git = async (...args: string[]) => {
     try {
       const r = await execa('git', args, { cwd: root, timeout: 10_000 });

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { RegistryAuth } from '../engine/engine-client.js';
 import { errorMessage, RegistryAuthError } from '../errors.js';
 
@@ -135,6 +134,8 @@ function normaliseConfigKey(key: string): string {
 }
 
 async function runCredentialHelper(helper: string, serverAddress: string): Promise<string> {
+  // Loaded here: most runs ask no helper.
+  const { execa } = await import('execa');
   const result = await execa(`docker-credential-${helper}`, ['get'], { input: serverAddress, timeout: 30_000 });
   return result.stdout;
 }

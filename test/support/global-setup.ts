@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 /**
  * Point the tests at the local services (scripts/services.sh) and make sure lib/ is compiled,
- * since some tests run the real bin/helmet-build.js.
+ * since some tests run the real bin/helmet-build.js (the bundle, as users do).
  */
 export default function setup(): void {
   const root = join(import.meta.dirname, '..', '..');
@@ -12,7 +12,7 @@ export default function setup(): void {
     const env = execFileSync('bash', [join(root, 'scripts', 'services.sh'), 'env'], { encoding: 'utf8' });
     for (const m of env.matchAll(/^export (\w+)=(.*)$/gm)) process.env[m[1]!] ??= m[2]!;
   }
-  if (!existsSync(join(root, 'lib', 'cli', 'main.js'))) {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  if (!existsSync(join(root, 'lib', 'bundle', 'main.js'))) {
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   }
 }
