@@ -1,5 +1,7 @@
-import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readlinkSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBuildContext } from '../../src/context/build-context.js';
@@ -54,7 +56,8 @@ describe('context tar', () => {
     const entries = await readTar(tar.stream);
     const df = tar.dockerfile;
     expect(df).toMatch(/^\.dockerfile\.[0-9a-f]{20}$/);
-    expect(entries.map((e) => e.name)).toEqual(['a', 'a/x.sh', 'b.txt', '.dockerignore', df]);
+    // Folders end in a slash, as the docker CLI (Go's archive/tar) and GNU tar write them.
+    expect(entries.map((e) => e.name)).toEqual(['a/', 'a/x.sh', 'b.txt', '.dockerignore', df]);
     expect(entries.find((e) => e.name === 'a/x.sh')).toMatchObject({ mode: 0o755, uid: 0, mtime: Date.UTC(2000, 0, 1) });
     expect(entries.find((e) => e.name === 'b.txt')!.mode).toBe(0o644);
     expect(entries.find((e) => e.name === '.dockerignore')!.content).toBe(`skip*\n\n${df}\n`);
@@ -87,5 +90,61 @@ describe('context tar', () => {
     const tar = createContextTar(ctx);
     await readTar(tar.stream);
     expect(tar.changedEntries()).toEqual(['a.txt', 'link']);
+  });
+});
+
+describe('the tar format, read back by GNU tar and by tar-stream', () => {
+  const longFolder = `${'deep/'.repeat(30)}end`; // 153 bytes: goes in the ustar prefix
+  const longName = `${'n'.repeat(120)}.txt`; // 124 bytes: needs a PAX path
+  const longTarget = `../${'t'.repeat(150)}`; // 153 bytes: needs a PAX linkpath
+  const files = {
+    Dockerfile: 'FROM scratch\n',
+    'empty.txt': '',
+    'block.bin': 'b'.repeat(512),
+    'run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+    'ünïcødé/名前.txt': 'utf-8 names\n',
+    [`${longFolder}/in-prefix.txt`]: 'prefix\n',
+    [longName]: 'pax path\n',
+    'big.bin': 'x'.repeat(300 * 1024 + 7), // above the whole-file limit: sent in chunks
+  };
+
+  async function archive(): Promise<{ root: string; bytes: Buffer }> {
+    const root = context(files);
+    symlinkSync(longTarget, join(root, 'long-link'));
+    symlinkSync('run.sh', join(root, 'short-link'));
+    const tar = createContextTar(readBuildContext(root, join(root, 'Dockerfile')));
+    const chunks: Buffer[] = [];
+    for await (const c of tar.stream) chunks.push(c as Buffer);
+    expect(tar.changedEntries()).toEqual([]);
+    return { root, bytes: Buffer.concat(chunks) };
+  }
+
+  it('tar-stream reads every name, type, mode, link target and content as written', async () => {
+    const { bytes } = await archive();
+    const entries = await readTar(Readable.from([bytes]));
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    for (const [name, spec] of Object.entries(files)) {
+      const content = typeof spec === 'string' ? spec : spec.content;
+      expect(byName.get(name)?.content, name).toBe(content);
+      expect(byName.get(name)?.mode, name).toBe(typeof spec === 'string' ? 0o644 : 0o755);
+    }
+    expect(byName.get('ünïcødé/')?.type).toBe('directory');
+    expect(byName.get(`${longFolder}/`)?.type).toBe('directory');
+    expect(entries.every((e) => e.uid === 0 && e.mtime === Date.UTC(2000, 0, 1))).toBe(true);
+  });
+
+  it('GNU tar lists and extracts the same tree, long names and link targets included', async () => {
+    const { bytes } = await archive();
+    const out = context({});
+    execFileSync('tar', ['-xf', '-', '-C', out], { input: bytes });
+    for (const [name, spec] of Object.entries(files)) {
+      expect(readFileSync(join(out, name), 'utf8'), name).toBe(typeof spec === 'string' ? spec : spec.content);
+      expect(statSync(join(out, name)).mode & 0o111, name).toBe(typeof spec === 'string' ? 0 : 0o111);
+    }
+    expect(readlinkSync(join(out, 'long-link'))).toBe(longTarget);
+    expect(readlinkSync(join(out, 'short-link'))).toBe('run.sh');
+    // GNU tar's own verdict on the archive: no warnings, every entry listed.
+    const listing = execFileSync('tar', ['-tf', '-'], { input: bytes, encoding: 'utf8' }).trim().split('\n');
+    expect(listing).toEqual(expect.arrayContaining([longName, `${longFolder}/in-prefix.txt`, 'long-link', 'big.bin']));
   });
 });
