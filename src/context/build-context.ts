@@ -70,7 +70,8 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
   const dfRel = relative(root, resolve(dockerfilePath));
   const dockerfileInContext = dfRel.startsWith('..') || dfRel.startsWith(sep) ? undefined : toSlash(dfRel);
   const alwaysSent = new Set(['.dockerignore', ...(dockerfileInContext ? [dockerfileInContext] : [])]);
-  const keep = (rel: string) => !isExcluded(rel) && (alwaysSent.has(rel) || !matcher.ignores(rel));
+  const patterns = parseDockerignore(ignoreText ?? '').length > 0;
+  const keep = (rel: string) => !isExcluded(rel) && (!patterns || alwaysSent.has(rel) || !matcher.ignores(rel));
 
   const found = new fdir()
     .withRelativePaths()
@@ -91,15 +92,15 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
     const rel = toSlash(raw).replace(/\/$/, '');
     if (rel === '' || rel === '.' || !keep(rel)) continue;
     const abs = join(root, rel);
-    const st = lstatSync(abs, { bigint: true });
-    const mode = Number(st.mode & 0o7777n);
+    const st = lstatSync(abs);
+    const mode = st.mode & 0o7777;
     if (st.isSymbolicLink()) {
       const target = readlinkSync(abs);
       entries.push({ path: rel, kind: 'symlink', mode, size: 0, sha256: sha256(target), linkTarget: target });
     } else if (st.isDirectory()) {
       entries.push({ path: rel, kind: 'dir', mode, size: 0, sha256: '' });
     } else if (st.isFile()) {
-      const size = Number(st.size);
+      const size = st.size;
       // Small files whole (few syscalls); large ones in chunks, so memory stays flat whatever their size.
       const read = () => (size <= WHOLE_FILE_LIMIT ? sha256(readFileSync(abs)) : sha256OfLargeFile(abs));
       const digest = options.hasher ? options.hasher.hash(abs, st, read) : read();

@@ -1,31 +1,34 @@
 /**
  * A stat cache for context hashing, so that a run over unchanged files reads no file contents: per
- * file, (size, mtime ns, ctime ns, inode) -> SHA-256, kept in `.helmet-cache/` at the project root
+ * file, (size, mtime, ctime, inode) -> SHA-256, kept in `.helmet-cache/` at the project root
  * (outside dist/, never part of a build context). It only ever spares reading a file: the input
  * digest stays content-based, so a cache that is deleted, stale or copied from another machine
  * changes nothing but speed, and a corrupt cache file is ignored.
  *
- * The racy case is handled as git handles its index: a file modified within RACY_WINDOW_NS of the
+ * The racy case is handled as git handles its index: a file modified within RACY_WINDOW_MS of the
  * moment it was hashed could change again within the same timestamp tick without its stat changing,
  * so such an entry is not kept, and the file is hashed again next time.
  */
-import { type BigIntStats, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, type Stats } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { writeFileAtomic } from '../output/atomic-write.js';
 
 export const CACHE_DIR = '.helmet-cache';
-const CACHE_FILE = 'stat-cache-v1.json';
+const CACHE_FILE = 'stat-cache-v2.json';
 /** Coarser than any file system's timestamp granularity that matters (FAT has 2 s). */
-const RACY_WINDOW_NS = 2_000_000_000n;
+const RACY_WINDOW_MS = 2000;
 /** Entries beyond this are dropped, oldest first, so the file stays small. */
 const MAX_ENTRIES = 200_000;
 
-/** size, mtime ns, ctime ns, inode, sha256 hex. */
-type Entry = [number, string, string, string, string];
+/**
+ * "size mtime ctime inode sha256" in one string (cheaper to read back than an array per file);
+ * times in milliseconds with the sub-millisecond part the file system keeps.
+ */
+type Entry = string;
 
 export interface FileHasher {
   /** The SHA-256 hex of the file at `abs`, whose lstat is `st`; `read` hashes its content. */
-  hash(abs: string, st: BigIntStats, read: () => string): string;
+  hash(abs: string, st: Stats, read: () => string): string;
 }
 
 export class StatCache implements FileHasher {
@@ -34,42 +37,46 @@ export class StatCache implements FileHasher {
   /** Files whose content was read this run (a warm no-op run reads none). */
   filesHashed = 0;
 
+  private readonly prefix: string;
+
   private constructor(
     private readonly root: string,
     entries: Map<string, Entry>,
   ) {
     this.entries = entries;
+    this.prefix = root.endsWith(sep) ? root : root + sep;
   }
 
   /** The project's cache, or an empty one when it is missing, unreadable or not ours. */
   static open(root: string): StatCache {
     try {
       const data = JSON.parse(readFileSync(join(root, CACHE_DIR, CACHE_FILE), 'utf8')) as { version?: number; files?: Record<string, Entry> };
-      if (data.version !== 1 || typeof data.files !== 'object' || data.files === null) return new StatCache(root, new Map());
+      if (data.version !== 2 || typeof data.files !== 'object' || data.files === null) return new StatCache(root, new Map());
       const entries = new Map<string, Entry>();
-      for (const [path, e] of Object.entries(data.files)) if (isEntry(e)) entries.set(path, e);
+      // A malformed entry never matches a stat (see hash), so it only costs a read.
+      for (const [path, e] of Object.entries(data.files)) if (typeof e === 'string') entries.set(path, e);
       return new StatCache(root, entries);
     } catch {
       return new StatCache(root, new Map());
     }
   }
 
-  hash(abs: string, st: BigIntStats, read: () => string): string {
-    const key = relative(this.root, abs);
-    const stat: Entry = [Number(st.size), String(st.mtimeNs), String(st.ctimeNs), String(st.ino), ''];
+  hash(abs: string, st: Stats, read: () => string): string {
+    // Contexts lie inside the project: a slice is the relative path, without path.relative's cost.
+    const key = abs.startsWith(this.prefix) ? abs.slice(this.prefix.length) : relative(this.root, abs);
+    const stat = `${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino} `;
     const known = this.entries.get(key);
-    if (known && known[0] === stat[0] && known[1] === stat[1] && known[2] === stat[2] && known[3] === stat[3]) return known[4];
-    const startedNs = BigInt(Date.now()) * 1_000_000n;
+    if (known !== undefined && known.length === stat.length + 64 && known.startsWith(stat)) return known.slice(stat.length);
+    const started = Date.now();
     const digest = read();
     this.filesHashed++;
-    // Kept only when the file was last changed well before it was read (see RACY_WINDOW_NS).
-    const racy = st.mtimeNs > startedNs - RACY_WINDOW_NS || st.ctimeNs > startedNs - RACY_WINDOW_NS;
+    // Kept only when the file was last changed well before it was read (see RACY_WINDOW_MS).
+    const racy = st.mtimeMs > started - RACY_WINDOW_MS || st.ctimeMs > started - RACY_WINDOW_MS;
     if (racy) {
       if (this.entries.delete(key)) this.changed = true;
     } else {
-      stat[4] = digest;
       this.entries.delete(key);
-      this.entries.set(key, stat);
+      this.entries.set(key, stat + digest);
       this.changed = true;
     }
     return digest;
@@ -81,15 +88,11 @@ export class StatCache implements FileHasher {
     const all = [...this.entries];
     const kept = all.slice(Math.max(0, all.length - MAX_ENTRIES));
     try {
-      writeFileAtomic(join(this.root, CACHE_DIR, CACHE_FILE), JSON.stringify({ version: 1, files: Object.fromEntries(kept) }));
+      writeFileAtomic(join(this.root, CACHE_DIR, CACHE_FILE), JSON.stringify({ version: 2, files: Object.fromEntries(kept) }));
       writeFileAtomic(join(this.root, CACHE_DIR, '.gitignore'), '*\n');
       this.changed = false;
     } catch {
       // A read-only checkout: next time hashes again.
     }
   }
-}
-
-function isEntry(e: unknown): e is Entry {
-  return Array.isArray(e) && e.length === 5 && typeof e[0] === 'number' && e.slice(1).every((x) => typeof x === 'string');
 }

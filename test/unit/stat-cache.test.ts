@@ -64,10 +64,10 @@ describe('the stat cache', () => {
   it('the racy case: a file changed in the same tick as it was hashed is hashed again next time, though its stat is unchanged', () => {
     const cache = StatCache.open(root);
     const file = join(root, 'src/f7.txt');
-    const st = lstatSync(file, { bigint: true });
+    const st = lstatSync(file);
     // As if the file had been written just now, in the same timestamp tick as this hash.
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const fresh = Object.assign(Object.create(Object.getPrototypeOf(st)), st, { mtimeNs: now, ctimeNs: now });
+    const now = Date.now();
+    const fresh = Object.assign(Object.create(Object.getPrototypeOf(st)), st, { mtimeMs: now, ctimeMs: now });
     expect(cache.hash(file, fresh, () => 'first content')).toBe('first content');
     // Same stat, new content: a cache that kept the entry would answer "first content".
     expect(cache.hash(file, fresh, () => 'second content')).toBe('second content');
@@ -79,8 +79,13 @@ describe('the stat cache', () => {
     cleanups.push(p.cleanup);
     const expected = plainDigest(p.root);
     mkdirSync(join(p.root, CACHE_DIR));
-    for (const junk of ['{"version": 1, "files": ', 'null', '{"version": 99, "files": {}}', '{"version": 1, "files": {"Dockerfile": "nope"}}']) {
-      writeFileSync(join(p.root, CACHE_DIR, 'stat-cache-v1.json'), junk);
+    for (const junk of [
+      '{"version": 2, "files": ',
+      'null',
+      '{"version": 99, "files": {}}',
+      '{"version": 2, "files": {"Dockerfile": "nope", "src/f1.txt": [1]}}',
+    ]) {
+      writeFileSync(join(p.root, CACHE_DIR, 'stat-cache-v2.json'), junk);
       expect(digestWithCache(p.root).digest).toBe(expected);
     }
     rmSync(join(p.root, CACHE_DIR), { recursive: true });
