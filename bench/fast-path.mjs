@@ -154,7 +154,7 @@ try {
   const ours = median(Array.from({ length: RUNS }, () => Number(execFileSync('bash', ['-c', tarScript], { env, encoding: 'utf8' }).trim().split('\n').pop())));
   const gnuTar = medianMs(() => sh(`cd '${many}' && tar -cf - -T '${scratch}/p6.list' | cat >/dev/null`));
   console.log('\nP6 context tar of 100,000 small files (the walk and digest before it not counted)');
-  row('context tar (tar-fs, digest re-checked)', ours, 'tar -cf - -T list | cat (GNU)', gnuTar, '<= 1.5x');
+  row('helmet-build context tar (digest re-checked)', ours, 'tar -cf - -T list | cat (GNU)', gnuTar, '<= 1.5x');
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
