@@ -12,15 +12,11 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { here, OFFLINE, servicesEnv } from './support.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const here = new URL('..', import.meta.url).pathname;
 const BIN = join(here, 'bin/helmet-build.js');
-const env = { ...process.env };
-if (!env.DOCKER_HOST || !env.HELMET_TEST_REGISTRY) {
-  const out = execFileSync('bash', [join(here, 'scripts/services.sh'), 'env'], { encoding: 'utf8' });
-  for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]] ??= m[2];
-}
+const env = servicesEnv();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const timeMs = (fn) => {
   const t = performance.now();
@@ -53,14 +49,6 @@ function age(root) {
 }
 
 console.log(`fast path: ${availableParallelism()} cores, medians of ${RUNS} runs`);
-const OFFLINE = [
-  '--build-arg',
-  'BASE_IMAGE=helmet/python:3.11',
-  '--build-arg',
-  'train:ABSENT_FRAMEWORKS=ultralytics,torch',
-  '--build-arg',
-  'rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2',
-];
 const tag = `${process.pid}`;
 const scratch = mkdtempSync(join(tmpdir(), 'helmet-bench-fast-'));
 try {

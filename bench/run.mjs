@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readBuildContext } from '../lib/context/build-context.js';
 import { computeInputDigest } from '../lib/context/input-digest.js';
+import { here, OFFLINE, servicesEnv } from './support.mjs';
 
 const FILES = Number(process.env.BENCH_FILES ?? 20000);
 const RUNS = 5;
-const here = new URL('..', import.meta.url).pathname;
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -53,11 +53,7 @@ console.log(`rss growth during the digest runs: ${((rssAfter - rssBefore) / 1024
 rmSync(ctx, { recursive: true, force: true });
 
 // 2. No-op run against the registry vs docker build with a warm layer cache
-const env = { ...process.env };
-if (!env.DOCKER_HOST || !env.HELMET_TEST_REGISTRY) {
-  const out = execFileSync('bash', [join(here, 'scripts/services.sh'), 'env'], { encoding: 'utf8' });
-  for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]] ??= m[2];
-}
+const env = servicesEnv();
 const proj = mkdtempSync(join(tmpdir(), 'helmet-bench-proj-'));
 const N = 3;
 writeFileSync(join(proj, 'tiny.Dockerfile'), 'FROM helmet/busybox:latest\nCOPY . /app\n');
@@ -93,14 +89,6 @@ rmSync(proj, { recursive: true, force: true });
 
 // 3. Cold builds of the four helmet components: BuildKit through helmet-build vs a docker build + push loop.
 // One run each: a cold build of four images takes minutes with the classic builder on vfs.
-const OFFLINE = [
-  '--build-arg',
-  'BASE_IMAGE=helmet/python:3.11',
-  '--build-arg',
-  'train:ABSENT_FRAMEWORKS=ultralytics,torch',
-  '--build-arg',
-  'rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2',
-];
 const tag = `${process.pid}`;
 const helmet = mkdtempSync(join(tmpdir(), 'helmet-bench-helmet-'));
 for (const part of ['components', 'dockerfiles', 'pipeline.yaml']) cpSync(join(here, part), join(helmet, part), { recursive: true });

@@ -4,9 +4,9 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, snapshotTree, TINY_PIPELINE, tinyPipelineProject } from '../support/project.js';
-import { tripwire } from '../support/tripwire.js';
+import { useTripwires } from '../support/tripwire.js';
 
 const HELLO = 'components/hello/component.yaml';
 const PIPELINE = 'pipeline.yaml';
@@ -25,7 +25,7 @@ interface Case {
   files?: Record<string, string | Buffer>;
   /** Runs on the project folder before the CLI. */
   prepare?: (root: string) => void;
-  /** CLI arguments; `PUSH` becomes the tripwire registry. */
+  /** CLI arguments (default: `all --push` to the tripwire registry). */
   args?: string[];
   expect: RegExp;
 }
@@ -201,19 +201,7 @@ function aliasBomb(): string {
 }
 
 describe('bad input, table-driven: exit 2, a message that says what is wrong, dist/ untouched, nothing contacted', () => {
-  let engine: Awaited<ReturnType<typeof tripwire>>;
-  let registry: Awaited<ReturnType<typeof tripwire>>;
-  const savedHost = process.env.DOCKER_HOST;
-  beforeAll(async () => {
-    engine = await tripwire();
-    registry = await tripwire();
-    process.env.DOCKER_HOST = `tcp://127.0.0.1:${engine.port}`;
-  });
-  afterAll(() => {
-    process.env.DOCKER_HOST = savedHost;
-    engine.close();
-    registry.close();
-  });
+  const wires = useTripwires();
 
   it('has at least 40 cases', () => expect(CASES.length).toBeGreaterThanOrEqual(40));
 
@@ -223,13 +211,13 @@ describe('bad input, table-driven: exit 2, a message that says what is wrong, di
       for (const [path, content] of Object.entries(c.files ?? {})) writeFileSync(join(p.root, path), content);
       c.prepare?.(p.root);
       const before = snapshotTree(join(p.root, 'dist'));
-      const args = c.args ?? ['all', '--push', `127.0.0.1:${registry.port}/team`];
+      const args = c.args ?? ['all', '--push', `127.0.0.1:${wires.registryPort()}/team`];
       const r = await runCli(args, p.root);
       expect(r.stderr).not.toMatch(/internal error/);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(c.expect);
       expect(snapshotTree(join(p.root, 'dist'))).toEqual(before);
-      expect(engine.connections() + registry.connections()).toBe(0);
+      expect(wires.connections()).toBe(0);
     } finally {
       p.cleanup();
     }

@@ -1,23 +1,11 @@
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, snapshotTree, TINY_PIPELINE, tinyComponent, tinyPipelineProject } from '../support/project.js';
-import { tripwire } from '../support/tripwire.js';
+import { useTripwires } from '../support/tripwire.js';
 
 describe('every bad input is refused in the load phase, all at once, before the engine or registry is touched', () => {
-  let engine: Awaited<ReturnType<typeof tripwire>>;
-  let registry: Awaited<ReturnType<typeof tripwire>>;
-  const savedHost = process.env.DOCKER_HOST;
-  beforeAll(async () => {
-    engine = await tripwire();
-    registry = await tripwire();
-    process.env.DOCKER_HOST = `tcp://127.0.0.1:${engine.port}`;
-  });
-  afterAll(() => {
-    process.env.DOCKER_HOST = savedHost;
-    engine.close();
-    registry.close();
-  });
+  const wires = useTripwires();
 
   async function expectRefused(files: Record<string, string>, args: string[], expected: RegExp[], prepare?: (root: string) => void): Promise<string> {
     const p = tinyPipelineProject(TINY_PIPELINE, {
@@ -32,14 +20,14 @@ describe('every bad input is refused in the load phase, all at once, before the 
       expect(r.code, r.stderr).toBe(2);
       for (const e of expected) expect(r.stderr).toMatch(e);
       expect(snapshotTree(join(p.root, 'dist'))).toEqual(before);
-      expect(engine.connections() + registry.connections()).toBe(0);
+      expect(wires.connections()).toBe(0);
       return r.stderr;
     } finally {
       p.cleanup();
     }
   }
 
-  const push = () => ['--push', `127.0.0.1:${registry.port}/team`];
+  const push = () => ['--push', `127.0.0.1:${wires.registryPort()}/team`];
 
   it('a pipeline parameter whose default is not of its type (Integer "abc")', async () => {
     await expectRefused(
