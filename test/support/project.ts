@@ -2,7 +2,6 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { main } from '../../src/cli/main.js';
 
 export type FileTree = Record<string, string | { content: string; mode: number }>;
 
@@ -73,6 +72,21 @@ export function tinyPipelineProject(pipelineYaml = TINY_PIPELINE, extra: FileTre
   });
 }
 
+type Main = typeof import('../../src/cli/main.js').main;
+
+/**
+ * The CLI the tests drive: the sources, or with HELMET_TEST_BUNDLE=1 (as `make test` sets it, after
+ * `npm run build`) the bundle in lib/bundle/ that bin/helmet-build.js runs, so the suite checks what
+ * users run.
+ */
+async function cliModule(): Promise<{ main: Main }> {
+  if (process.env.HELMET_TEST_BUNDLE === '1') {
+    const bundle = join(import.meta.dirname, '..', '..', 'lib', 'bundle', 'main.js');
+    return (await import(bundle)) as { main: Main };
+  }
+  return import('../../src/cli/main.js');
+}
+
 /** Run the CLI in-process and capture what it prints. */
 export async function runCli(args: string[], cwd: string, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -82,6 +96,7 @@ export async function runCli(args: string[], cwd: string, stdin = ''): Promise<{
     err: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream,
     in: Readable.from([Buffer.from(stdin)]),
   };
+  const { main } = await cliModule();
   const code = await main(['node', 'helmet-build', '-C', cwd, ...args], io);
   return { code, stdout, stderr };
 }

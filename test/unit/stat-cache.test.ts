@@ -99,3 +99,24 @@ describe('the stat cache', () => {
     expect(readFileSync(join(root, CACHE_DIR, '.gitignore'), 'utf8')).toBe('*\n');
   });
 });
+
+describe('files excluded by .dockerignore', () => {
+  it('are never opened, with or without ! exceptions', () => {
+    for (const ignore of ['models/\n', 'models/\n!models/keep.txt\n']) {
+      const p = makeProject({
+        Dockerfile: 'FROM scratch\n',
+        '.dockerignore': ignore,
+        'app.py': 'print(1)\n',
+        'models/weights.bin': 'w'.repeat(4096),
+        'models/keep.txt': 'kept when excepted\n',
+      });
+      cleanups.push(p.cleanup);
+      const read: string[] = [];
+      const hasher = { hash: (abs: string, _st: unknown, hashIt: () => string) => (read.push(abs.slice(p.root.length + 1)), hashIt()) };
+      readBuildContext(p.root, join(p.root, 'Dockerfile'), { hasher });
+      expect(read).not.toContain('models/weights.bin');
+      expect(read).toContain('app.py');
+      expect(read.includes('models/keep.txt')).toBe(ignore.includes('!'));
+    }
+  });
+});
