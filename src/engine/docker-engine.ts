@@ -18,6 +18,7 @@ import {
   RegistryUnreachableError,
 } from '../errors.js';
 import { splitReference } from '../registry/image-ref.js';
+import { retryPolicy, TransientFault, withRetries } from '../registry/retry.js';
 import type { BuildRequest, EngineCapabilities, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
 import { describeEngine, engineOptions } from './engine-connection.js';
 import { readProgress } from './progress-stream.js';
@@ -40,23 +41,39 @@ export class DockerEngine implements EngineClient {
     return this.client;
   }
 
-  /** Run an Engine API call; transport failures become EngineUnreachableError, error answers EngineError. */
-  private async call<T>(what: string, fn: (docker: Docker) => Promise<T>): Promise<T> {
+  /**
+   * Run an Engine API call; transport failures become EngineUnreachableError, error answers
+   * EngineError. Calls that change nothing (or set the same state again) are tried again on a
+   * dropped connection, within a small budget; builds and container runs are not.
+   */
+  private async call<T>(what: string, fn: (docker: Docker) => Promise<T>, idempotent = false): Promise<T> {
+    const docker = await this.api();
+    const once = async () => {
+      try {
+        return await fn(docker);
+      } catch (e) {
+        if (idempotent && RETRIED_CODES.has((e as { code?: string }).code ?? '')) throw new TransientFault(errorMessage(e), undefined, e as Error);
+        throw e;
+      }
+    };
     try {
-      return await fn(await this.api());
+      return await withRetries(retryPolicy(), once);
     } catch (e) {
-      throw engineError(what, e);
+      throw engineError(what, e instanceof TransientFault ? e.final : e);
     }
   }
 
   async ping(): Promise<void> {
-    const docker = await this.api();
+    // A bad environment (a missing TLS file) is refused here, before any connection: exit 2.
+    await this.api();
     try {
-      await docker.ping();
+      await this.call('answer a ping', (d) => d.ping(), true);
     } catch (e) {
-      const transport = transportFailure(e);
-      throw new EngineUnreachableError(`cannot reach the Docker engine at ${describeEngine()}: ${transport?.cause ?? errorMessage(e)}`, {
-        cause: e,
+      // Whatever answered (or did not) at DOCKER_HOST, it is no engine this run can use.
+      const cause = isHelmetError(e) && e.cause !== undefined ? e.cause : e;
+      const transport = transportFailure(cause);
+      throw new EngineUnreachableError(`cannot reach the Docker engine at ${describeEngine()}: ${transport?.cause ?? errorMessage(cause)}`, {
+        cause,
         hint: transport?.hint ?? START_ENGINE_HINT,
       });
     }
@@ -163,23 +180,27 @@ export class DockerEngine implements EngineClient {
   }
 
   async capabilities(): Promise<EngineCapabilities> {
-    return this.call('describe itself', async (d) => {
-      const [version, bridge] = await Promise.all([
-        d.version(),
-        d
-          .getNetwork('bridge')
-          .inspect()
-          .then(
-            () => true,
-            (e: { statusCode?: number }) => {
-              if (e.statusCode === 404) return false;
-              throw e;
-            },
-          ),
-      ]);
-      const [major = 0, minor = 0] = (version.ApiVersion ?? '0.0').split('.').map(Number);
-      return { buildkit: version.Os === 'linux' && (major > 1 || (major === 1 && minor >= 39)), bridge };
-    });
+    return this.call(
+      'describe itself',
+      async (d) => {
+        const [version, bridge] = await Promise.all([
+          d.version(),
+          d
+            .getNetwork('bridge')
+            .inspect()
+            .then(
+              () => true,
+              (e: { statusCode?: number }) => {
+                if (e.statusCode === 404) return false;
+                throw e;
+              },
+            ),
+        ]);
+        const [major = 0, minor = 0] = (version.ApiVersion ?? '0.0').split('.').map(Number);
+        return { buildkit: version.Os === 'linux' && (major > 1 || (major === 1 && minor >= 39)), bridge };
+      },
+      true,
+    );
   }
 
   async push(req: PushRequest): Promise<string> {
@@ -203,19 +224,23 @@ export class DockerEngine implements EngineClient {
   }
 
   async tag(image: string, repository: string, tag: string): Promise<void> {
-    await this.call(`tag ${repository}:${tag}`, (d) => d.getImage(image).tag({ repo: repository, tag }));
+    await this.call(`tag ${repository}:${tag}`, (d) => d.getImage(image).tag({ repo: repository, tag }), true);
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
-    return this.call(`inspect ${ref}`, async (d) => {
-      try {
-        const info = await d.getImage(ref).inspect();
-        return { id: info.Id, labels: info.Config?.Labels ?? {}, repoDigests: info.RepoDigests ?? [] };
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-        throw e;
-      }
-    });
+    return this.call(
+      `inspect ${ref}`,
+      async (d) => {
+        try {
+          const info = await d.getImage(ref).inspect();
+          return { id: info.Id, labels: info.Config?.Labels ?? {}, repoDigests: info.RepoDigests ?? [] };
+        } catch (e) {
+          if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+          throw e;
+        }
+      },
+      true,
+    );
   }
 
   async pullImage(ref: string, auth: RegistryAuth): Promise<void> {
@@ -293,7 +318,7 @@ export class DockerEngine implements EngineClient {
   }
 
   async hasGpuSupport(): Promise<boolean> {
-    const info = (await this.call('info', (d) => d.info())) as { Runtimes?: Record<string, unknown> };
+    const info = (await this.call('info', (d) => d.info(), true)) as { Runtimes?: Record<string, unknown> };
     return Object.keys(info.Runtimes ?? {}).some((r) => r.includes('nvidia'));
   }
 
@@ -311,6 +336,9 @@ export class DockerEngine implements EngineClient {
     }
   }
 }
+
+/** Dropped or refused connections: worth another try for a call that changes nothing. */
+const RETRIED_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT']);
 
 const START_ENGINE_HINT = 'Start an engine (scripts/services.sh up) or point DOCKER_HOST at one.';
 
