@@ -83,7 +83,9 @@ try {
   console.log('\nP1 no-op run of the 4 unchanged helmet components');
   row('helmet-build all --push (no-op)', noop, 'docker build + push x4 (classic, warm cache)', dockerLoop, '>= 20x faster');
   // By image ID: the loop's repeated builds leave earlier images behind under the pushed name, untagged.
-  sh(`docker images --no-trunc --format '{{.Repository}} {{.ID}}' | grep '^${repo}' | cut -d' ' -f2 | sort -u | xargs -r docker rmi -f >/dev/null 2>&1 || true`);
+  sh(
+    `docker images --no-trunc --format '{{.Repository}} {{.ID}}' | grep '^${repo}' | cut -d' ' -f2 | sort -u | xargs -r docker rmi -f >/dev/null 2>&1 || true`,
+  );
 
   // P3
   const big = join(scratch, 'p3');
