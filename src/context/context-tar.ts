@@ -46,6 +46,8 @@ export function createContextTar(ctx: BuildContext, builder: Builder = 'buildkit
 /** Files up to this size are read whole (one call each); larger ones CHUNK bytes at a time. */
 const WHOLE_FILE_LIMIT = 256 * 1024;
 const CHUNK = 1024 * 1024;
+/** A file replaced by a FIFO since it was digested must not block the run: it reads as empty (and changed). */
+const READ_NEVER_BLOCKING = constants.O_RDONLY | constants.O_NONBLOCK;
 /** Small files are gathered into buffers of this size before they are pushed. */
 const BATCH = 1024 * 1024;
 
@@ -128,13 +130,19 @@ class ContextTarStream extends Readable {
     if (entry.size <= WHOLE_FILE_LIMIT) return this.addSmallFile(entry, abs, mode);
     let fd: number;
     try {
-      fd = openSync(abs, 'r');
+      fd = openSync(abs, READ_NEVER_BLOCKING);
     } catch {
       this.changed.push(entry.path);
       return true;
     }
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      closeSync(fd);
+      this.changed.push(entry.path);
+      return true;
+    }
     // The size as it is now: the header must match what is sent.
-    const size = fstatSync(fd).size;
+    const size = st.size;
     this.open = { path: entry.path, fd, left: size, size, hash: createHash('sha256'), want: entry.sha256 };
     return this.push(encodeHeader({ name: entry.path, type: 'file', mode, size, mtime: FIXED_MTIME }));
   }
@@ -157,7 +165,7 @@ class ContextTarStream extends Readable {
     const body = at + BLOCK;
     let n: number;
     try {
-      const fd = openSync(abs, constants.O_RDONLY);
+      const fd = openSync(abs, READ_NEVER_BLOCKING);
       try {
         // One byte more than digested: a file that grew is noticed.
         n = readSync(fd, this.batch, body, Math.min(entry.size + 1, BATCH - body), 0);

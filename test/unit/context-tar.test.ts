@@ -148,3 +148,17 @@ describe('the tar format, read back by GNU tar and by tar-stream', () => {
     expect(listing).toEqual(expect.arrayContaining([longName, `${longFolder}/in-prefix.txt`, 'long-link', 'big.bin']));
   });
 });
+
+describe('a context file replaced by a FIFO before the tar is written', () => {
+  it('is reported as changed, and never blocks the run', async () => {
+    const root = context({ Dockerfile: 'FROM scratch\n', 'data.txt': 'data\n' });
+    const ctx = readBuildContext(root, join(root, 'Dockerfile'));
+    unlinkSync(join(root, 'data.txt'));
+    execFileSync('mkfifo', [join(root, 'data.txt')]);
+    const tar = createContextTar(ctx);
+    const entries = await readTar(tar.stream);
+    expect(tar.changedEntries()).toEqual(['data.txt']);
+    // The archive stays well-formed: whatever else it holds is read back.
+    expect(entries.map((e) => e.name)).toContain('Dockerfile');
+  });
+});
