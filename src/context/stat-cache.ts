@@ -12,9 +12,12 @@
 import { readFileSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { writeFileAtomic } from '../output/atomic-write.js';
+import { sha256 } from './build-context.js';
 
 export const CACHE_DIR = '.helmet-cache';
-const CACHE_FILE = 'stat-cache-v2.json';
+const CACHE_FILE = 'stat-cache';
+/** First line of the cache file: its format (then a checksum of the rest). */
+const HEADER = 'helmet-build stat cache v3';
 /** Coarser than any file system's timestamp granularity that matters (FAT has 2 s). */
 const RACY_WINDOW_MS = 2000;
 /** Entries beyond this are dropped, oldest first, so the file stays small. */
@@ -49,16 +52,26 @@ export class StatCache implements FileHasher {
 
   /** The project's cache, or an empty one when it is missing, unreadable or not ours. */
   static open(root: string): StatCache {
+    const entries = new Map<string, Entry>();
+    let text: string;
     try {
-      const data = JSON.parse(readFileSync(join(root, CACHE_DIR, CACHE_FILE), 'utf8')) as { version?: number; files?: Record<string, Entry> };
-      if (data.version !== 2 || typeof data.files !== 'object' || data.files === null) return new StatCache(root, new Map());
-      const entries = new Map<string, Entry>();
-      // A malformed entry never matches a stat (see hash), so it only costs a read.
-      for (const [path, e] of Object.entries(data.files)) if (typeof e === 'string') entries.set(path, e);
-      return new StatCache(root, entries);
+      text = readFileSync(join(root, CACHE_DIR, CACHE_FILE), 'utf8');
     } catch {
-      return new StatCache(root, new Map());
+      return new StatCache(root, entries);
     }
+    // A line per file, "path<TAB>entry": quicker to read back than JSON. A malformed line never
+    // matches a stat (see hash), so it only costs a read.
+    // The first line names the format and a checksum of the rest: a damaged file is ignored whole.
+    const newline = text.indexOf('\n');
+    const body = text.slice(newline + 1);
+    if (newline < 0 || text.slice(0, newline) !== `${HEADER} ${sha256(body)}`) return new StatCache(root, entries);
+    const lines = body.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const tab = line.indexOf('\t');
+      if (tab > 0) entries.set(line.slice(0, tab), line.slice(tab + 1));
+    }
+    return new StatCache(root, entries);
   }
 
   hash(abs: string, st: Stats, read: () => string): string {
@@ -88,7 +101,8 @@ export class StatCache implements FileHasher {
     const all = [...this.entries];
     const kept = all.slice(Math.max(0, all.length - MAX_ENTRIES));
     try {
-      writeFileAtomic(join(this.root, CACHE_DIR, CACHE_FILE), JSON.stringify({ version: 2, files: Object.fromEntries(kept) }));
+      const body = kept.map(([path, entry]) => `${path}\t${entry}`).join('\n');
+      writeFileAtomic(join(this.root, CACHE_DIR, CACHE_FILE), `${HEADER} ${sha256(body)}\n${body}`);
       writeFileAtomic(join(this.root, CACHE_DIR, '.gitignore'), '*\n');
       this.changed = false;
     } catch {
