@@ -38,8 +38,9 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
     const exec = e.kind === 'file' && (e.mode & 0o111) !== 0 ? 'x' : '-';
     entries[e.path] = `${e.kind} ${exec} ${e.sha256 || '-'}`;
   }
-  const h = createHash('sha256');
-  const line = (s: string) => h.update(`${s}\n`);
+  // One line per input, hashed in one piece (the same bytes as line by line, far fewer calls).
+  const lines: string[] = [];
+  const line = (s: string) => lines.push(`${s}\n`);
   const dockerfile = createHash('sha256').update(inputs.context.dockerfileContent).digest('hex');
   line('helmet-build input digest v2');
   line(`dockerfile ${dockerfile}`);
@@ -49,7 +50,7 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
   if (inputs.baseInputDigest) line(`from ${inputs.baseInputDigest}`);
   for (const [path, entry] of Object.entries(entries)) line(`${entry} ${JSON.stringify(path)}`);
   return {
-    inputDigest: `sha256:${h.digest('hex')}`,
+    inputDigest: `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`,
     dockerfile,
     args,
     platform: inputs.platform ?? '',
