@@ -2,9 +2,9 @@
  * One writer of an output folder at a time. A run that writes `dist/` holds `dist/.helmet-build.lock`
  * (created exclusively, holding the owner's pid); a second run on the same folder is refused at once
  * with exit 2 rather than interleaving its writes. A lock whose process is gone (a crash, a killed
- * machine) is taken over.
+ * machine) is taken over, and so is an unreadable one older than a few seconds.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { OutputLockedError } from '../errors.js';
 
@@ -29,6 +29,12 @@ export function acquireOutputLock(outDir: string, root: string): OutputLock {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = readOwner(path);
+      // An unreadable lock this young is one another run created an instant ago and is still writing.
+      if (!owner && Date.now() - lockAge(path) < FRESH_LOCK_MS) {
+        throw new OutputLockedError(`${relative(root, outDir) || '.'} is being written by another helmet-build (it started a moment ago)`, {
+          hint: `Wait for it to finish. If no helmet-build is running, remove ${relative(root, path)}.`,
+        });
+      }
       if (owner && isAlive(owner.pid)) {
         throw new OutputLockedError(`${relative(root, outDir) || '.'} is being written by another helmet-build (pid ${owner.pid}, since ${owner.started})`, {
           hint: `Wait for it to finish. If no helmet-build is running, remove ${relative(root, path)}.`,
@@ -53,6 +59,18 @@ export function acquireOutputLock(outDir: string, root: string): OutputLock {
   throw new OutputLockedError(`could not take ${relative(root, path)}: another helmet-build took it at the same moment`, {
     hint: 'Run one helmet-build at a time on a project.',
   });
+}
+
+/** A lock file without a readable owner younger than this is still being written. */
+const FRESH_LOCK_MS = 10_000;
+
+/** When the lock file was last written (0 when it is gone). */
+function lockAge(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 function readOwner(path: string): LockOwner | undefined {

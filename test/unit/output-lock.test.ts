@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireOutputLock, LOCK_FILE } from '../../src/output/output-lock.js';
@@ -49,8 +49,11 @@ describe('one writer of dist/ at a time', () => {
       expect(() => acquireOutputLock(dist, p.root)).toThrow(/being written by another helmet-build/);
       lock.release();
       expect(existsSync(join(dist, LOCK_FILE))).toBe(false);
-      // A garbled lock file (a writer that died mid-write) is taken over too.
+      // A garbled lock file: just made, another run is still writing it; older, its writer died mid-write.
       writeFileSync(join(dist, LOCK_FILE), '{"pi');
+      expect(() => acquireOutputLock(dist, p.root)).toThrow(/started a moment ago/);
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(join(dist, LOCK_FILE), old, old);
       acquireOutputLock(dist, p.root).release();
       expect(existsSync(join(dist, LOCK_FILE))).toBe(false);
     } finally {
