@@ -44,7 +44,7 @@ export function createContextTar(ctx: BuildContext, builder: Builder = 'buildkit
 }
 
 /** Files up to this size are read whole (one call each); larger ones CHUNK bytes at a time. */
-const WHOLE_FILE_LIMIT = 256 * 1024;
+const SMALL_FILE_LIMIT = 256 * 1024;
 const CHUNK = 1024 * 1024;
 /** A file replaced by a FIFO since it was digested must not block the run: it reads as empty (and changed). */
 const READ_NEVER_BLOCKING = constants.O_RDONLY | constants.O_NONBLOCK;
@@ -110,7 +110,7 @@ class ContextTarStream extends Readable {
 
   private pushEntry(entry: ContextEntry): boolean {
     const abs = join(this.ctx.root, entry.path);
-    const small = entry.kind === 'file' && entry.size <= WHOLE_FILE_LIMIT;
+    const small = entry.kind === 'file' && entry.size <= SMALL_FILE_LIMIT;
     // Anything else is pushed on its own: what the batch holds goes first, to keep the order.
     if (!small && this.batchUsed > 0) {
       const more = this.flushBatch();
@@ -127,7 +127,7 @@ class ContextTarStream extends Readable {
     }
     // Modes as digested: only the executable bit, normalised to 0755 / 0644.
     const mode = entry.mode & 0o111 ? 0o755 : 0o644;
-    if (entry.size <= WHOLE_FILE_LIMIT) return this.addSmallFile(entry, abs, mode);
+    if (small) return this.addSmallFile(entry, abs, mode);
     let fd: number;
     try {
       fd = openSync(abs, READ_NEVER_BLOCKING);
@@ -190,7 +190,12 @@ class ContextTarStream extends Readable {
   private pushSmallFileAlone(entry: ContextEntry, abs: string, mode: number): boolean {
     let content: Buffer;
     try {
-      content = readFileSync(abs);
+      const fd = openSync(abs, READ_NEVER_BLOCKING);
+      try {
+        content = readFileSync(fd);
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       this.changed.push(entry.path);
       return true;

@@ -162,3 +162,17 @@ describe('a context file replaced by a FIFO before the tar is written', () => {
     expect(entries.map((e) => e.name)).toContain('Dockerfile');
   });
 });
+
+describe('a context file with a long name replaced by a FIFO before the tar is written', () => {
+  it('is reported as changed, and never blocks the run', async () => {
+    const name = `${'n'.repeat(120)}.txt`; // needs a PAX header: the path taken by files sent on their own
+    const root = context({ Dockerfile: 'FROM scratch\n', [name]: 'data\n' });
+    const ctx = readBuildContext(root, join(root, 'Dockerfile'));
+    unlinkSync(join(root, name));
+    execFileSync('mkfifo', [join(root, name)]);
+    const tar = createContextTar(ctx);
+    const entries = await readTar(tar.stream);
+    expect(tar.changedEntries()).toEqual([name]);
+    expect(entries.map((e) => e.name)).toContain('Dockerfile');
+  });
+});
