@@ -64,14 +64,14 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
   const isExcluded = (rel: string) => excluded.some((x) => rel === x || rel.startsWith(`${x}/`));
   const ignorePath = join(root, '.dockerignore');
   const ignoreText = existsSync(ignorePath) ? readFileSync(ignorePath, 'utf8') : undefined;
-  const matcher = dockerignore({ ignorecase: false }).add(parseDockerignore(ignoreText ?? ''));
-  const hasExceptions = parseDockerignore(ignoreText ?? '').some((p) => p.startsWith('!'));
+  const patterns = parseDockerignore(ignoreText ?? '');
+  const matcher = dockerignore({ ignorecase: false }).add(patterns);
+  const hasExceptions = patterns.some((p) => p.startsWith('!'));
 
   const dfRel = relative(root, resolve(dockerfilePath));
   const dockerfileInContext = dfRel.startsWith('..') || dfRel.startsWith(sep) ? undefined : toSlash(dfRel);
   const alwaysSent = new Set(['.dockerignore', ...(dockerfileInContext ? [dockerfileInContext] : [])]);
-  const patterns = parseDockerignore(ignoreText ?? '').length > 0;
-  const keep = (rel: string) => !isExcluded(rel) && (!patterns || alwaysSent.has(rel) || !matcher.ignores(rel));
+  const keep = (rel: string) => !isExcluded(rel) && (patterns.length === 0 || alwaysSent.has(rel) || !matcher.ignores(rel));
 
   const found = new fdir()
     .withRelativePaths()
@@ -79,7 +79,7 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
     // An excluded folder can be skipped whole only when no `!` pattern could bring something back in it.
     .exclude((_name, dirPath) => {
       const rel = toSlash(relative(root, dirPath));
-      if (isExcluded(rel.replace(/\/$/, ''))) return true;
+      if (isExcluded(rel)) return true;
       if (hasExceptions) return false;
       return rel !== '' && matcher.ignores(rel) && ![...alwaysSent].some((a) => a.startsWith(`${rel}/`));
     })

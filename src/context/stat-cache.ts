@@ -59,9 +59,8 @@ export class StatCache implements FileHasher {
     } catch {
       return new StatCache(root, entries);
     }
-    // A line per file, "path<TAB>entry": quicker to read back than JSON. A malformed line never
-    // matches a stat (see hash), so it only costs a read.
-    // The first line names the format and a checksum of the rest: a damaged file is ignored whole.
+    // The format and a checksum of the rest, then a line per file, "path<TAB>entry" (quicker to read
+    // back than JSON). A damaged file is ignored whole; a malformed line never matches a stat (see hash).
     const newline = text.indexOf('\n');
     const body = text.slice(newline + 1);
     if (newline < 0 || text.slice(0, newline) !== `${HEADER} ${sha256(body)}`) return new StatCache(root, entries);

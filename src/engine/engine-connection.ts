@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import type { DockerOptions } from 'dockerode';
 import { UsageError } from '../errors.js';
 
+/** Addresses that are no TCP endpoint: docker-modem reads them itself, and TLS does not apply. */
+const NOT_TCP = /^(unix|npipe|ssh):\/\//;
+
 /** dockerode options for the engine, or undefined to let docker-modem read DOCKER_HOST itself (unix, ssh, plain tcp). */
 export function engineOptions(env: NodeJS.ProcessEnv = process.env): DockerOptions | undefined {
   const host = env.DOCKER_HOST;
-  if (!host || !env.DOCKER_TLS_VERIFY || /^(unix|npipe|ssh):\/\//.test(host)) return undefined;
+  if (!host || !env.DOCKER_TLS_VERIFY || NOT_TCP.test(host)) return undefined;
   let url: URL;
   try {
     url = new URL(host.includes('//') ? host : `tcp://${host}`);
@@ -38,5 +41,5 @@ export function engineOptions(env: NodeJS.ProcessEnv = process.env): DockerOptio
 /** The engine address for messages: DOCKER_HOST, or the default socket. */
 export function describeEngine(env: NodeJS.ProcessEnv = process.env): string {
   const host = env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-  return env.DOCKER_TLS_VERIFY && !/^(unix|npipe|ssh):\/\//.test(host) ? `${host} (TLS, client files in ${env.DOCKER_CERT_PATH || '~/.docker'})` : host;
+  return env.DOCKER_TLS_VERIFY && !NOT_TCP.test(host) ? `${host} (TLS, client files in ${env.DOCKER_CERT_PATH || '~/.docker'})` : host;
 }

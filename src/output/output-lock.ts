@@ -29,17 +29,13 @@ export function acquireOutputLock(outDir: string, root: string): OutputLock {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = readOwner(path);
+      const locked = (by: string) =>
+        new OutputLockedError(`${relative(root, outDir) || '.'} is being written by another helmet-build (${by})`, {
+          hint: `Wait for it to finish. If no helmet-build is running, remove ${relative(root, path)}.`,
+        });
       // An unreadable lock this young is one another run created an instant ago and is still writing.
-      if (!owner && Date.now() - lockAge(path) < FRESH_LOCK_MS) {
-        throw new OutputLockedError(`${relative(root, outDir) || '.'} is being written by another helmet-build (it started a moment ago)`, {
-          hint: `Wait for it to finish. If no helmet-build is running, remove ${relative(root, path)}.`,
-        });
-      }
-      if (owner && isAlive(owner.pid)) {
-        throw new OutputLockedError(`${relative(root, outDir) || '.'} is being written by another helmet-build (pid ${owner.pid}, since ${owner.started})`, {
-          hint: `Wait for it to finish. If no helmet-build is running, remove ${relative(root, path)}.`,
-        });
-      }
+      if (!owner && Date.now() - lockAge(path) < FRESH_LOCK_MS) throw locked('it started a moment ago');
+      if (owner && isAlive(owner.pid)) throw locked(`pid ${owner.pid}, since ${owner.started}`);
       // Left by a process that no longer runs (or unreadable, half-written by one that died): take it over.
       rmSync(path, { force: true });
       continue;

@@ -16,6 +16,20 @@ function configDir(config: unknown): string {
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
+/** A CredentialSource over `config` whose helpers answer with `answer`, recording "helper server" per call. */
+function withHelpers(config: unknown, answer: (helper: string, server: string) => string): { source: CredentialSource; asked: string[] } {
+  const asked: string[] = [];
+  const source = new CredentialSource({
+    env: {},
+    dockerConfigDir: configDir(config),
+    runHelper: async (helper, server) => {
+      asked.push(`${helper} ${server}`);
+      return answer(helper, server);
+    },
+  });
+  return { source, asked };
+}
+
 describe('CredentialSource', () => {
   it('HELMET_REGISTRY_USER/PASSWORD win over the Docker config', async () => {
     const dir = configDir({ auths: { 'reg.example': { auth: b64('cfg:cfgpw') } } });
@@ -36,17 +50,10 @@ describe('CredentialSource', () => {
   });
 
   it('asks credHelpers for their registry and credsStore for the rest; <token> means an identity token', async () => {
-    const dir = configDir({ credHelpers: { 'ecr.example': 'ecr-login' }, credsStore: 'desktop' });
-    const asked: string[] = [];
-    const source = new CredentialSource({
-      env: {},
-      dockerConfigDir: dir,
-      runHelper: async (helper, server) => {
-        asked.push(`${helper} ${server}`);
-        if (helper === 'ecr-login') return JSON.stringify({ Username: 'AWS', Secret: 'ecrpw' });
-        if (server === 'docker.io' || server === 'https://index.docker.io/v1/') return JSON.stringify({ Username: '<token>', Secret: 'idtok' });
-        throw new Error('credentials not found in native keychain');
-      },
+    const { source, asked } = withHelpers({ credHelpers: { 'ecr.example': 'ecr-login' }, credsStore: 'desktop' }, (helper, server) => {
+      if (helper === 'ecr-login') return JSON.stringify({ Username: 'AWS', Secret: 'ecrpw' });
+      if (server === 'docker.io' || server === 'https://index.docker.io/v1/') return JSON.stringify({ Username: '<token>', Secret: 'idtok' });
+      throw new Error('credentials not found in native keychain');
     });
     expect(await source.get('ecr.example')).toEqual({ username: 'AWS', password: 'ecrpw', source: 'docker-credential-ecr-login' });
     expect(await source.get('docker.io')).toEqual({ identityToken: 'idtok', source: 'docker-credential-desktop' });
@@ -57,16 +64,9 @@ describe('CredentialSource', () => {
 
 describe('CredentialSource order, as the docker CLI reads the config', () => {
   it('matches Docker Hub as the docker CLI does: docker.io is the https://index.docker.io/v1/ entry, in credHelpers and auths', async () => {
-    const helperDir = configDir({ credHelpers: { 'https://index.docker.io/v1/': 'hub' } });
-    const asked: string[] = [];
-    const viaHelper = new CredentialSource({
-      env: {},
-      dockerConfigDir: helperDir,
-      runHelper: async (helper, server) => {
-        asked.push(`${helper} ${server}`);
-        return JSON.stringify({ Username: 'me', Secret: 'hubpw' });
-      },
-    });
+    const { source: viaHelper, asked } = withHelpers({ credHelpers: { 'https://index.docker.io/v1/': 'hub' } }, () =>
+      JSON.stringify({ Username: 'me', Secret: 'hubpw' }),
+    );
     expect(await viaHelper.get('docker.io')).toMatchObject({ username: 'me', password: 'hubpw' });
     expect(asked).toEqual(['hub https://index.docker.io/v1/']);
     const authsDir = configDir({ auths: { 'https://index.docker.io/v1/': { auth: b64('me:authpw') } } });
@@ -74,14 +74,10 @@ describe('CredentialSource order, as the docker CLI reads the config', () => {
   });
 
   it('credsStore before a stale auths entry; auths when the store has nothing for the registry', async () => {
-    const dir = configDir({ credsStore: 'desktop', auths: { 'reg.example': { auth: b64('stale:old') }, 'only-auths.example': { auth: b64('a:b') } } });
-    const source = new CredentialSource({
-      env: {},
-      dockerConfigDir: dir,
-      runHelper: async (_helper, server) => {
-        if (server === 'reg.example') return JSON.stringify({ Username: 'fresh', Secret: 'new' });
-        throw new Error('credentials not found in native keychain');
-      },
+    const config = { credsStore: 'desktop', auths: { 'reg.example': { auth: b64('stale:old') }, 'only-auths.example': { auth: b64('a:b') } } };
+    const { source } = withHelpers(config, (_helper, server) => {
+      if (server === 'reg.example') return JSON.stringify({ Username: 'fresh', Secret: 'new' });
+      throw new Error('credentials not found in native keychain');
     });
     expect(await source.get('reg.example')).toEqual({ username: 'fresh', password: 'new', source: 'docker-credential-desktop' });
     expect(await source.get('only-auths.example')).toMatchObject({ username: 'a', password: 'b' });
