@@ -5,7 +5,9 @@
 #   scripts/services.sh down    stop what `up` started
 #   scripts/services.sh env     print the exports that point clients at the services
 #
-# Nothing can be pulled from outside here, so base images are made locally:
+# Two engines: Debian 12's docker.io (dockerd 20.10, the default DOCKER_HOST) and Docker 26.1 run
+# from a Debian 13 root beside it (HELMET_MODERN_DOCKER_HOST; HELMET_SKIP_MODERN_ENGINE=1 leaves it out).
+# Nothing can be pulled from outside here, so base images are made locally, in both engines:
 #   helmet/busybox:latest   tiny busybox image for fast test fixtures
 #   helmet/python:3.11      Debian minbase + python3 (debootstrap, cached as a tarball)
 set -euo pipefail
@@ -19,6 +21,16 @@ AUTH_PASSWORD="${HELMET_AUTH_REGISTRY_PASSWORD:-helmet-secret}"
 ENGINE_DIR="$STATE_DIR/engine"
 OWN_SOCKET="$ENGINE_DIR/docker.sock"
 SKIP_PYTHON_BASE="${HELMET_SKIP_PYTHON_BASE:-}"
+SKIP_MODERN_ENGINE="${HELMET_SKIP_MODERN_ENGINE:-}"
+# Docker 26.1 comes from Debian 13 packages; they need its newer libc, so they run in a root of their own.
+MODERN_DIR="$STATE_DIR/modern"
+MODERN_ROOT="$MODERN_DIR/root"
+MODERN_ROOT_TARBALL="$CACHE_DIR/docker26-trixie-root.tar.zst"
+MODERN_PACKAGES=(docker.io docker-cli docker-buildx containerd runc ca-certificates)
+# The socket's folder is bound into the root at /helmet-socket: dockerd creates the socket there,
+# host clients reach it here.
+MODERN_SOCKET_DIR="$MODERN_DIR/socket"
+MODERN_SOCKET="$MODERN_SOCKET_DIR/docker.sock"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
@@ -34,7 +46,8 @@ need_packages() {
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   # The static build: the image holds no C library for a dynamic one to load.
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
-  if [ -z "$SKIP_PYTHON_BASE" ] && ! command -v debootstrap >/dev/null; then missing+=(debootstrap); fi
+  if { [ -z "$SKIP_PYTHON_BASE" ] || [ -z "$SKIP_MODERN_ENGINE" ]; } && ! command -v debootstrap >/dev/null; then missing+=(debootstrap); fi
+  if [ -z "$SKIP_MODERN_ENGINE" ] && ! command -v zstd >/dev/null; then missing+=(zstd); fi
   command -v curl >/dev/null || missing+=(curl)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
@@ -84,38 +97,183 @@ start_registry() { # NAME PORT [htpasswd-file]
   log "registry $name did not answer; log:"; tail -20 "$dir/registry.log" >&2; exit 1
 }
 
-docker_cli() { DOCKER_HOST="$ENGINE" docker "$@"; }
+# docker_on ENGINE ARGS...: the host's docker CLI against one of the engines
+docker_on() { local engine=$1; shift; DOCKER_HOST="$engine" docker "$@"; }
 
-have_image() { docker_cli image inspect "$1" >/dev/null 2>&1; }
+have_image() { docker_on "$1" image inspect "$2" >/dev/null 2>&1; } # ENGINE IMAGE
 
-make_busybox_image() {
-  have_image helmet/busybox:latest && return
-  log "creating helmet/busybox:latest"
+make_busybox_image() { # ENGINE
+  have_image "$1" helmet/busybox:latest && return
+  log "creating helmet/busybox:latest on $1"
   local root; root=$(mktemp -d)
   mkdir -p "$root/bin" "$root/tmp" "$root/etc"
   cp /bin/busybox "$root/bin/busybox"
   for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"; done
   echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
-  tar -C "$root" -c . | docker_cli import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - helmet/busybox:latest >/dev/null
+  tar -C "$root" -c . | docker_on "$1" import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - helmet/busybox:latest >/dev/null
   rm -rf "$root"
 }
 
-make_python_image() {
-  have_image helmet/python:3.11 && return
-  local tarball="$CACHE_DIR/python-bookworm-minbase.tar"
-  if [ ! -s "$tarball" ]; then
-    log "debootstrapping a Python base (about 2 minutes, cached in $tarball)"
-    local root; root=$(mktemp -d)
-    local mirror; mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    debootstrap --variant=minbase --include=python3 bookworm "$root" "${mirror:-http://deb.debian.org/debian}" >"$STATE_DIR/debootstrap.log" 2>&1 \
-      || { log "debootstrap failed; see $STATE_DIR/debootstrap.log"; exit 1; }
-    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-    mkdir -p "$CACHE_DIR"
-    tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-    rm -rf "$root"
+# The Debian mirror apt is configured with (deb.debian.org if none is found).
+debian_mirror() {
+  local mirror; mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  echo "${mirror:-http://deb.debian.org/debian}"
+}
+
+PYTHON_TARBALL="$CACHE_DIR/python-bookworm-minbase.tar"
+
+make_python_tarball() {
+  [ -s "$PYTHON_TARBALL" ] && return
+  log "debootstrapping a Python base (about 2 minutes, cached in $PYTHON_TARBALL)"
+  local root; root=$(mktemp -d)
+  debootstrap --variant=minbase --include=python3 bookworm "$root" "$(debian_mirror)" >"$STATE_DIR/debootstrap.log" 2>&1 \
+    || { log "debootstrap failed; see $STATE_DIR/debootstrap.log"; exit 1; }
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  mkdir -p "$CACHE_DIR"
+  tar -C "$root" -cf "$PYTHON_TARBALL.tmp" . && mv "$PYTHON_TARBALL.tmp" "$PYTHON_TARBALL"
+  rm -rf "$root"
+}
+
+make_python_image() { # ENGINE
+  have_image "$1" helmet/python:3.11 && return
+  make_python_tarball
+  log "importing helmet/python:3.11 into $1"
+  docker_on "$1" import -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' -c 'CMD ["python3"]' "$PYTHON_TARBALL" helmet/python:3.11 >/dev/null
+}
+
+make_base_images() { # ENGINE
+  make_busybox_image "$1"
+  [ -n "$SKIP_PYTHON_BASE" ] || make_python_image "$1"
+}
+
+# ---- Docker 26.1 from a Debian 13 root ------------------------------------------------------------
+
+# bind_once SRC DEST [mount option]: bind SRC onto DEST unless DEST is a mount point already (re-runs).
+bind_once() { mountpoint -q "$2" || mount "${3:---bind}" "$1" "$2"; }
+
+# The host's kernel file systems inside ROOT: for the packages' maintainer scripts, then for dockerd.
+mount_kernel_fs() { # ROOT
+  bind_once /proc "$1/proc"
+  bind_once /sys "$1/sys"
+  # cgroup v1 here: a tmpfs with a mount per controller under it, which only --rbind carries along.
+  bind_once /sys/fs/cgroup "$1/sys/fs/cgroup" --rbind
+  bind_once /dev "$1/dev"
+  bind_once /dev/pts "$1/dev/pts"
+}
+
+# Unmount every mount at or under DIR, newest first (/proc/mounts lists them in the order they were made).
+unmount_under() { # DIR
+  local m
+  for m in $(awk -v d="$1" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/mounts | tac); do
+    umount "$m" 2>/dev/null || umount -l "$m"
+  done
+}
+
+# debootstrap Debian 13 into ROOT and install the engine packages in it.
+build_modern_root() { # ROOT
+  local root=$1 status=0
+  log "debootstrapping a Debian 13 root for Docker 26.1 (about a minute, cached in $MODERN_ROOT_TARBALL)"
+  debootstrap --variant=minbase trixie "$root" "$(debian_mirror)" >"$MODERN_DIR/debootstrap.log" 2>&1 \
+    || { log "debootstrap failed; see $MODERN_DIR/debootstrap.log"; exit 1; }
+  mount_kernel_fs "$root"
+  # Packages must not start their services inside the root: a policy-rc.d exiting 101 forbids it.
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  log "installing ${MODERN_PACKAGES[*]} in the root"
+  chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive /bin/sh -c \
+    'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' sh "${MODERN_PACKAGES[@]}" \
+    >"$MODERN_DIR/apt.log" 2>&1 || status=$?
+  unmount_under "$root"
+  [ "$status" = 0 ] || { log "apt-get in the Debian 13 root failed; see $MODERN_DIR/apt.log"; exit 1; }
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+}
+
+# The root as it was built, before any engine ran in it. --numeric-owner: the root's users are not the host's.
+cache_modern_root() { # ROOT
+  mkdir -p "$CACHE_DIR"
+  tar -C "$1" --numeric-owner -cf - . | zstd -q -T0 -o "$MODERN_ROOT_TARBALL.tmp" -f
+  mv "$MODERN_ROOT_TARBALL.tmp" "$MODERN_ROOT_TARBALL"
+}
+
+# MODERN_ROOT, from what is there already, else from the cached tarball, else built (and cached).
+ensure_modern_root() {
+  [ -x "$MODERN_ROOT/usr/sbin/dockerd" ] && return
+  local tmp="$MODERN_DIR/root.tmp"
+  # Left by an interrupted `up`: start over. Made in tmp and renamed, so MODERN_ROOT is always whole.
+  unmount_under "$tmp"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  if [ -s "$MODERN_ROOT_TARBALL" ]; then
+    log "extracting the Debian 13 root from $MODERN_ROOT_TARBALL"
+    zstd -q -dc "$MODERN_ROOT_TARBALL" | tar -C "$tmp" --numeric-owner -xf -
+  else
+    build_modern_root "$tmp"
+    cache_modern_root "$tmp"
   fi
-  log "importing helmet/python:3.11"
-  docker_cli import -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' -c 'CMD ["python3"]' "$tarball" helmet/python:3.11 >/dev/null
+  mv "$tmp" "$MODERN_ROOT"
+}
+
+# What dockerd needs inside the root, each mount made once.
+mount_modern_root() {
+  # dockerd remounts / rprivate, which fails in a chroot unless / is a mount point
+  # ("remount /, flags: 0x84000: invalid argument"): bind the root onto itself first.
+  bind_once "$MODERN_ROOT" "$MODERN_ROOT"
+  mount_kernel_fs "$MODERN_ROOT"
+  # A /run of its own for dockerd's and containerd's sockets and state.
+  mountpoint -q "$MODERN_ROOT/run" || mount -t tmpfs -o mode=755 tmpfs "$MODERN_ROOT/run"
+  mkdir -p "$MODERN_SOCKET_DIR" "$MODERN_ROOT/helmet-socket"
+  bind_once "$MODERN_SOCKET_DIR" "$MODERN_ROOT/helmet-socket"
+}
+
+# start_modern_dockerd DRIVER: 0 once it answers, 1 if it exits first (the driver does not work here).
+start_modern_dockerd() {
+  local driver=$1 pid
+  # One data root per storage driver: BuildKit state left by one breaks the other.
+  # Paths are inside the root. chroot execs dockerd, so $! is dockerd's pid.
+  nohup chroot "$MODERN_ROOT" dockerd --iptables=false --ip6tables=false --bridge=none \
+    --storage-driver "$driver" --data-root "/var/lib/docker-$driver" --exec-root /run/docker \
+    --pidfile /run/docker.pid -H unix:///helmet-socket/docker.sock >"$MODERN_DIR/dockerd.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do
+    if ping_socket "$MODERN_SOCKET"; then echo "$pid" >"$MODERN_DIR/dockerd.pid"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  log "Docker 26.1 did not answer within 20 s; last log lines:"; tail -20 "$MODERN_DIR/dockerd.log" >&2; exit 1
+}
+
+start_modern_engine() {
+  ping_socket "$MODERN_SOCKET" && return
+  mkdir -p "$MODERN_DIR"
+  ensure_modern_root
+  mount_modern_root
+  log "starting Docker 26.1 (Debian 13 root) on $MODERN_SOCKET"
+  start_modern_dockerd overlay2 && return
+  log "overlay2 did not start; falling back to vfs. Its log ended:"; tail -5 "$MODERN_DIR/dockerd.log" >&2
+  start_modern_dockerd vfs && return
+  log "Docker 26.1 did not start; last log lines:"; tail -20 "$MODERN_DIR/dockerd.log" >&2; exit 1
+}
+
+# The root's docker 26.1 CLI and buildx plugin run on the host's libc too: copied out for benchmarks,
+# with a DOCKER_CONFIG folder that holds the plugin.
+export_modern_cli() {
+  local plugins="$MODERN_DIR/docker-config/cli-plugins"
+  mkdir -p "$MODERN_DIR/bin" "$plugins"
+  cmp -s "$MODERN_ROOT/usr/bin/docker" "$MODERN_DIR/bin/docker" || cp "$MODERN_ROOT/usr/bin/docker" "$MODERN_DIR/bin/docker"
+  cmp -s "$MODERN_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" "$plugins/docker-buildx" \
+    || cp "$MODERN_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" "$plugins/docker-buildx"
+}
+
+# stop_dockerd PIDFILE NAME: stop it and wait, since it unmounts its state on the way out.
+stop_dockerd() {
+  [ -s "$1" ] || return 0
+  local pid; pid=$(cat "$1")
+  if kill "$pid" 2>/dev/null; then
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    log "stopped $2"
+  fi
+  rm -f "$1"
 }
 
 print_env() {
@@ -124,6 +282,11 @@ print_env() {
   echo "export HELMET_TEST_AUTH_REGISTRY=127.0.0.1:$AUTH_REGISTRY_PORT"
   echo "export HELMET_TEST_AUTH_USER=$AUTH_USER"
   echo "export HELMET_TEST_AUTH_PASSWORD=$AUTH_PASSWORD"
+  [ -n "$SKIP_MODERN_ENGINE" ] && return
+  echo "export HELMET_MODERN_DOCKER_HOST=unix://$MODERN_SOCKET"
+  echo "export HELMET_MODERN_DOCKER_CLI=$MODERN_DIR/bin/docker"
+  echo "export HELMET_MODERN_DOCKER_CONFIG=$MODERN_DIR/docker-config"
+  echo "export HELMET_MODERN_ENGINE_ROOT=$MODERN_ROOT"
 }
 
 cmd=${1:-up}
@@ -136,8 +299,12 @@ case "$cmd" in
     start_registry registry "$REGISTRY_PORT"
     if [ ! -s "$STATE_DIR/htpasswd" ]; then htpasswd -Bbn "$AUTH_USER" "$AUTH_PASSWORD" >"$STATE_DIR/htpasswd"; fi
     start_registry auth-registry "$AUTH_REGISTRY_PORT" "$STATE_DIR/htpasswd"
-    make_busybox_image
-    [ -n "$SKIP_PYTHON_BASE" ] || make_python_image
+    make_base_images "$ENGINE"
+    if [ -z "$SKIP_MODERN_ENGINE" ]; then
+      start_modern_engine
+      make_base_images "unix://$MODERN_SOCKET"
+      export_modern_cli
+    fi
     print_env >"$STATE_DIR/env"
     log "ready. Point clients at it with:  eval \"\$(scripts/services.sh env)\""
     print_env
@@ -151,14 +318,10 @@ case "$cmd" in
       [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null && log "stopped $name" || true
       rm -f "$pidfile"
     done
-    if [ -s "$ENGINE_DIR/dockerd.pid" ]; then
-      pid=$(cat "$ENGINE_DIR/dockerd.pid")
-      if kill "$pid" 2>/dev/null; then
-        # dockerd unmounts its state on the way out: wait, so the folder can be removed afterwards.
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        log "stopped dockerd"
-      fi
-    fi
+    stop_dockerd "$ENGINE_DIR/dockerd.pid" dockerd
+    stop_dockerd "$MODERN_DIR/dockerd.pid" "Docker 26.1"
+    # Undo the root's mounts (and any dockerd left behind), newest first.
+    unmount_under "$MODERN_ROOT"
     rm -f "$STATE_DIR/env"
     ;;
   *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
