@@ -224,6 +224,9 @@ mount_modern_root() {
   mountpoint -q "$MODERN_ROOT/run" || mount -t tmpfs -o mode=755 tmpfs "$MODERN_ROOT/run"
   mkdir -p "$MODERN_SOCKET_DIR" "$MODERN_ROOT/helmet-socket"
   bind_once "$MODERN_SOCKET_DIR" "$MODERN_ROOT/helmet-socket"
+  # Clients name host paths as bind-mount sources (helmet-build run mounts its run folder from /tmp):
+  # the engine must find them at the same path.
+  bind_once /tmp "$MODERN_ROOT/tmp"
 }
 
 # start_modern_dockerd DRIVER: 0 once it answers, 1 if it exits first (the driver does not work here).
@@ -244,10 +247,10 @@ start_modern_dockerd() {
 }
 
 start_modern_engine() {
-  ping_socket "$MODERN_SOCKET" && return
   mkdir -p "$MODERN_DIR"
   ensure_modern_root
   mount_modern_root
+  ping_socket "$MODERN_SOCKET" && return
   log "starting Docker 26.1 (Debian 13 root) on $MODERN_SOCKET"
   start_modern_dockerd overlay2 && return
   log "overlay2 did not start; falling back to vfs. Its log ended:"; tail -5 "$MODERN_DIR/dockerd.log" >&2
