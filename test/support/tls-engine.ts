@@ -64,8 +64,20 @@ export interface TlsEngine {
   stop(): Promise<void>;
 }
 
+/**
+ * The Debian 13 root of scripts/services.sh when the tests run against its Docker 26.1
+ * (DOCKER_HOST is HELMET_MODERN_DOCKER_HOST): the second dockerd is then that engine too, run in the
+ * root, whose /tmp is the host's. Undefined for the host's own dockerd.
+ */
+function modernEngineRoot(): string | undefined {
+  const { DOCKER_HOST, HELMET_MODERN_DOCKER_HOST, HELMET_MODERN_ENGINE_ROOT } = process.env;
+  return DOCKER_HOST && DOCKER_HOST === HELMET_MODERN_DOCKER_HOST ? HELMET_MODERN_ENGINE_ROOT : undefined;
+}
+
 export async function startTlsEngine(): Promise<TlsEngine> {
-  const root = mkdtempSync(join(tmpdir(), 'helmet-tls-'));
+  const chrootDir = modernEngineRoot();
+  // In /tmp itself for the root's dockerd: the same paths name the same files inside and outside it.
+  const root = mkdtempSync(join(chrootDir ? '/tmp' : tmpdir(), 'helmet-tls-'));
   makeCa(join(root, 'ca'), 'helmet test CA');
   makeCa(join(root, 'other-ca'), 'another CA');
   signed(join(root, 'ca'), join(root, 'server'), 'server', '127.0.0.1', 'subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n');
@@ -84,8 +96,9 @@ export async function startTlsEngine(): Promise<TlsEngine> {
   const state = join(root, 'engine');
   mkdirSync(state);
   const dockerd: ChildProcess = spawn(
-    'dockerd',
+    chrootDir ? 'chroot' : 'dockerd',
     [
+      ...(chrootDir ? [chrootDir, 'dockerd'] : []),
       '--iptables=false',
       '--ip6tables=false',
       '--bridge=none',
@@ -116,10 +129,13 @@ export async function startTlsEngine(): Promise<TlsEngine> {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
     if (dockerd.exitCode === null) dockerd.kill('SIGKILL');
     // dockerd leaves its network namespace mounted under exec-root; unmount before removing.
-    try {
-      execFileSync('sh', ['-c', `grep -o ' ${state}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
-    } catch {
-      // nothing mounted
+    // The root's dockerd mounts through the root: the host sees those mounts under it.
+    for (const dir of chrootDir ? [state, join(chrootDir, state)] : [state]) {
+      try {
+        execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
+      } catch {
+        // nothing mounted
+      }
     }
     rmSync(root, { recursive: true, force: true });
   };
