@@ -25,11 +25,8 @@ export function readComponentFile(root: string, name: string): { read?: Componen
   const file = relative(root, join(dir, 'component.yaml'));
   const { source, problems } = YamlSource.read(join(dir, 'component.yaml'), file);
   if (!source) return { problems };
-  const parsed = componentFileSchema.safeParse(dropKfpNulls(source.toJS()));
-  if (!parsed.success) {
-    return { problems: source.problemsFrom(parsed.error.issues, (p) => allowedKeysAt(componentFileSchema, p)) };
-  }
-  const spec = parsed.data;
+  const { data: spec, problems: invalid } = source.check(componentFileSchema, dropKfpNulls(source.toJS()), (p) => allowedKeysAt(componentFileSchema, p));
+  if (!spec) return { problems: invalid };
   const problemAt = (path: (string | number)[], message: string): ConfigProblem => ({ file, ...source.locate(path), path: path.join('.'), message });
   const local: ConfigProblem[] = [];
   const at = (path: (string | number)[], message: string) => local.push(problemAt(path, message));

@@ -41,27 +41,31 @@ export type Placeholder =
   | { if: { cond: boolean | string | Placeholder; then: Placeholder | Placeholder[]; else?: Placeholder | Placeholder[] } };
 
 export const placeholderSchema: z.ZodType<Placeholder> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.number().transform(String),
-    z.strictObject({ inputValue: z.string() }),
-    z.strictObject({ inputPath: z.string() }),
-    z.strictObject({ inputUri: z.string() }),
-    z.strictObject({ outputPath: z.string() }),
-    z.strictObject({ outputUri: z.string() }),
-    z.strictObject({ isPresent: z.string() }),
-    // The whole executor input as JSON (KFP v2 components written as v1 files use it).
-    z.strictObject({ executorInput: z.null() }),
-    z.strictObject({ concat: z.array(placeholderSchema) }),
-    z.strictObject({
-      if: z.strictObject({
-        cond: z.union([z.boolean(), placeholderSchema]),
-        // KFP's loader accepts a single item or a list for the branches.
-        then: z.union([placeholderSchema, z.array(placeholderSchema)]),
-        else: z.union([placeholderSchema, z.array(placeholderSchema)]).optional(),
+  z.union(
+    [
+      z.string(),
+      z.number().transform(String),
+      z.strictObject({ inputValue: z.string() }),
+      z.strictObject({ inputPath: z.string() }),
+      z.strictObject({ inputUri: z.string() }),
+      z.strictObject({ outputPath: z.string() }),
+      z.strictObject({ outputUri: z.string() }),
+      z.strictObject({ isPresent: z.string() }),
+      // The whole executor input as JSON (KFP v2 components written as v1 files use it).
+      z.strictObject({ executorInput: z.null() }),
+      z.strictObject({ concat: z.array(placeholderSchema) }),
+      z.strictObject({
+        if: z.strictObject({
+          cond: z.union([z.boolean(), placeholderSchema]),
+          // KFP's loader accepts a single item or a list for the branches.
+          then: z.union([placeholderSchema, z.array(placeholderSchema)]),
+          else: z.union([placeholderSchema, z.array(placeholderSchema)]).optional(),
+        }),
       }),
-    }),
-  ]),
+    ],
+    // What a problem message says is expected (see yaml-source.ts).
+    { error: 'a string or one of the KFP placeholders' },
+  ),
 );
 
 export const containerSpecSchema = z.strictObject({

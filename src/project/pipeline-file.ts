@@ -32,9 +32,8 @@ export function readPipelineFile(
 ): { pipeline?: Pipeline; problems: ConfigProblem[] } {
   const { source, problems } = YamlSource.read(join(root, PIPELINE_FILE), PIPELINE_FILE);
   if (!source) return { problems };
-  const parsed = pipelineFileSchema.safeParse(source.toJS());
-  if (!parsed.success) return { problems: source.problemsFrom(parsed.error.issues, (p) => allowedKeysAt(pipelineFileSchema, p)) };
-  const spec = parsed.data;
+  const { data: spec, problems: invalid } = source.check(pipelineFileSchema, source.toJS(), (p) => allowedKeysAt(pipelineFileSchema, p));
+  if (!spec) return { problems: invalid };
   const out: ConfigProblem[] = [];
   const at = (path: (string | number)[], message: string) => out.push({ file: PIPELINE_FILE, ...source.locate(path), path: path.join('.'), message });
 

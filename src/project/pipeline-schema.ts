@@ -16,11 +16,11 @@ export const parameterSchema = z.strictObject({
  * A step argument: `{param: name}` reads a pipeline parameter; `{from: step, output: name}` takes
  * another step's output (a file, or a small value); a scalar is a literal.
  */
-export const argumentSchema = z.union([
-  scalar,
-  z.strictObject({ param: z.string().min(1) }),
-  z.strictObject({ from: z.string().min(1), output: z.string().min(1) }),
-]);
+export const argumentSchema = z.union(
+  [scalar, z.strictObject({ param: z.string().min(1) }), z.strictObject({ from: z.string().min(1), output: z.string().min(1) })],
+  // What a problem message says is expected (see yaml-source.ts).
+  { error: 'a value, {param: NAME} or {from: STEP, output: NAME}' },
+);
 
 const quantity = z.union([
   z.string().regex(/^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as 2, 500m, 8G or 8Gi'),

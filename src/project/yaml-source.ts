@@ -118,8 +118,23 @@ export class YamlSource {
     return undefined;
   }
 
-  /** Turn zod issues into problems that name file, line, column and key. */
-  problemsFrom(issues: readonly z.core.$ZodIssue[], allowedKeysAt: (path: readonly PropertyKey[]) => string[] | undefined = () => undefined): ConfigProblem[] {
+  /**
+   * Validate `value` (the document, or a copy adjusted before validation) against `schema`; zod's
+   * issues become problems that name file, line, column and key, and say what was found where the
+   * schema expects something else.
+   */
+  check<S extends z.ZodType>(
+    schema: S,
+    value: unknown = this.value,
+    allowedKeysAt: (path: readonly PropertyKey[]) => string[] | undefined = () => undefined,
+  ): { data?: z.output<S>; problems: ConfigProblem[] } {
+    // reportInput: each issue carries the value it is about, so a wrong type is told from a missing key.
+    const parsed = schema.safeParse(value, { reportInput: true });
+    if (parsed.success) return { data: parsed.data, problems: [] };
+    return { problems: this.problemsFrom(parsed.error.issues, allowedKeysAt) };
+  }
+
+  private problemsFrom(issues: readonly z.core.$ZodIssue[], allowedKeysAt: (path: readonly PropertyKey[]) => string[] | undefined): ConfigProblem[] {
     return issues.flatMap((issue) => {
       if (issue.code === 'unrecognized_keys') {
         return issue.keys.map((key) => ({
@@ -138,8 +153,79 @@ function allowedHint(allowed: string[] | undefined): string {
   return allowed?.length ? ` (allowed here: ${allowed.join(', ')})` : '';
 }
 
+/** zod's default message of a union no branch of which fits; a union with a message of its own names what it expects. */
+const DEFAULT_UNION_MESSAGE = 'Invalid input';
+
+/** The schema types, in the words of a YAML file. */
+const TYPE_NAMES: Record<string, string> = {
+  array: 'a list',
+  tuple: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+  map: 'a mapping',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  bigint: 'a whole number',
+  boolean: 'true/false',
+  null: 'an empty value (null)',
+};
+
+function expectedName(expected: string): string {
+  return TYPE_NAMES[expected] ?? expected;
+}
+
+/** What a value is, in the same words; `root` for the document itself. */
+function foundName(value: unknown, root: boolean): string {
+  if (value === null) return root ? 'nothing (the file is empty)' : 'an empty value';
+  if (Array.isArray(value)) return value.length ? 'a list' : 'an empty list';
+  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value)})`;
+  if (typeof value === 'number') return `a number (${value})`;
+  if (typeof value === 'boolean') return `a boolean (${value})`;
+  if (typeof value === 'object') return 'a mapping';
+  return typeof value;
+}
+
+/** What to do about the usual mix-ups, after the message. */
+function typeHint(expected: string, value: unknown): string {
+  if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) return '; put it in quotes to make it a string';
+  if (expected === 'array' && value !== null && typeof value !== 'object') return '; write a list: [a, b], or one "- item" per line';
+  return '';
+}
+
+function joinOr(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/**
+ * What a union expects, when every branch refused the value for its type alone (not for a key or a
+ * check inside): its own message if it has one, else its branches' types.
+ */
+function unionExpects(issue: z.core.$ZodIssueInvalidUnion): string | undefined {
+  const own = issue.message !== DEFAULT_UNION_MESSAGE ? issue.message : undefined;
+  const names: string[] = [];
+  for (const branch of issue.errors) {
+    const only = branch.length === 1 && branch[0]!.path.length === 0 ? branch[0]! : undefined;
+    const name = only?.code === 'invalid_type' ? expectedName(only.expected) : only?.code === 'invalid_union' ? unionExpects(only) : undefined;
+    if (name === undefined) return undefined;
+    if (!names.includes(name)) names.push(name);
+  }
+  return own ?? joinOr(names);
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `required key is missing (expected ${issue.expected})`;
-  if (issue.code === 'invalid_union') return 'is not valid here (expected a string or one of the KFP placeholders)';
+  const root = issue.path.length === 0;
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return `required key is missing (expected ${expectedName(issue.expected)})`;
+    return `expected ${expectedName(issue.expected)}, got ${foundName(issue.input, root)}${typeHint(issue.expected, issue.input)}`;
+  }
+  if (issue.code === 'invalid_union') {
+    const expects = unionExpects(issue);
+    const own = issue.message !== DEFAULT_UNION_MESSAGE ? issue.message : undefined;
+    if (issue.input === undefined) return `required key is missing${expects || own ? ` (expected ${expects ?? own})` : ''}`;
+    if (expects) return `expected ${expects}, got ${foundName(issue.input, root)}`;
+    return `is not valid here${own ? ` (expected ${own})` : ''}`;
+  }
+  if (issue.code === 'too_small' && issue.origin === 'string' && issue.minimum === 1) return 'must not be empty';
   return issue.message;
 }

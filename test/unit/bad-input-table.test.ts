@@ -34,9 +34,17 @@ const CASES: Case[] = [
   // component.yaml: schema
   { name: 'unknown top-level key', files: { [HELLO]: hello(`${CONTAINER}${BUILD}imag: x\n`) }, expect: /unknown key "imag" \(allowed here: .*implementation/ },
   { name: 'unknown key under build', files: { [HELLO]: hello(`${CONTAINER}${BUILD}  dockerfil: x\n`) }, expect: /build\.dockerfil: unknown key/ },
-  { name: 'a key of the wrong type is not called missing', files: { [HELLO]: `name: 5\n${CONTAINER}${BUILD}` }, expect: /:1:\d+: name: .*expected string/ },
+  {
+    name: 'a key of the wrong type is not called missing',
+    files: { [HELLO]: `name: 5\n${CONTAINER}${BUILD}` },
+    expect: /:1:1: name: expected a string, got a number \(5\); put it in quotes/,
+  },
   { name: 'implementation missing', files: { [HELLO]: hello(BUILD) }, expect: /implementation: required key is missing/ },
-  { name: 'command not a list', files: { [HELLO]: hello(`implementation:\n  container:\n    command: echo\n${BUILD}`) }, expect: /command: .*expected array/ },
+  {
+    name: 'command not a list',
+    files: { [HELLO]: hello(`implementation:\n  container:\n    command: echo\n${BUILD}`) },
+    expect: /:4:5: implementation\.container\.command: expected a list, got a string \("echo"\)/,
+  },
   {
     name: 'an unknown placeholder',
     files: { [HELLO]: hello(`${INPUT}implementation:\n  container:\n    command: [{inputVal: who}]\n${BUILD}`) },
@@ -124,8 +132,8 @@ const CASES: Case[] = [
   },
   // component.yaml: YAML itself
   { name: 'YAML syntax error', files: { [HELLO]: 'name: [unclosed\n' }, expect: /component\.yaml:\d+:\d+: / },
-  { name: 'empty file', files: { [HELLO]: '' }, expect: /component\.yaml: .*expected object/ },
-  { name: 'a list, not a mapping', files: { [HELLO]: '- a\n- b\n' }, expect: /component\.yaml:1:1: .*expected object/ },
+  { name: 'empty file', files: { [HELLO]: '' }, expect: /component\.yaml: expected a mapping, got nothing \(the file is empty\)/ },
+  { name: 'a list, not a mapping', files: { [HELLO]: '- a\n- b\n' }, expect: /component\.yaml:1:1: expected a mapping, got a list/ },
   { name: 'two YAML documents', files: { [HELLO]: 'name: a\n---\nname: b\n' }, expect: /multiple documents/ },
   { name: 'a key given twice', files: { [HELLO]: hello(`name: again\n${CONTAINER}${BUILD}`) }, expect: /Map keys must be unique/ },
   {
@@ -139,6 +147,112 @@ const CASES: Case[] = [
     name: 'placeholders nested 300 deep',
     files: { [HELLO]: hello(`implementation:\n  container:\n    command: [${'{concat: ['.repeat(300)}x${']}'.repeat(300)}]\n${BUILD}`) },
     expect: /nested more than 64 levels deep/,
+  },
+  // component.yaml and pipeline.yaml: a value of the wrong type says what was found, not that the key is missing
+  {
+    name: 'command: a string for a list',
+    files: { [HELLO]: hello(`implementation:\n  container:\n    command: "python3 x.py"\n${BUILD}`) },
+    expect: /component\.yaml:4:5: implementation\.container\.command: expected a list, got a string \("python3 x\.py"\); write a list/,
+  },
+  {
+    name: 'implementation: a list for a mapping',
+    files: { [HELLO]: hello(`implementation: [container]\n${BUILD}`) },
+    expect: /:2:1: implementation: expected a mapping, got a list/,
+  },
+  {
+    name: 'build: a string for a mapping',
+    files: { [HELLO]: hello(`${CONTAINER}build: hello\n`) },
+    expect: /:5:1: build: expected a mapping, got a string \("hello"\)/,
+  },
+  { name: 'a scalar document', files: { [HELLO]: 'just some words\n' }, expect: /component\.yaml:1:1: expected a mapping, got a string \("just some words"\)/ },
+  { name: 'a number document', files: { [HELLO]: '42\n' }, expect: /component\.yaml:1:1: expected a mapping, got a number \(42\)/ },
+  {
+    name: 'inputs: a mapping for a list',
+    files: { [HELLO]: hello(`inputs: {name: who}\n${CONTAINER}${BUILD}`) },
+    expect: /:2:1: inputs: expected a list, got a mapping/,
+  },
+  {
+    name: 'description: a boolean for a string',
+    files: { [HELLO]: hello(`description: true\n${CONTAINER}${BUILD}`) },
+    expect: /description: expected a string, got a boolean \(true\)/,
+  },
+  {
+    name: 'version: a number for a string',
+    files: { [HELLO]: hello(`version: 1.5\n${CONTAINER}${BUILD}`) },
+    expect: /version: expected a string, got a number \(1\.5\)/,
+  },
+  {
+    name: 'optional: a string for a boolean',
+    files: { [HELLO]: hello(`inputs:\n  - {name: who, optional: "yes"}\n${CONTAINER}${BUILD}`) },
+    expect: /inputs\.0\.optional: expected true\/false, got a string \("yes"\)/,
+  },
+  {
+    name: 'input default: a list for a value',
+    files: { [HELLO]: hello(`inputs:\n  - {name: who, default: [a]}\n${CONTAINER}${BUILD}`) },
+    expect: /inputs\.0\.default: expected a string, a number or true\/false, got a list/,
+  },
+  {
+    name: 'a command item of the wrong type',
+    files: { [HELLO]: hello(`implementation:\n  container:\n    command: [true]\n${BUILD}`) },
+    expect: /command\.0: expected a string or one of the KFP placeholders, got a boolean \(true\)/,
+  },
+  {
+    name: 'build.args: a list for a mapping',
+    files: { [HELLO]: hello(`${CONTAINER}${BUILD}  args: [A=1]\n`) },
+    expect: /build\.args: expected a mapping, got a list/,
+  },
+  { name: 'pipeline.yaml a list', files: { [PIPELINE]: '- first\n- second\n' }, expect: /pipeline\.yaml:1:1: expected a mapping, got a list/ },
+  { name: 'pipeline.yaml empty', files: { [PIPELINE]: '# nothing yet\n' }, expect: /pipeline\.yaml: expected a mapping, got nothing \(the file is empty\)/ },
+  {
+    name: 'steps: a list for a mapping',
+    files: { [PIPELINE]: 'name: tiny\nsteps: [first]\n' },
+    expect: /pipeline\.yaml:2:1: steps: expected a mapping, got a list/,
+  },
+  { name: 'steps: empty (null)', files: { [PIPELINE]: 'name: tiny\nsteps:\n' }, expect: /pipeline\.yaml:2:1: steps: expected a mapping, got an empty value/ },
+  {
+    name: 'name: a number for a string',
+    files: { [PIPELINE]: pipeline('  first: {component: hello}\n', 'name: 7\n') },
+    expect: /pipeline\.yaml:1:1: name: expected a string, got a number \(7\)/,
+  },
+  {
+    name: 'after: a string for a list',
+    files: { [PIPELINE]: pipeline('  first: {component: hello}\n  second: {component: world, after: first}\n') },
+    expect: /steps\.second\.after: expected a list, got a string \("first"\)/,
+  },
+  {
+    name: 'gpu: a string for a number',
+    files: { [PIPELINE]: pipeline('  first: {component: hello, resources: {gpu: two}}\n') },
+    expect: /resources\.gpu: expected a number, got a string \("two"\)/,
+  },
+  {
+    name: 'gpu: a fraction for a whole number',
+    files: { [PIPELINE]: pipeline('  first: {component: hello, resources: {gpu: 1.5}}\n') },
+    expect: /resources\.gpu: expected a whole number, got a number \(1\.5\)/,
+  },
+  {
+    name: 'parameter default: a list for a value',
+    files: { [PIPELINE]: pipeline('  first: {component: hello}\n', 'name: tiny\nparameters:\n  who: {default: [a]}\n') },
+    expect: /parameters\.who\.default: expected a string, a number or true\/false, got a list/,
+  },
+  {
+    name: 'step argument: a list',
+    files: { [PIPELINE]: pipeline('  first: {component: hello, args: {who: [a, b]}}\n') },
+    expect: /steps\.first\.args\.who: expected a value, \{param: NAME\} or \{from: STEP, output: NAME\}, got a list/,
+  },
+  {
+    name: 'step argument: a mapping of neither form',
+    files: { [PIPELINE]: pipeline('  first: {component: hello, args: {who: {parm: who}}}\n') },
+    expect: /steps\.first\.args\.who: is not valid here \(expected a value, \{param: NAME\} or \{from: STEP, output: NAME\}\)/,
+  },
+  {
+    name: 'build.dockerfile: an empty string',
+    files: { [HELLO]: hello(`${CONTAINER}build: {image: hello, dockerfile: ""}\n`) },
+    expect: /:5:\d+: build\.dockerfile: must not be empty/,
+  },
+  {
+    name: 'steps.first.component missing',
+    files: { [PIPELINE]: pipeline('  first: {after: []}\n') },
+    expect: /steps\.first\.component: required key is missing \(expected a string\)/,
   },
   // pipeline.yaml
   { name: 'step naming an unknown component', files: { [PIPELINE]: pipeline('  first: {component: nope}\n') }, expect: /steps\.first\.component: .*nope/ },

@@ -45,10 +45,10 @@ describe('bad component.yaml', () => {
     expect(err).toContain('nothing was built or written');
   });
 
-  it('a wrong type', async () => {
+  it('a wrong type says what was found, not that the key is missing', async () => {
     await expectBadInput(
       GOOD.replace('{name: n, type: Integer, default: "1"}', '{name: n, optional: "yes"}'),
-      /component\.yaml:3:\d+: inputs\.0\.optional: .*boolean/,
+      /component\.yaml:3:\d+: inputs\.0\.optional: expected true\/false, got a string \("yes"\)/,
     );
   });
 
