@@ -57,7 +57,9 @@ export const volumeSchema = z.strictObject({
 export const pipelineFileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase letters, digits and dashes (it names dist/<name>.yaml)'),
   description: z.string().optional(),
-  parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), parameterSchema).default({}),
+  parameters: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and underscores, not starting with a digit'), parameterSchema)
+    .default({}),
   volume: volumeSchema.optional(),
   steps: z.record(stepName, stepSchema).refine((s) => Object.keys(s).length > 0, 'needs at least one step'),
 });

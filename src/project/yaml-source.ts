@@ -227,5 +227,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `is not valid here${own ? ` (expected ${own})` : ''}`;
   }
   if (issue.code === 'too_small' && issue.origin === 'string' && issue.minimum === 1) return 'must not be empty';
+  // A key of a mapping of names (steps, parameters) that is not a name: say why, not "Invalid key in record".
+  if (issue.code === 'invalid_key' && issue.issues.length) return `is not a valid name here: ${issue.issues.map((i) => i.message).join('; ')}`;
   return issue.message;
 }

@@ -250,6 +250,16 @@ const CASES: Case[] = [
     expect: /:5:\d+: build\.dockerfile: must not be empty/,
   },
   {
+    name: 'a step name that is not a name',
+    files: { [PIPELINE]: pipeline('  First: {component: hello}\n') },
+    expect: /pipeline\.yaml:\d+:3: steps\.First: is not a valid name here: must be lowercase letters, digits and dashes/,
+  },
+  {
+    name: 'a parameter name that is not a name',
+    files: { [PIPELINE]: pipeline('  first: {component: hello}\n', 'name: tiny\nparameters:\n  who-else: {type: String}\n') },
+    expect: /parameters\.who-else: is not a valid name here: must be letters, digits and underscores/,
+  },
+  {
     name: 'steps.first.component missing',
     files: { [PIPELINE]: pipeline('  first: {after: []}\n') },
     expect: /steps\.first\.component: required key is missing \(expected a string\)/,
