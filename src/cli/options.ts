@@ -2,6 +2,7 @@
  * Option declarations shared by several commands (one definition each, so `--push` means the same
  * everywhere), and the parsers of repeatable KEY=VALUE flags.
  */
+import type { Argument, Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../errors.js';
 
@@ -41,6 +42,97 @@ export const sharedOptions = {
   buildNetwork: () =>
     new Option('--build-network <mode>', "network of RUN steps, e.g. host or none (default: the engine's; host on an engine without a bridge network)"),
 };
+
+/**
+ * What to give each flag that takes a value, said when the value is empty or another flag. Every
+ * such flag of every command has an entry (a unit test checks).
+ */
+export const VALUE_EXAMPLES: Record<string, string> = {
+  '--cwd': 'give a project folder, e.g. -C path/to/project',
+  '--push': 'give a registry and path, e.g. --push harbor.corp/ml',
+  '--tag': 'give an image tag, e.g. --tag v1',
+  '--build-arg': 'give KEY=VALUE or COMPONENT:KEY=VALUE, e.g. --build-arg BASE_IMAGE=python:3.11-slim',
+  '--concurrency': 'give a positive whole number, e.g. --concurrency 4, or leave the flag out for one per CPU',
+  '--out': 'give a folder, e.g. --out dist, or leave the flag out for dist',
+  '--builder': 'give classic or buildkit, or leave the flag out',
+  '--build-network': 'give a network mode, e.g. --build-network host, or leave the flag out',
+  '--username': 'give the registry user, e.g. --username ci',
+  '--param': 'give NAME=VALUE, e.g. --param epochs=10',
+  '--skip-step': 'give a step name of pipeline.yaml, e.g. --skip-step train',
+  '--network': 'give a network mode, e.g. --network host, or leave the flag out for host',
+  '--parallel': 'give a positive whole number, e.g. --parallel 2',
+  '--from': 'give the name of a component with a build: section, e.g. --from base',
+  '--dockerfile': 'give a path relative to the project root, e.g. --dockerfile dockerfiles/base.Dockerfile',
+};
+
+/** What to give a positional argument, in the same words. */
+export const ARGUMENT_EXAMPLES: Record<string, string> = {
+  component: 'give a folder name under components/, e.g. train',
+  name: 'give a folder name of lowercase letters, digits and dashes, e.g. score-model',
+};
+
+const UNSET = '(is the variable you passed unset?)';
+
+/** Why `value` cannot be the value of a flag or argument, if it cannot. */
+function refusal(value: string, flags: readonly string[]): string | undefined {
+  if (value.trim() === '') return value === '' ? 'empty value' : `value is only whitespace ("${value}")`;
+  // `--out $DIR --json` with DIR unset makes "--json" the value of --out.
+  if (flags.includes(value.split('=')[0]!)) return `got "${value}" as its value, which is a flag of this command`;
+  return undefined;
+}
+
+/**
+ * Refuse, on every command, an empty or whitespace-only value for any flag or argument, and a value
+ * that is one of the command's own flags: in CI these come from an unset variable
+ * (`--push "$REGISTRY"`), and taken as given they would quietly do something else (build and not
+ * push, write dist/ into the current folder). Wraps each parser, so the check runs as commander
+ * reads the value (the `--flag value` and `--flag=value` forms and environment variables alike),
+ * before any command starts. Call once on the finished program.
+ */
+export function refuseBlankValues(program: Command): void {
+  const visit = (cmd: Command, inherited: Option[]) => {
+    const options = [...inherited, ...cmd.options];
+    const flags = options.flatMap((o) => [o.long, o.short]).filter((f): f is string => f !== undefined);
+    flags.push('--help', '-h');
+    for (const option of cmd.options) {
+      if (option.required || option.optional) guardOption(cmd, option, flags);
+    }
+    for (const argument of cmd.registeredArguments) guardArgument(argument, flags);
+    for (const sub of cmd.commands) visit(sub, options);
+  };
+  visit(program, []);
+}
+
+function guardOption(cmd: Command, option: Option, flags: readonly string[]): void {
+  const flag = option.long ?? option.short!;
+  const parse = option.parseArg;
+  let fromEnv = false;
+  // Commander reads an environment variable after the command line, and only for flags not given.
+  if (option.envVar) (cmd as unknown as NodeJS.EventEmitter).prependListener(`optionEnv:${option.name()}`, () => (fromEnv = true));
+  option.parseArg = <T>(value: string, previous: T): T => {
+    if (fromEnv) {
+      if (value.trim() === '') throw new UsageError(`${option.envVar} (the default of ${flag}) is set but empty; set a value ${flag} takes, or unset it`);
+      return (parse ? parse(value, previous) : value) as T;
+    }
+    const why = refusal(value, flags);
+    if (why) throw new UsageError(`${flag}: ${why}; ${VALUE_EXAMPLES[option.long ?? ''] ?? 'give a value'} ${UNSET}`);
+    return (parse ? parse(value, previous) : value) as T;
+  };
+}
+
+function guardArgument(argument: Argument, flags: readonly string[]): void {
+  const parse = argument.parseArg;
+  argument.parseArg = <T>(value: string, previous: T): T => {
+    const why = refusal(value, flags);
+    if (why) {
+      const what = ARGUMENT_EXAMPLES[argument.name()] ?? 'give a value';
+      throw new UsageError(`argument <${argument.name()}>: ${why}; ${what} ${UNSET}`);
+    }
+    if (parse) return parse(value, previous);
+    // Without a parser of its own, a variadic argument collects its values.
+    return (argument.variadic ? [...((previous as string[] | undefined) ?? []), value] : value) as T;
+  };
+}
 
 /**
  * `--build-arg KEY=V` applies to every component; `--build-arg train:KEY=V` to one.
