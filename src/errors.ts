@@ -15,6 +15,7 @@ export type HelmetErrorCode =
   | 'CONFIG_INVALID'
   | 'USAGE'
   | 'OUTPUT_LOCKED'
+  | 'OUTPUT_WRITE'
   | 'BUILD_FAILED'
   | 'PUSH_FAILED'
   | 'DIGEST_MISMATCH'
@@ -98,6 +99,19 @@ export class BuildFailedError extends HelmetError {
 
 export class PushFailedError extends HelmetError {
   readonly code = 'PUSH_FAILED';
+  readonly exitCode = ExitCode.failed;
+  /** The transfer broke off (a dropped connection, an EOF): another attempt may succeed. */
+  readonly retryable: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; hint?: string; retryable?: boolean }) {
+    super(message, options);
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+/** An output file could not be written (a full disk, no permission, a read-only file system). */
+export class OutputWriteError extends HelmetError {
+  readonly code = 'OUTPUT_WRITE';
   readonly exitCode = ExitCode.failed;
 }
 

@@ -4,7 +4,7 @@
  * lookups, builds, pushes, publishing, pipeline steps — and every job reports its start and its end.
  */
 import type { ErrorRecord } from './errors.js';
-import type { PlanEntry } from './plan/plan-format.js';
+import type { PlanEntry } from './model/plan-entry.js';
 
 export type JobKind = 'lookup' | 'build' | 'push' | 'publish' | 'step';
 export type JobOutcome = 'succeeded' | 'failed' | 'skipped';
@@ -51,5 +51,10 @@ export type HelmetEvent =
   | { type: 'volume-kept'; volume: string };
 
 export type EventListener = (event: HelmetEvent) => void;
+
+/** Events that belong to one running job: the job reports them, the executor adds `job` and `subject`. */
+export type JobDetail =
+  | Omit<Extract<HelmetEvent, { type: 'build-step' }>, 'job' | 'subject'>
+  | Omit<Extract<HelmetEvent, { type: 'push-progress' }>, 'job' | 'subject'>;
 
 export const ignoreEvents: EventListener = () => {};

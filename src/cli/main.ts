@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isHelmetError } from '../errors.js';
-import { PLAN_FORMAT_VERSION } from '../plan/plan-format.js';
+import { PLAN_FORMAT_VERSION } from '../model/plan-entry.js';
 import type { Io } from './context.js';
 import { collect, parsePositiveInt, sharedOptions } from './options.js';
 

@@ -1,10 +1,9 @@
-import { createHash, hash } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
 import * as dockerignoreModule from '@balena/dockerignore';
 import { fdir } from 'fdir';
-import type { FileHasher } from './stat-cache.js';
+import { type FileHasher, sha256, sha256OfFile } from './hashing.js';
 
 // @balena/dockerignore is CommonJS but its types declare `export default`: take whichever is callable.
 type DockerignoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
@@ -102,7 +101,7 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
     } else if (st.isFile()) {
       const size = st.size;
       // Small files whole (few syscalls); large ones in chunks, so memory stays flat whatever their size.
-      const read = () => (size <= WHOLE_FILE_LIMIT ? sha256(readFileSync(abs)) : sha256OfLargeFile(abs));
+      const read = () => sha256OfFile(abs, size);
       const digest = options.hasher ? options.hasher.hash(abs, st, read) : read();
       bytes += size;
       entries.push({ path: rel, kind: 'file', mode, size, sha256: digest });
@@ -127,27 +126,6 @@ export function parseDockerignore(text: string): string[] {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
-}
-
-/** Files up to this size are read whole; larger ones are hashed CHUNK bytes at a time. */
-const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
-const CHUNK = 1024 * 1024;
-
-function sha256OfLargeFile(path: string): string {
-  const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(CHUNK);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n = readSync(fd, buffer, 0, CHUNK, null); n > 0; n = readSync(fd, buffer, 0, CHUNK, null)) hash.update(buffer.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-export function sha256(data: string | Uint8Array): string {
-  // One-shot: much cheaper than a Hash object for the many small inputs of a context.
-  return hash('sha256', data, 'hex');
 }
 
 function toSlash(p: string): string {

@@ -2,9 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Builder } from '../engine/engine-client.js';
 import type { BuildContext, ContextEntry } from './build-context.js';
-import { sha256 } from './build-context.js';
+import { sha256 } from './hashing.js';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, padding, padLength, type TarHeader, ustarName, writeHeaderBlock } from './tar-format.js';
 
 /** Fixed mtime for every entry: image layers then depend on content only (2000-01-01T00:00:00Z). */
@@ -21,6 +20,9 @@ export interface ContextTar {
   changedEntries(): string[];
 }
 
+/** The builder that reads the tar: they differ in how they treat `.dockerignore` and the Dockerfile. */
+export type ContextReader = 'classic' | 'buildkit';
+
 /**
  * Stream a tar of exactly the context's entries, in sorted order, with normalised metadata
  * (owner 0:0, fixed mtime, mode 0644/0755 from the executable bit).
@@ -31,7 +33,7 @@ export interface ContextTar {
  * BuildKit reads the Dockerfile from an uploaded context but applies no `.dockerignore` to it, so
  * for BuildKit the tar holds what the context should hold, plus the Dockerfile, which it must read.
  */
-export function createContextTar(ctx: BuildContext, builder: Builder = 'buildkit'): ContextTar {
+export function createContextTar(ctx: BuildContext, builder: ContextReader = 'buildkit'): ContextTar {
   const outside = ctx.dockerfileInContext === undefined;
   const classic = builder === 'classic';
   const dockerfile = outside ? `.dockerfile.${sha256(ctx.dockerfileContent).slice(0, 20)}` : ctx.dockerfileInContext!;

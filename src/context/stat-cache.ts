@@ -11,8 +11,8 @@
  */
 import { readFileSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { writeFileAtomic } from '../output/atomic-write.js';
-import { sha256 } from './build-context.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { type FileHasher, sha256 } from './hashing.js';
 
 export const CACHE_DIR = '.helmet-cache';
 const CACHE_FILE = 'stat-cache';
@@ -28,11 +28,6 @@ const MAX_ENTRIES = 200_000;
  * times in milliseconds with the sub-millisecond part the file system keeps.
  */
 type Entry = string;
-
-export interface FileHasher {
-  /** The SHA-256 hex of the file at `abs`, whose lstat is `st`; `read` hashes its content. */
-  hash(abs: string, st: Stats, read: () => string): string;
-}
 
 export class StatCache implements FileHasher {
   private readonly entries: Map<string, Entry>;

@@ -1,9 +1,11 @@
+/** `doctor`: checks of what helmet-build depends on (project files, engine, registry and credentials), one line each. */
 import type { EngineClient } from '../engine/engine-client.js';
+import { decideEngineSetup, describeSetup } from '../engine/engine-setup.js';
 import { errorMessage, isHelmetError } from '../errors.js';
 import { findProjectRoot, loadProject } from '../project/load-project.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { imageRepository, parsePushTarget } from '../registry/image-ref.js';
-import type { RegistryClient } from '../registry/registry-client.js';
+import type { RegistryApi } from '../registry/registry-api.js';
 
 export interface Check {
   name: string;
@@ -16,7 +18,7 @@ export interface Check {
 
 export interface DoctorDeps {
   engine: EngineClient;
-  registry: RegistryClient;
+  registry: RegistryApi;
   credentials: CredentialSource;
 }
 
@@ -47,9 +49,9 @@ export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?:
     await deps.engine.ping();
     const d = await deps.engine.describe();
     const gpu = (await deps.engine.hasGpuSupport()) ? 'NVIDIA runtime present' : 'no GPU runtime (GPU steps can only be skipped in local runs)';
-    const caps = await deps.engine.capabilities();
-    const builder = caps.buildkit ? `BuildKit${caps.bridge ? '' : ' (no bridge network: RUN steps use host)'}` : 'classic builder only (no BuildKit)';
-    return `Docker ${d.version} (API ${d.apiVersion}) on ${d.os}, storage ${d.storageDriver}; builds with ${builder}; ${gpu}`;
+    const builder = describeSetup(await decideEngineSetup(deps.engine));
+    const store = d.imageStore === 'containerd' ? 'containerd image store' : 'classic image store';
+    return `Docker ${d.version} (API ${d.apiVersion}) on ${d.os}, storage ${d.storageDriver}, ${store}; builds with ${builder}; ${gpu}`;
   });
   if (options.push) {
     const target = parsePushTarget(options.push);

@@ -5,6 +5,8 @@
  * the fields used here, and folded into steps (Dockerfile instructions) with their state and output.
  */
 import protobuf from 'protobufjs';
+import type { BuildStep } from '../model/build-step.js';
+import { LastLines } from '../text/last-lines.js';
 
 /**
  * The subset of control.proto read here; field numbers are BuildKit's. Timestamp is declared
@@ -69,23 +71,11 @@ export function decodeStatus(base64: string): StatusResponse {
   return statusType.toObject(statusType.decode(Buffer.from(base64, 'base64')), { longs: Number, defaults: false }) as StatusResponse;
 }
 
-/** What happened to one build step. */
-export interface BuildStep {
-  /** As BuildKit names it: `[2/4] RUN pip install …`, `[internal] load build context`. */
-  name: string;
-  state: 'started' | 'cached' | 'done' | 'failed';
-  /** For done and failed steps. */
-  seconds?: number;
-  error?: string;
-}
-
-const TAIL_LINES = 20;
-
 interface StepState {
   name: string;
   started: boolean;
   finished: boolean;
-  lines: string[];
+  lines: LastLines;
   partial: string;
 }
 
@@ -136,13 +126,13 @@ export class BuildkitProgress {
     if (!fatal) return undefined;
     const { step, error } = fatal;
     this.flush(step);
-    return { step: step.name, error, lines: step.lines };
+    return { step: step.name, error, lines: step.lines.lines() };
   }
 
   private step(digest: string, name?: string): StepState {
     let s = this.steps.get(digest);
     if (!s) {
-      s = { name: name ?? digest, started: false, finished: false, lines: [], partial: '' };
+      s = { name: name ?? digest, started: false, finished: false, lines: new LastLines(), partial: '' };
       this.steps.set(digest, s);
     } else if (name) s.name = name;
     return s;
@@ -155,7 +145,6 @@ export class BuildkitProgress {
 
   private line(step: StepState, line: string): void {
     step.lines.push(line);
-    if (step.lines.length > TAIL_LINES) step.lines.shift();
     this.onLine(line);
   }
 }

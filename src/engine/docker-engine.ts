@@ -1,30 +1,21 @@
 /** EngineClient over the Docker Engine API (dockerode), with every failure mapped to a typed error. */
 
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import {
-  BuildFailedError,
-  EngineError,
-  EngineUnreachableError,
-  errorMessage,
-  type HelmetError,
-  isHelmetError,
-  PullFailedError,
-  PushFailedError,
-  RegistryAuthError,
-  RegistryForbiddenError,
-  RegistryUnreachableError,
-} from '../errors.js';
+import { EngineUnreachableError, errorMessage, isHelmetError, PushFailedError } from '../errors.js';
+import type { RegistryAuth } from '../registry/credentials.js';
 import { splitReference } from '../registry/image-ref.js';
-import { retryPolicy, TransientFault, withRetries } from '../registry/retry.js';
-import type { BuildRequest, EngineCapabilities, EngineClient, ImageInfo, PushRequest, RegistryAuth, RunRequest } from './engine-client.js';
+import { retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
+import { readBuildkitBuild, readClassicBuild } from './build-streams.js';
+import { runToEnd } from './containers.js';
+import type { BuildRequest, EngineCapabilities, EngineClient, EngineFacts, ImageInfo, PushRequest, RunRequest } from './engine-client.js';
 import { describeEngine, engineOptions } from './engine-connection.js';
+import { engineError, RETRIED_CODES, registryTransferError, START_ENGINE_HINT, transportFailure } from './engine-errors.js';
 import { readProgress } from './progress-stream.js';
 import { PushProgressTracker } from './push-progress.js';
 
-const LOG_TAIL_LINES = 20;
+/** The environment variable that sets how often an engine call that changes nothing is tried again. */
+export const ENGINE_RETRIES = 'HELMET_ENGINE_RETRIES';
 
 /** EngineClient over the Docker Engine API (dockerode). DOCKER_HOST & co. select the engine. */
 export class DockerEngine implements EngineClient {
@@ -57,7 +48,7 @@ export class DockerEngine implements EngineClient {
       }
     };
     try {
-      return await withRetries(retryPolicy(), once);
+      return await withRetries(retryPolicy(ENGINE_RETRIES), once);
     } catch (e) {
       throw engineError(what, e instanceof TransientFault ? e.final : e);
     }
@@ -101,82 +92,15 @@ export class DockerEngine implements EngineClient {
       } as Docker.ImageBuildOptions),
     );
     const result = buildkit
-      ? await this.readBuildkitBuild(req, stream as unknown as Readable)
-      : await this.readClassicBuild(req, stream as unknown as Readable);
+      ? await readBuildkitBuild(req, stream as unknown as Readable)
+      : await readClassicBuild(req, stream as unknown as Readable, (id) =>
+          this.call(`remove container ${id}`, (d) => d.getContainer(id).remove({ force: true })),
+        );
     for (const ref of rest) {
       const { name, tag } = splitReference(ref);
       await this.tag(result, name, tag ?? 'latest');
     }
     return result;
-  }
-
-  /** BuildKit: progress is a protobuf trace; a failure names the failing step and what it printed. */
-  private async readBuildkitBuild(req: BuildRequest, stream: Readable): Promise<string> {
-    const { BuildkitProgress, decodeStatus } = await import('./buildkit-status.js');
-    const progress = new BuildkitProgress(
-      (step) => req.onStep?.(step),
-      (line) => req.onLog?.(line),
-    );
-    let imageId: string | undefined;
-    let read: Awaited<ReturnType<typeof readProgress>>;
-    try {
-      read = await readProgress(stream, (m) => {
-        if (m.id === 'moby.buildkit.trace' && typeof m.aux === 'string') progress.add(decodeStatus(m.aux));
-        else if (typeof m.aux === 'object' && m.aux?.ID) imageId = m.aux.ID;
-      });
-    } catch (e) {
-      throw engineError(`build ${req.name}`, e);
-    }
-    if (read.error !== undefined) {
-      const failed = progress.failure(read.error);
-      if (failed) throw new BuildFailedError(req.name, `step "${failed.step}" failed: ${failed.error}`, failed.lines);
-      throw new BuildFailedError(req.name, read.error, []);
-    }
-    if (!imageId) throw new BuildFailedError(req.name, 'the engine finished without reporting an image ID', []);
-    return imageId;
-  }
-
-  /** The classic builder: progress is text; "Step n/m" lines mark the steps. */
-  private async readClassicBuild(req: BuildRequest, stream: Readable): Promise<string> {
-    const tail: string[] = [];
-    let imageId: string | undefined;
-    let stepContainer: string | undefined;
-    let step: string | undefined;
-    let read: Awaited<ReturnType<typeof readProgress>>;
-    try {
-      read = await readProgress(stream, (m) => {
-        if (typeof m.aux === 'object' && m.aux?.ID) imageId = m.aux.ID;
-        const text = m.stream ?? m.status;
-        if (!text) return;
-        for (const line of text.split('\n')) {
-          if (!line.trim()) continue;
-          stepContainer = /^ ---> Running in ([0-9a-f]{12,64})$/.exec(line)?.[1] ?? stepContainer;
-          if (/^Step \d+\/\d+ :/.test(line)) {
-            if (step) req.onStep?.({ name: step, state: 'done' });
-            step = line;
-            req.onStep?.({ name: line, state: 'started' });
-          }
-          tail.push(line);
-          if (tail.length > LOG_TAIL_LINES) tail.shift();
-          req.onLog?.(line);
-        }
-      });
-    } catch (e) {
-      // A cancelled build: the engine removes its RUN container in its own time; do it now, so none outlives us.
-      if (stepContainer)
-        await (await this.api())
-          .getContainer(stepContainer)
-          .remove({ force: true })
-          .catch(() => undefined);
-      throw engineError(`build ${req.name}`, e);
-    }
-    if (read.error !== undefined) {
-      if (step) req.onStep?.({ name: step, state: 'failed', error: read.error });
-      throw new BuildFailedError(req.name, step ? `step "${step}" failed: ${read.error}` : read.error, tail);
-    }
-    if (step) req.onStep?.({ name: step, state: 'done' });
-    if (!imageId) throw new BuildFailedError(req.name, 'the engine finished without reporting an image ID', tail);
-    return imageId;
   }
 
   async capabilities(): Promise<EngineCapabilities> {
@@ -257,52 +181,7 @@ export class DockerEngine implements EngineClient {
   }
 
   async runContainer(req: RunRequest): Promise<number> {
-    const container = await this.call(`create a container from ${req.image}`, (d) =>
-      d.createContainer({
-        Image: req.image,
-        Entrypoint: req.entrypoint,
-        Cmd: req.cmd,
-        Env: Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`),
-        Labels: req.labels,
-        HostConfig: {
-          NetworkMode: req.network,
-          Mounts: [
-            ...Object.entries(req.volumes ?? {}).map(([name, target]) => ({ Type: 'volume' as const, Source: name, Target: target })),
-            ...Object.entries(req.binds ?? {}).map(([host, target]) => ({ Type: 'bind' as const, Source: host, Target: target })),
-          ],
-          DeviceRequests: req.gpus ? [{ Driver: 'nvidia', Count: req.gpus, Capabilities: [['gpu']] }] : undefined,
-        },
-      }),
-    );
-    const onAbort = () => void container.kill().catch(() => undefined);
-    try {
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-      const lines = (name: 'stdout' | 'stderr') => {
-        const pass = new PassThrough();
-        const done = new Promise<void>((resolve) => {
-          const rl = createInterface({ input: pass, crlfDelay: Infinity });
-          rl.on('line', (line) => req.onLog?.(line, name));
-          rl.on('close', resolve);
-        });
-        return { pass, done };
-      };
-      const out = lines('stdout');
-      const err = lines('stderr');
-      (await this.api()).modem.demuxStream(stream, out.pass, err.pass);
-      stream.on('end', () => {
-        out.pass.end();
-        err.pass.end();
-      });
-      req.signal?.addEventListener('abort', onAbort, { once: true });
-      await container.start();
-      const { StatusCode } = (await container.wait()) as { StatusCode: number };
-      // Let the last log lines through before reporting the exit.
-      await Promise.race([Promise.all([out.done, err.done]), new Promise((r) => setTimeout(r, 2000))]);
-      return StatusCode;
-    } finally {
-      req.signal?.removeEventListener('abort', onAbort);
-      await container.remove({ force: true }).catch(() => undefined);
-    }
+    return runToEnd(await this.api(), (options) => this.call(`create a container from ${req.image}`, (d) => d.createContainer(options)), req);
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
@@ -310,11 +189,7 @@ export class DockerEngine implements EngineClient {
   }
 
   async removeVolume(name: string): Promise<void> {
-    try {
-      await (await this.api()).getVolume(name).remove({ force: true });
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
-    }
+    await this.call(`remove volume ${name}`, (d) => ignoreNotFound(d.getVolume(name).remove({ force: true })), true);
   }
 
   async hasGpuSupport(): Promise<boolean> {
@@ -322,94 +197,41 @@ export class DockerEngine implements EngineClient {
     return Object.keys(info.Runtimes ?? {}).some((r) => r.includes('nvidia'));
   }
 
-  async describe(): Promise<{ version: string; apiVersion: string; storageDriver: string; os: string }> {
-    const docker = await this.api();
-    const [version, info] = await Promise.all([docker.version(), docker.info() as Promise<{ Driver?: string; OperatingSystem?: string }>]);
-    return { version: version.Version, apiVersion: version.ApiVersion, storageDriver: info.Driver ?? '?', os: info.OperatingSystem ?? '?' };
+  async describe(): Promise<EngineFacts> {
+    return this.call(
+      'describe itself',
+      async (d) => {
+        const [version, info] = await Promise.all([d.version(), d.info() as Promise<EngineInfo>]);
+        // The containerd image store reports its snapshotter as the driver type.
+        const containerd = (info.DriverStatus ?? []).some(([key, value]) => key === 'driver-type' && value.startsWith('io.containerd.snapshotter'));
+        return {
+          version: version.Version,
+          apiVersion: version.ApiVersion,
+          storageDriver: info.Driver ?? '?',
+          imageStore: containerd ? 'containerd' : 'classic',
+          os: info.OperatingSystem ?? '?',
+        };
+      },
+      true,
+    );
   }
 
   async removeImage(ref: string): Promise<void> {
-    try {
-      await (await this.api()).getImage(ref).remove({ force: true, noprune: false });
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
-    }
+    await this.call(`remove image ${ref}`, (d) => ignoreNotFound(d.getImage(ref).remove({ force: true, noprune: false })), true);
   }
 }
 
-/** Dropped or refused connections: worth another try for a call that changes nothing. */
-const RETRIED_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT']);
-
-const START_ENGINE_HINT = 'Start an engine (scripts/services.sh up) or point DOCKER_HOST at one.';
-
-/** Transport failures: no engine answers at DOCKER_HOST. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EACCES']);
-/** The engine's certificate is not one ca.pem vouches for. */
-const UNTRUSTED_CERT_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-const TLS_FILES_HINT = 'Check DOCKER_CERT_PATH: ca.pem must be the CA that signed the engine, cert.pem/key.pem a client certificate it accepts.';
-
-/** What went wrong on the way to the engine, when the failure is one of transport (exit 3); undefined otherwise. */
-function transportFailure(e: unknown): { cause: string; hint: string } | undefined {
-  const code = (e as { code?: string }).code ?? '';
-  const message = errorMessage(e);
-  if (UNTRUSTED_CERT_CODES.has(code)) return { cause: `the engine's TLS certificate is not trusted (${code})`, hint: TLS_FILES_HINT };
-  if (/HTTP request to an HTTPS server/i.test(message)) {
-    return {
-      cause: 'the engine expects TLS, but DOCKER_TLS_VERIFY is not set',
-      hint: 'Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the folder with ca.pem, cert.pem and key.pem.',
-    };
-  }
-  if (/wrong version number|packet length too long/i.test(message)) {
-    return {
-      cause: 'the engine does not speak TLS at this address',
-      hint: 'Unset DOCKER_TLS_VERIFY for a plain engine, or check the port (TLS engines usually listen on 2376).',
-    };
-  }
-  if (/alert (unknown ca|bad certificate|certificate required|handshake failure)|certificate required/i.test(message)) {
-    return { cause: 'the engine refused the client certificate (cert.pem is not signed by a CA it trusts)', hint: TLS_FILES_HINT };
-  }
-  if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) return { cause: `TLS failed: ${message}`, hint: TLS_FILES_HINT };
-  if (UNREACHABLE_CODES.has(code)) return { cause: code, hint: START_ENGINE_HINT };
-  return undefined;
+interface EngineInfo {
+  Driver?: string;
+  DriverStatus?: [string, string][];
+  OperatingSystem?: string;
 }
 
-/** An Engine API failure as a typed error: unreachable (exit 3) or an error answer (exit 1). */
-export function engineError(what: string, e: unknown): HelmetError {
-  if (isHelmetError(e)) return e;
-  const transport = transportFailure(e);
-  if (transport)
-    return new EngineUnreachableError(`lost the Docker engine at ${describeEngine()} (${what}): ${transport.cause}`, { cause: e, hint: transport.hint });
-  const status = (e as { statusCode?: number }).statusCode;
-  const message = (e as { json?: { message?: string } }).json?.message ?? errorMessage(e);
-  return new EngineError(`the Docker engine could not ${what}${status ? ` (HTTP ${status})` : ''}: ${message}`, { cause: e });
-}
-
-/**
- * A push or pull failure reported by the engine (it talks to the registry, and says what went wrong
- * only in words): unreachable, credentials, permissions, or the transfer itself.
- */
-export function registryTransferError(kind: 'push' | 'pull', ref: string, message: string): HelmetError {
-  const text = `${kind} of ${ref} failed: ${message}`;
-  if (/connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|TLS handshake timeout/i.test(message)) {
-    return new RegistryUnreachableError(text, { hint: 'Check the registry address and that the registry is running.' });
+/** A thing that is already gone is removed. */
+async function ignoreNotFound(removal: Promise<unknown>): Promise<void> {
+  try {
+    await removal;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode !== 404) throw e;
   }
-  if (/unexpected HTTP status: (5\d\d|429)|\b50[234] (Bad Gateway|Service Unavailable|Gateway Timeout)/i.test(message)) {
-    return new RegistryUnreachableError(text, { hint: 'The registry is not serving (an error status of its own); try again later.' });
-  }
-  if (/unauthorized|authentication required|no basic auth credentials/i.test(message)) {
-    return new RegistryAuthError(text, { hint: 'Log in (docker login) or set HELMET_REGISTRY_USER / HELMET_REGISTRY_PASSWORD.' });
-  }
-  if (/denied|forbidden/i.test(message)) {
-    return new RegistryForbiddenError(text, { hint: 'The credentials lack permission for this repository: check the account or robot permissions.' });
-  }
-  return kind === 'push' ? new PushFailedError(text) : new PullFailedError(text);
 }

@@ -1,19 +1,15 @@
+/**
+ * The small part of the Docker Engine API helmet-build uses, as data types and one interface. The
+ * core depends on this interface, so pure logic can be tested with a fake and the real daemon is
+ * used through `DockerEngine`.
+ */
 import type { Readable } from 'node:stream';
-import type { BuildStep } from './buildkit-status.js';
-import type { PushProgress } from './push-progress.js';
-
-export type { BuildStep } from './buildkit-status.js';
+import type { BuildStep } from '../model/build-step.js';
+import type { PushProgress } from '../model/push-progress.js';
+import type { RegistryAuth } from '../registry/credentials.js';
 
 /** `classic`: the engine's legacy builder; `buildkit`: BuildKit through `POST /build?version=2`. */
 export type Builder = 'classic' | 'buildkit';
-
-/** Registry credentials in the shape the Engine API's X-Registry-Auth takes. */
-export interface RegistryAuth {
-  serveraddress: string;
-  username?: string;
-  password?: string;
-  identitytoken?: string;
-}
 
 export interface BuildRequest {
   /** What is being built, for messages (the component name). */
@@ -49,6 +45,16 @@ export interface EngineCapabilities {
   buildkit: boolean;
   /** A `bridge` network exists; without one, BuildKit RUN steps need another network mode. */
   bridge: boolean;
+}
+
+/** What `doctor` shows of an engine. */
+export interface EngineFacts {
+  version: string;
+  apiVersion: string;
+  storageDriver: string;
+  /** `containerd`: the containerd image store (containerd-snapshotter); `classic`: the graph drivers. */
+  imageStore: 'classic' | 'containerd';
+  os: string;
 }
 
 export interface ImageInfo {
@@ -110,5 +116,5 @@ export interface EngineClient {
   hasGpuSupport(): Promise<boolean>;
   capabilities(): Promise<EngineCapabilities>;
   /** Engine version facts, for `doctor`. */
-  describe(): Promise<{ version: string; apiVersion: string; storageDriver: string; os: string }>;
+  describe(): Promise<EngineFacts>;
 }

@@ -2,18 +2,8 @@
  * Byte counts of a push, from the engine's per-layer push stream (`Pushing` with
  * progressDetail.current/total, `Pushed`, `Layer already exists`, `Mounted from <repo>`).
  */
+import type { PushProgress } from '../model/push-progress.js';
 import type { ProgressMessage } from './progress-stream.js';
-
-export interface PushProgress {
-  /** Bytes sent so far, over every layer. */
-  bytes: number;
-  /** Bytes of the layers whose size is known so far. */
-  totalBytes: number;
-  layers: number;
-  layersDone: number;
-  /** Set when this message finished a layer. */
-  finishedLayer?: { id: string; bytes: number; existed: boolean };
-}
 
 interface Layer {
   current: number;

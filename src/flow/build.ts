@@ -8,19 +8,26 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { EngineClient } from '../engine/engine-client.js';
-import { ExitCode, errorRecord, NotBuiltError, UsageError, worstExitCode } from '../errors.js';
+import type { BuilderChoice } from '../engine/engine-setup.js';
+import { ExitCode, errorRecord, type HelmetError, InterruptedError, isHelmetError, NotBuiltError, UsageError, worstExitCode } from '../errors.js';
 import { type EventListener, ignoreEvents } from '../events.js';
-import { type BuilderChoice, executePlan } from '../execute/build-jobs.js';
-import type { ComponentResult } from '../execute/component-result.js';
+import { executePlan } from '../execute/execute-plan.js';
+import { failedResult } from '../execute/results.js';
+import { engineImageStore } from '../images/engine-store.js';
+import type { ImageStore } from '../images/image-store.js';
+import { registryImageStore } from '../images/registry-store.js';
+import { DagExecutor, type Job } from '../jobs/dag.js';
+import type { ComponentResult, SucceededResult } from '../model/component-result.js';
 import { acquireOutputLock, type OutputLock } from '../output/output-lock.js';
 import { RunRecords } from '../output/records.js';
 import { type Plan, resolvePlan } from '../plan/plan.js';
+import type { RunSettings } from '../plan/run-settings.js';
 import { loadProject, selectComponents } from '../project/load-project.js';
 import type { Project } from '../project/model.js';
 import { publish } from '../publish/publish.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { parsePushTarget } from '../registry/image-ref.js';
-import type { RegistryClient } from '../registry/registry-client.js';
+import type { RegistryApi } from '../registry/registry-api.js';
 
 export interface BuildOptions {
   /** Project root (folder with components/). */
@@ -53,7 +60,7 @@ export interface BuildOptions {
 
 export interface BuildDeps {
   engine: EngineClient;
-  registry: RegistryClient;
+  registry: RegistryApi;
   credentials: CredentialSource;
   onEvent?: EventListener;
 }
@@ -89,24 +96,9 @@ async function buildLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLoc
   const onEvent = deps.onEvent ?? ignoreEvents;
   const records = options.writeOutputs === false ? undefined : recordsFor(options, deps);
   const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined, lock);
-  const byName = new Map(project.components.map((c) => [c.name, c]));
-  const results = await executePlan(
-    plan,
-    {
-      limits: { build: concurrency(options), push: concurrency(options) },
-      noCache: options.noCache,
-      builder: options.builder,
-      buildNetwork: options.buildNetwork,
-      sourceLabels: options.sourceLabels,
-      signal: options.signal,
-      onComponentDone: (r) => {
-        if (options.signal?.aborted) return;
-        records?.componentSucceeded(byName.get(r.component)!, r, plan.builds.get(r.component)?.inputs);
-      },
-    },
-    { ...deps, onEvent },
-  );
-  return finish(project, plan, results, options, { ...deps, onEvent }, records);
+  const recorder = new SuccessRecorder(project, plan, records, onEvent);
+  const results = await executePlan(plan, { ...deps, onEvent }, (r) => recorder.record(r));
+  return finish(project, plan, recorder.apply(results), options, onEvent, records);
 }
 
 /** load → plan → publish, requiring every component to be up to date: specs from images already pushed. */
@@ -120,36 +112,77 @@ async function emitLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock
   const { project, plan } = await loadAndPlan(options, deps, records, true, lock);
   const stale = plan.entries.filter((e) => e.selected && e.state !== 'up-to-date');
   if (stale.length) {
-    const results = stale.map((e): ComponentResult => {
-      const error =
-        e.state === 'unknown'
-          ? e.error
-          : errorRecord(
-              new NotBuiltError(`no image for the current inputs of ${e.component} (${e.repository}:${e.contentTag})`, {
-                hint: `Build it first: helmet-build build ${e.component} --push ${options.push}`,
-              }),
-            );
-      onEvent({
-        type: 'job-finished',
-        job: `emit:${e.component}`,
+    // Each stale component is a failed job of its own, reported like every other job.
+    const jobs = stale.map(
+      (e): Job<never> => ({
+        id: `emit:${e.component}`,
         kind: 'publish',
         subject: e.component,
-        outcome: 'failed',
-        seconds: 0,
-        summary: error.message,
-        error,
-      });
-      return { component: e.component, action: 'failed', tags: [], durations: {}, error };
+        title: `writing the spec of ${e.component}`,
+        needs: [],
+        run: async () => {
+          if (e.state === 'unknown') throw e.error;
+          throw new NotBuiltError(`no image for the current inputs of ${e.component} (${e.repository}${e.kind === 'built' ? `:${e.contentTag}` : ''})`, {
+            hint: `Build it first: helmet-build build ${e.component} --push ${options.push}`,
+          });
+        },
+      }),
+    );
+    const reports = await new DagExecutor({}, onEvent, options.signal).run(jobs);
+    const results = stale.map((e, i) => {
+      const report = reports.of(jobs[i]!);
+      const error = e.state === 'unknown' ? e.error : errorRecord(report.outcome === 'failed' ? report.error : new InterruptedError('interrupted'));
+      return failedResult(e, 'failed', error);
     });
-    return { ok: false, exitCode: worstExitCode(results.map((r) => r.error!.exitCode)), push: options.push, project, plan, results, written: [] };
+    return { ok: false, exitCode: worstExitCode(results.map((r) => r.error.exitCode)), push: options.push, project, plan, results, written: [] };
   }
-  const byName = new Map(project.components.map((c) => [c.name, c]));
-  const results = await executePlan(
-    plan,
-    { limits: {}, onComponentDone: (r) => records.componentSucceeded(byName.get(r.component)!, r, plan.builds.get(r.component)?.inputs) },
-    { ...deps, onEvent },
-  );
-  return finish(project, plan, results, options, { ...deps, onEvent }, records);
+  const recorder = new SuccessRecorder(project, plan, records, onEvent);
+  const results = await executePlan(plan, { ...deps, onEvent }, (r) => recorder.record(r));
+  return finish(project, plan, recorder.apply(results), options, onEvent, records);
+}
+
+/**
+ * Records each component as soon as it succeeded (its spec, input record and build.json entry).
+ * A record that cannot be written fails that component alone (exit 1, naming the file), never the run.
+ */
+class SuccessRecorder {
+  private readonly writeFailures = new Map<string, ComponentResult>();
+  private readonly byName: Map<string, Project['components'][number]>;
+
+  constructor(
+    project: Project,
+    private readonly plan: Plan,
+    private readonly records: RunRecords | undefined,
+    private readonly onEvent: EventListener,
+  ) {
+    this.byName = new Map(project.components.map((c) => [c.name, c]));
+  }
+
+  record(result: SucceededResult): void {
+    const component = this.byName.get(result.component);
+    if (!this.records || !component || this.plan.settings.signal?.aborted) return;
+    try {
+      this.records.componentSucceeded(component, result, this.plan.builds.get(result.component)?.inputs);
+    } catch (e) {
+      if (!isHelmetError(e)) throw e;
+      this.onEvent({ type: 'warning', subject: result.component, message: describeWriteFailure(e) });
+      const { component: name, repository, tags, inputDigest, durations } = result;
+      this.writeFailures.set(name, {
+        component: name,
+        repository,
+        tags,
+        ...(inputDigest ? { inputDigest } : {}),
+        durations,
+        action: 'failed',
+        error: errorRecord(e),
+      });
+    }
+  }
+
+  /** The results, with the components whose records could not be written as failed. */
+  apply(results: ComponentResult[]): ComponentResult[] {
+    return results.map((r) => this.writeFailures.get(r.component) ?? r);
+  }
 }
 
 /** The output lock, taken once the input is known to be good: a refused input leaves no trace in dist/. */
@@ -179,17 +212,8 @@ function recordsFor(options: BuildOptions, deps: BuildDeps): RunRecords {
   return new RunRecords(options.root, outDirOf(options), options.push, deps.onEvent ?? ignoreEvents);
 }
 
-/** `withPipeline`: also look up the pipeline's other components, so that its spec can be written. */
-async function loadAndPlan(
-  options: BuildOptions,
-  deps: BuildDeps,
-  records: RunRecords | undefined,
-  withPipeline: boolean,
-  lock?: LazyLock,
-): Promise<{ project: Project; plan: Plan }> {
-  const project = loadProject(options.root);
-  const selection = selectComponents(project, options.components ?? []);
-  const target = options.push ? parsePushTarget(options.push) : undefined;
+/** The options of a run checked against the project and resolved into the one settings object every phase reads. */
+function resolveSettings(project: Project, options: BuildOptions, deps: BuildDeps): RunSettings {
   const unknownArgTargets = Object.keys(options.componentBuildArgs ?? {}).filter((n) => !project.components.some((c) => c.name === n));
   if (unknownArgTargets.length) {
     throw new UsageError(`--build-arg names unknown component(s): ${unknownArgTargets.join(', ')}`, {
@@ -200,23 +224,46 @@ async function loadAndPlan(
   if (badTags.length) {
     throw new UsageError(`--tag ${badTags.map((t) => JSON.stringify(t)).join(', ')}: a tag is 1-128 letters, digits, _, . and -, not starting with . or -`);
   }
-  concurrency(options);
+  const concurrency = options.concurrency ?? Math.max(1, availableParallelism());
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency takes a positive whole number, got ${concurrency}`);
+  const store: ImageStore = options.push
+    ? registryImageStore(options.push, parsePushTarget(options.push), deps.registry, deps.engine)
+    : engineImageStore(deps.engine);
+  return {
+    store,
+    tags: options.tags ?? [],
+    buildArgs: options.buildArgs ?? {},
+    componentBuildArgs: options.componentBuildArgs ?? {},
+    noCache: options.noCache ?? false,
+    concurrency,
+    builder: options.builder ?? 'auto',
+    ...(options.buildNetwork ? { buildNetwork: options.buildNetwork } : {}),
+    ...(options.sourceLabels ? { sourceLabels: options.sourceLabels } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}
+
+/** `withPipeline`: also look up the pipeline's other components, so that its spec can be written. */
+async function loadAndPlan(
+  options: BuildOptions,
+  deps: BuildDeps,
+  records: RunRecords | undefined,
+  withPipeline: boolean,
+  lock?: LazyLock,
+): Promise<{ project: Project; plan: Plan }> {
+  const project = loadProject(options.root);
+  const selection = selectComponents(project, options.components ?? []);
+  const settings = resolveSettings(project, options, deps);
   lock?.take();
   const plan = await resolvePlan(
     project,
+    settings,
     {
-      push: options.push,
-      target,
       selection,
-      includePipeline: target !== undefined && withPipeline,
-      tags: options.tags,
-      buildArgs: options.buildArgs,
-      componentBuildArgs: options.componentBuildArgs,
-      noCache: options.noCache,
-      previousInputs: records ? (c) => records.previousInputs(c) : undefined,
-      signal: options.signal,
+      includePipeline: settings.store.kind === 'registry' && withPipeline,
+      ...(records ? { previousInputs: (c: string) => records.previousInputs(c) } : {}),
     },
-    { engine: deps.engine, registry: deps.registry, onEvent: deps.onEvent ?? ignoreEvents },
+    { registry: deps.registry, onEvent: deps.onEvent ?? ignoreEvents },
   );
   return { project, plan };
 }
@@ -226,20 +273,33 @@ async function finish(
   plan: Plan,
   results: ComponentResult[],
   options: BuildOptions,
-  deps: BuildDeps & { onEvent: EventListener },
+  onEvent: EventListener,
   records: RunRecords | undefined,
 ): Promise<BuildRunResult> {
   const interrupted = () => options.signal?.aborted === true;
-  const published = interrupted() ? results : await publish(project, plan, results, { records, signal: options.signal }, deps);
+  const published = interrupted() ? results : await publish(project, plan, results, { records, signal: options.signal }, onEvent);
   // An interrupted run writes nothing more: earlier records stay as they were.
-  if (!interrupted()) records?.runFinished(published);
-  const codes = published.flatMap((r) => (r.error ? [r.error.exitCode] : []));
+  const recordFailure = !interrupted() && records ? recordRun(records, published, onEvent) : undefined;
+  const codes = [
+    ...published.flatMap((r) => (r.action === 'failed' || r.action === 'blocked' ? [r.error.exitCode] : [])),
+    ...(recordFailure ? [recordFailure.exitCode] : []),
+  ];
   const exitCode = interrupted() ? ExitCode.interrupted : worstExitCode(codes);
   return { ok: exitCode === ExitCode.ok, exitCode, push: options.push, project, plan, results: published, written: records?.written ?? [] };
 }
 
-function concurrency(options: BuildOptions): number {
-  const n = options.concurrency ?? Math.max(1, availableParallelism());
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency takes a positive whole number, got ${n}`);
-  return n;
+/** build.json for the whole run; a write the file system refuses fails the run (exit 1), and every file written before stays. */
+function recordRun(records: RunRecords, results: ComponentResult[], onEvent: EventListener): HelmetError | undefined {
+  try {
+    records.runFinished(results);
+    return undefined;
+  } catch (e) {
+    if (!isHelmetError(e)) throw e;
+    onEvent({ type: 'warning', message: describeWriteFailure(e) });
+    return e;
+  }
+}
+
+function describeWriteFailure(e: HelmetError): string {
+  return e.hint ? `${e.message}. ${e.hint}` : e.message;
 }

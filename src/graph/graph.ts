@@ -1,18 +1,18 @@
 /**
  * The one graph walk of the project: components start `from` others, pipeline steps run `after`
- * others, and jobs wait for jobs. Nodes are named; edges point from a node to what it depends on.
+ * others, and jobs wait for jobs. Nodes are names or objects; edges point from a node to what it depends on.
  */
 
-/** Node names in dependency order (dependencies first; ties keep the input order), or the first cycle found. */
-export function topologicalOrder(
-  names: readonly string[],
-  dependencies: (name: string) => readonly string[],
-): { order: string[]; cycle?: undefined } | { order?: undefined; cycle: string[] } {
-  const order: string[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  let cycle: string[] | undefined;
-  const visit = (name: string): void => {
+/** Nodes in dependency order (dependencies first; ties keep the input order), or the first cycle found. */
+export function topologicalOrder<N>(
+  names: readonly N[],
+  dependencies: (name: N) => readonly N[],
+): { order: N[]; cycle?: undefined } | { order?: undefined; cycle: N[] } {
+  const order: N[] = [];
+  const state = new Map<N, 'visiting' | 'done'>();
+  const stack: N[] = [];
+  let cycle: N[] | undefined;
+  const visit = (name: N): void => {
     if (cycle || state.get(name) === 'done') return;
     if (state.get(name) === 'visiting') {
       cycle = [...stack.slice(stack.indexOf(name)), name];

@@ -8,10 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { InputRecord } from '../context/input-digest.js';
 import type { EventListener } from '../events.js';
-import type { ComponentResult } from '../execute/component-result.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { renderComponentSpec } from '../kfp/component-spec.js';
+import { type ComponentResult, type SucceededResult, succeeded } from '../model/component-result.js';
 import type { Component } from '../project/model.js';
-import { writeFileAtomic } from './atomic-write.js';
 
 export const BUILD_REPORT_VERSION = 2;
 
@@ -28,6 +28,11 @@ export type ComponentRecord = ComponentResult & {
   /** For a failed component: its last good image, when an earlier run recorded one. */
   lastGood?: { image?: string; digest?: string; inputDigest?: string };
 };
+
+/** What build.json keeps of a good image, for the record of a later failure. */
+function lastGoodOf(r: SucceededResult): NonNullable<ComponentRecord['lastGood']> {
+  return { image: r.image, ...(r.pinnedBy === 'registry-digest' ? { digest: r.digest } : {}), ...(r.inputDigest ? { inputDigest: r.inputDigest } : {}) };
+}
 
 export class RunRecords {
   private report?: BuildReport;
@@ -51,8 +56,8 @@ export class RunRecords {
   }
 
   /** A component succeeded: its spec, its input record and its build.json entry. */
-  componentSucceeded(component: Component, result: ComponentResult, inputs: InputRecord | undefined): void {
-    this.write(join(this.outDir, 'components', component.name, 'component.yaml'), renderComponentSpec(component.spec, result.image!, component.file));
+  componentSucceeded(component: Component, result: SucceededResult, inputs: InputRecord | undefined): void {
+    this.write(join(this.outDir, 'components', component.name, 'component.yaml'), renderComponentSpec(component.spec, result.image, component.file));
     if (inputs) this.write(this.inputsPath(component.name), `${JSON.stringify(inputs, null, 2)}\n`);
     this.updateReport([result]);
   }
@@ -71,17 +76,14 @@ export class RunRecords {
     const report = this.report;
     for (const r of results) {
       const before = report.components[r.component];
-      if (r.error) {
-        const good = before && !before.error ? before : before?.lastGood;
-        report.components[r.component] = {
-          ...r,
-          ...(good?.image ? { lastGood: { image: good.image, digest: good.digest, inputDigest: good.inputDigest } } : {}),
-        };
+      if (!succeeded(r)) {
+        const good = before && succeeded(before) ? lastGoodOf(before) : before?.lastGood;
+        report.components[r.component] = { ...r, ...(good?.image ? { lastGood: good } : {}) };
       } else report.components[r.component] = r;
     }
     report.updatedAt = new Date().toISOString();
     report.push = this.push ?? null;
-    report.ok = Object.values(report.components).every((c) => !c.error);
+    report.ok = Object.values(report.components).every(succeeded);
     this.write(join(this.outDir, 'build.json'), `${JSON.stringify(report, null, 2)}\n`);
   }
 

@@ -8,22 +8,17 @@ import { join } from 'node:path';
 import { type BuildContext, readBuildContext } from '../context/build-context.js';
 import { describeInputChanges, type InputRecord, inputRecord, inputTag } from '../context/input-digest.js';
 import { CACHE_DIR, StatCache } from '../context/stat-cache.js';
-import type { EngineClient } from '../engine/engine-client.js';
-import { EngineUnreachableError, type ErrorRecord, errorMessage, errorRecord } from '../errors.js';
+import { type ErrorRecord, errorMessage, errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
-import { DagExecutor, type Job } from '../execute/dag.js';
+import type { ImageStore } from '../images/image-store.js';
+import { DagExecutor, type Job } from '../jobs/dag.js';
+import type { BuiltEntry, BuiltIdentity, BuiltState, PlanEntry, PrebuiltEntry, PrebuiltIdentity, PrebuiltState } from '../model/plan-entry.js';
+import { PLAN_FORMAT_VERSION } from '../model/plan-entry.js';
 import { withBases } from '../project/load-project.js';
-import type { BuiltComponent, Component, Project } from '../project/model.js';
-import { imageRepository, type PushTarget, parseImageRef, splitReference } from '../registry/image-ref.js';
-import type { RegistryClient } from '../registry/registry-client.js';
-import { PLAN_FORMAT_VERSION, type PlanEntry } from './plan-format.js';
-
-export type { PlanEntry, PlanState } from './plan-format.js';
-
-/** Image labels helmet-build sets. */
-export const INPUT_DIGEST_LABEL = 'io.helmet.input-digest';
-export const COMPONENT_LABEL = 'io.helmet.component';
-export const BASE_IMAGE_LABEL = 'io.helmet.base-image';
+import type { BuiltComponent, Component, PrebuiltComponent, Project } from '../project/model.js';
+import { parseImageRef, splitReference } from '../registry/image-ref.js';
+import type { RegistryApi } from '../registry/registry-api.js';
+import type { RunSettings } from './run-settings.js';
 
 /** What the later phases need beside the entry: the walked context and the build args. */
 export interface PlannedBuild {
@@ -35,189 +30,185 @@ export interface PlannedBuild {
 }
 
 export interface Plan {
-  push?: string;
-  target?: PushTarget;
-  /** User tags (`--tag`) the selection should carry. */
-  tags: string[];
+  settings: RunSettings;
   /** Bases first. */
   entries: PlanEntry[];
   builds: Map<string, PlannedBuild>;
 }
 
-export interface PlanOptions {
-  push?: string;
-  target?: PushTarget;
-  /** Component names; empty = all. */
+export interface PlanScope {
+  /** The selected components; their bases are added. */
   selection: Component[];
   /** Look up the pipeline's other components too, so that its spec can be written. */
   includePipeline: boolean;
-  tags?: string[];
-  buildArgs?: Record<string, string>;
-  componentBuildArgs?: Record<string, Record<string, string>>;
-  /** Selected built components need a build whatever exists. */
-  noCache?: boolean;
   /** The inputs of each component's last recorded build, for "what changed". */
   previousInputs?: (component: string) => InputRecord | undefined;
-  signal?: AbortSignal;
 }
 
 export interface PlanDeps {
-  engine: EngineClient;
-  registry: RegistryClient;
+  /** Resolves prebuilt images' tags to digests. */
+  registry: RegistryApi;
   onEvent: EventListener;
 }
 
-export async function resolvePlan(project: Project, options: PlanOptions, deps: PlanDeps): Promise<Plan> {
+export async function resolvePlan(project: Project, settings: RunSettings, scope: PlanScope, deps: PlanDeps): Promise<Plan> {
   // The selection includes the components it starts from: their images are its inputs.
-  const selected = new Set([...options.selection, ...withBases(options.selection)].map((c) => c.name));
+  const selected = new Set([...scope.selection, ...withBases(scope.selection)].map((c) => c.name));
   const wanted = new Set(selected);
-  if (options.includePipeline && project.pipeline) {
+  if (scope.includePipeline && project.pipeline) {
     const used = project.pipeline.steps.map((s) => s.component);
     for (const c of [...used, ...withBases(used)]) wanted.add(c.name);
   }
   const components = project.components.filter((c) => wanted.has(c.name));
-  const tags = options.tags ?? [];
+  const builds = digestBuilds(project, components, settings);
 
-  // Digests first, bases before dependants: a dependant's digest chains on its base's.
+  const lookups = components.map((c): Job<PlanEntry> => {
+    const isSelected = selected.has(c.name);
+    if (c.kind === 'built') {
+      const identity = builtIdentity(c, builds.get(c.name)!, isSelected, settings.store);
+      return {
+        id: `lookup:${c.name}`,
+        kind: 'lookup',
+        subject: c.name,
+        title: `looking up ${identity.repository}:${identity.contentTag}`,
+        needs: [],
+        run: async () => {
+          const entry: BuiltEntry = { ...identity, ...(await lookupBuilt(c, identity, builds.get(c.name)!, settings, scope)) };
+          return { result: entry, summary: describeEntry(entry) };
+        },
+      };
+    }
+    const identity = prebuiltIdentity(c, isSelected);
+    return {
+      id: `lookup:${c.name}`,
+      kind: 'lookup',
+      subject: c.name,
+      title: `resolving ${c.image}`,
+      needs: [],
+      run: async () => {
+        const entry: PrebuiltEntry = { ...identity, ...(await lookupPrebuilt(c, deps)) };
+        return { result: entry, summary: describeEntry(entry) };
+      },
+    };
+  });
+  const reports = await new DagExecutor({}, deps.onEvent, settings.signal).run(lookups);
+  const entries = lookups.map((job, i): PlanEntry => {
+    const report = reports.of(job);
+    if (report.outcome === 'succeeded') return report.result;
+    const error: ErrorRecord = errorRecord(report.outcome === 'failed' ? report.error : new InterruptedError(report.summary));
+    const c = components[i]!;
+    const identity =
+      c.kind === 'built' ? builtIdentity(c, builds.get(c.name)!, selected.has(c.name), settings.store) : prebuiltIdentity(c, selected.has(c.name));
+    return { ...identity, state: 'unknown', error };
+  });
+  const plan: Plan = { settings, entries: blockDependants(entries), builds };
+  deps.onEvent({ type: 'plan', ...(settings.store.kind === 'registry' ? { push: settings.store.push } : {}), entries: plan.entries });
+  return plan;
+}
+
+/** Input digests, bases before dependants: a dependant's digest chains on its base's. */
+function digestBuilds(project: Project, components: Component[], settings: RunSettings): Map<string, PlannedBuild> {
   const builds = new Map<string, PlannedBuild>();
   const statCache = StatCache.open(project.root);
   const cacheDir = join(project.root, CACHE_DIR);
   for (const c of components) {
     if (c.kind !== 'built') continue;
-    const buildArgs = { ...c.build.args, ...options.buildArgs, ...options.componentBuildArgs?.[c.name] };
+    const buildArgs = { ...c.build.args, ...settings.buildArgs, ...settings.componentBuildArgs[c.name] };
     if (c.base) delete buildArgs.BASE_IMAGE;
     const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath, { hasher: statCache, exclude: [cacheDir] });
+    const baseInputs = c.base ? builds.get(c.base.name)?.inputs : undefined;
     const inputs = inputRecord({
       context,
       buildArgs,
       platform: c.build.platform,
       target: c.build.target,
-      baseInputDigest: c.base ? builds.get(c.base.name)!.inputs.inputDigest : undefined,
+      baseInputDigest: baseInputs?.inputDigest,
     });
     builds.set(c.name, { component: c, context, buildArgs, inputs });
   }
   statCache.save();
-
-  const lookups: Job<PlanEntry>[] = components.map((c) => ({
-    id: `lookup:${c.name}`,
-    kind: 'lookup',
-    subject: c.name,
-    title: c.kind === 'built' ? `looking up ${contentRef(c, builds, options.target)}` : `resolving ${c.image}`,
-    needs: [],
-    run: async () => {
-      const entry =
-        c.kind === 'built'
-          ? await lookupBuilt(c, builds.get(c.name)!, selected.has(c.name), tags, options, deps)
-          : await lookupPrebuilt(c, selected.has(c.name), deps);
-      return { result: entry, summary: describeEntry(entry) };
-    },
-  }));
-  const reports = await new DagExecutor({}, deps.onEvent, options.signal).run(lookups);
-  const entries = components.map((c): PlanEntry => {
-    const report = reports.get(`lookup:${c.name}`)!;
-    if (report.outcome === 'succeeded') return report.result;
-    const error: ErrorRecord = report.outcome === 'failed' ? errorRecord(report.error) : { code: 'INTERRUPTED', exitCode: 130, message: report.reason };
-    return { component: c.name, kind: c.kind, selected: selected.has(c.name), state: 'unknown', error };
-  });
-  blockDependants(entries);
-  const plan: Plan = { push: options.push, target: options.target, tags, entries, builds };
-  deps.onEvent({ type: 'plan', push: options.push, entries });
-  return plan;
+  return builds;
 }
 
-function contentRef(c: BuiltComponent, builds: Map<string, PlannedBuild>, target: PushTarget | undefined): string {
-  const name = target ? imageRepository(target, c.build.image).name : c.build.image;
-  return `${name}:${inputTag(builds.get(c.name)!.inputs.inputDigest)}`;
-}
-
-async function lookupBuilt(
-  c: BuiltComponent,
-  planned: PlannedBuild,
-  selected: boolean,
-  tags: string[],
-  options: PlanOptions,
-  deps: PlanDeps,
-): Promise<PlanEntry> {
-  const target = options.target;
+function builtIdentity(c: BuiltComponent, planned: PlannedBuild, selected: boolean, store: ImageStore): BuiltIdentity {
   const inputDigest = planned.inputs.inputDigest;
-  const contentTag = inputTag(inputDigest);
-  const repo = target ? imageRepository(target, c.build.image) : undefined;
-  const repository = repo?.name ?? c.build.image;
-  const common = { component: c.name, kind: 'built' as const, selected, ...(c.base ? { base: c.base.name } : {}), inputDigest, repository, contentTag };
-  const wantedTags = selected ? tags : [];
-  const needsBuild = (where: string): PlanEntry => {
-    const before = options.previousInputs?.(c.name);
-    const changes =
-      before && before.inputDigest !== inputDigest
-        ? describeInputChanges(before, planned.inputs, { dockerfile: relativeDockerfile(c), base: c.base?.name })
-        : [];
-    const missing = `${repository}:${contentTag} is not in ${where}`;
-    return {
-      ...common,
-      state: 'needs-build',
-      reason: changes.length ? `${changes.join('; ')} (${missing})` : `no image for its current inputs (${missing})`,
-      ...(changes.length ? { changes } : {}),
-    };
+  return {
+    component: c.name,
+    kind: 'built',
+    selected,
+    ...(c.base ? { base: c.base.name } : {}),
+    inputDigest,
+    repository: store.repository(c.build.image),
+    contentTag: inputTag(inputDigest),
   };
-  if (selected && options.noCache) return { ...common, state: 'needs-build', reason: 'a build is forced by --no-cache' };
-
-  if (repo) {
-    const digest = await deps.registry.manifestDigest(repo.registry, repo.path, contentTag);
-    if (digest) {
-      const pinned = { ...common, image: `${repository}@${digest}`, pinnedBy: 'registry-digest' as const, digest };
-      const current = await Promise.all(wantedTags.map((t) => deps.registry.manifestDigest(repo.registry, repo.path, t)));
-      const missingTags = wantedTags.filter((_, i) => current[i] !== digest);
-      return missingTags.length ? { ...pinned, state: 'needs-tag', missingTags } : { ...pinned, state: 'up-to-date' };
-    }
-    const local = await localImage(deps.engine, `${repository}:${contentTag}`, inputDigest);
-    return local ? { ...common, state: 'needs-push', imageId: local } : needsBuild('the registry');
-  }
-  const local = await localImage(deps.engine, `${repository}:${contentTag}`, inputDigest);
-  if (!local) return needsBuild('the engine');
-  const pinned = { ...common, image: local, pinnedBy: 'local-image-id' as const };
-  const current = await Promise.all(wantedTags.map((t) => deps.engine.inspectImage(`${repository}:${t}`)));
-  const missingTags = wantedTags.filter((_, i) => current[i]?.id !== local);
-  return missingTags.length ? { ...pinned, state: 'needs-tag', missingTags } : { ...pinned, state: 'up-to-date' };
 }
 
-/** The engine's image for `ref` when its input-digest label matches; an engine that cannot be reached has none. */
-async function localImage(engine: EngineClient, ref: string, inputDigest: string): Promise<string | undefined> {
-  try {
-    const info = await engine.inspectImage(ref);
-    return info && info.labels[INPUT_DIGEST_LABEL] === inputDigest ? info.id : undefined;
-  } catch (e) {
-    // A plan with --push needs no engine; a build of it will say the engine is unreachable.
-    if (e instanceof EngineUnreachableError) return undefined;
-    throw e;
+function prebuiltIdentity(c: PrebuiltComponent, selected: boolean): PrebuiltIdentity {
+  const ref = parseImageRef(c.image);
+  return { component: c.name, kind: 'prebuilt', selected, repository: `${ref.registry}/${ref.repository}` };
+}
+
+async function lookupBuilt(c: BuiltComponent, identity: BuiltIdentity, planned: PlannedBuild, settings: RunSettings, scope: PlanScope): Promise<BuiltState> {
+  const { store } = settings;
+  const { repository, contentTag, inputDigest } = identity;
+  if (identity.selected && settings.noCache) return { state: 'needs-build', reason: 'a build is forced by --no-cache' };
+  const image = c.build.image;
+  const pin = await store.lookup(image, contentTag, inputDigest);
+  if (pin) {
+    const missingTags = identity.selected && settings.tags.length ? await store.missingTags(image, pin, settings.tags) : [];
+    return missingTags.length ? { state: 'needs-tag', missingTags, ...pin } : { state: 'up-to-date', ...pin };
   }
+  const imageId = await store.unpublished(image, contentTag, inputDigest);
+  if (imageId) return { state: 'needs-push', imageId };
+  const before = scope.previousInputs?.(c.name);
+  const changes =
+    before && before.inputDigest !== inputDigest ? describeInputChanges(before, planned.inputs, { dockerfile: relativeDockerfile(c), base: c.base?.name }) : [];
+  const missing = `${repository}:${contentTag} is not in ${store.where}`;
+  return {
+    state: 'needs-build',
+    reason: changes.length ? `${changes.join('; ')} (${missing})` : `no image for its current inputs (${missing})`,
+    ...(changes.length ? { changes } : {}),
+  };
 }
 
 /** A component without build: keeps its image, pinned to the registry's digest when it can be resolved. */
-async function lookupPrebuilt(c: Component & { kind: 'prebuilt' }, selected: boolean, deps: PlanDeps): Promise<PlanEntry> {
+async function lookupPrebuilt(c: PrebuiltComponent, deps: PlanDeps): Promise<PrebuiltState> {
   const ref = parseImageRef(c.image);
-  const common = { component: c.name, kind: 'prebuilt' as const, selected, repository: `${ref.registry}/${ref.repository}`, state: 'up-to-date' as const };
-  if (ref.digest) return { ...common, image: c.image, digest: ref.digest, pinnedBy: 'registry-digest' };
+  if (ref.digest) return { state: 'up-to-date', image: c.image, digest: ref.digest, pinnedBy: 'registry-digest' };
   try {
     const digest = await deps.registry.manifestDigest(ref.registry, ref.repository, ref.tag ?? 'latest');
-    if (digest) return { ...common, image: `${splitReference(c.image).name}@${digest}`, digest, pinnedBy: 'registry-digest' };
+    if (digest) return { state: 'up-to-date', image: `${splitReference(c.image).name}@${digest}`, digest, pinnedBy: 'registry-digest' };
     deps.onEvent({ type: 'warning', subject: c.name, message: `cannot pin ${c.image} to a digest: the registry has no such tag; using the tag` });
   } catch (e) {
     deps.onEvent({ type: 'warning', subject: c.name, message: `cannot pin ${c.image} to a digest: ${errorMessage(e)}; using the tag` });
   }
-  return { ...common, image: c.image, pinnedBy: 'tag' };
+  return { state: 'up-to-date', image: c.image, pinnedBy: 'tag' };
 }
 
 /** A component that needs a build while a base cannot provide an image is blocked by that base. */
-function blockDependants(entries: PlanEntry[]): void {
-  const byName = new Map(entries.map((e) => [e.component, e]));
-  for (const [i, e] of entries.entries()) {
-    if (e.state !== 'needs-build' || !e.base) continue;
-    const base = byName.get(e.base)!;
-    if (base.state === 'unknown' || base.state === 'blocked') {
-      entries[i] = { ...e, state: 'blocked', by: [base.component], reason: `${base.component}, the component it starts from, could not be looked up` };
-      byName.set(e.component, entries[i]!);
-    }
-  }
+function blockDependants(entries: PlanEntry[]): PlanEntry[] {
+  const byName = new Map<string, PlanEntry>();
+  return entries.map((e) => {
+    const base = e.kind === 'built' && e.base ? byName.get(e.base) : undefined;
+    const entry: PlanEntry =
+      e.kind === 'built' && e.state === 'needs-build' && base && (base.state === 'unknown' || base.state === 'blocked')
+        ? { ...identityOf(e), state: 'blocked', by: [base.component], reason: `${base.component}, the component it starts from, could not be looked up` }
+        : e;
+    byName.set(entry.component, entry);
+    return entry;
+  });
+}
+
+function identityOf(e: BuiltEntry): BuiltIdentity {
+  return {
+    component: e.component,
+    kind: 'built',
+    selected: e.selected,
+    ...(e.base ? { base: e.base } : {}),
+    inputDigest: e.inputDigest,
+    repository: e.repository,
+    contentTag: e.contentTag,
+  };
 }
 
 function relativeDockerfile(c: BuiltComponent): string {
@@ -243,5 +234,6 @@ export function describeEntry(e: PlanEntry): string {
 
 /** The documented `plan --json` shape. */
 export function planJson(plan: Plan): { type: 'plan'; version: number; push: string | null; tags: string[]; components: PlanEntry[] } {
-  return { type: 'plan', version: PLAN_FORMAT_VERSION, push: plan.push ?? null, tags: plan.tags, components: plan.entries };
+  const { store, tags } = plan.settings;
+  return { type: 'plan', version: PLAN_FORMAT_VERSION, push: store.kind === 'registry' ? store.push : null, tags, components: plan.entries };
 }

@@ -4,23 +4,15 @@
  * pipeline spec is written. With any failure nothing is published: no user tag moves and the
  * pipeline spec stays as it was, so a release tag never names a half-updated set of images.
  */
-import type { EngineClient } from '../engine/engine-client.js';
-import { errorRecord } from '../errors.js';
+import { errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
-import type { ComponentResult } from '../execute/component-result.js';
-import { DagExecutor, type Job } from '../execute/dag.js';
+import { DagExecutor, type Job } from '../jobs/dag.js';
 import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
+import { type ComponentResult, succeeded } from '../model/component-result.js';
+import type { PlanEntry } from '../model/plan-entry.js';
 import type { RunRecords } from '../output/records.js';
 import type { Plan } from '../plan/plan.js';
 import type { Project } from '../project/model.js';
-import { imageRepository } from '../registry/image-ref.js';
-import type { RegistryClient } from '../registry/registry-client.js';
-
-export interface PublishDeps {
-  engine: EngineClient;
-  registry: RegistryClient;
-  onEvent: EventListener;
-}
 
 export interface PublishOptions {
   records?: RunRecords;
@@ -33,47 +25,45 @@ export async function publish(
   plan: Plan,
   results: ComponentResult[],
   options: PublishOptions,
-  deps: PublishDeps,
+  onEvent: EventListener,
 ): Promise<ComponentResult[]> {
-  if (results.some((r) => r.error)) return results;
+  if (!results.every(succeeded)) return results;
+  const { store, tags: userTags } = plan.settings;
   const entries = new Map(plan.entries.map((e) => [e.component, e]));
-  const jobs: Job<void>[] = [];
+  const tagJobs = new Map<string, Job<void>>();
   for (const result of results) {
-    const entry = entries.get(result.component)!;
-    if (entry.kind !== 'built' || plan.tags.length === 0) continue;
-    // A reused image may carry some tags already; a new one carries none.
-    const tags = entry.state === 'needs-tag' ? entry.missingTags : entry.state === 'up-to-date' ? [] : plan.tags;
+    const entry = entries.get(result.component);
+    // A built component's image is pinned by digest or image ID, never by a bare tag.
+    if (entry?.kind !== 'built' || userTags.length === 0 || result.pinnedBy === 'tag') continue;
+    const pin = result;
+    const tags = tagsToMove(entry, userTags);
     if (tags.length === 0) continue;
-    jobs.push({
+    const image = plan.builds.get(entry.component)?.component.build.image ?? entry.repository;
+    tagJobs.set(result.component, {
       id: `tag:${result.component}`,
       kind: 'publish',
       subject: result.component,
       title: `tagging ${tags.join(', ')}`,
       needs: [],
       run: async () => {
-        for (const tag of tags) {
-          if (plan.target) {
-            const repo = imageRepository(plan.target, plan.builds.get(result.component)!.component.build.image);
-            await deps.registry.copyTag(repo.registry, repo.path, entry.contentTag!, tag);
-          } else {
-            await deps.engine.tag(result.imageId ?? result.image!, entry.repository!, tag);
-          }
-        }
+        for (const tag of tags) await store.addTag(image, pin, entry.contentTag, tag);
         return { result: undefined, summary: `tagged ${tags.map((t) => `${entry.repository}:${t}`).join(', ')}` };
       },
     });
   }
 
+  const jobs = [...tagJobs.values()];
   const pipeline = project.pipeline;
-  if (pipeline && plan.target) {
+  if (pipeline && store.kind === 'registry') {
     const images = new Map<string, string>();
-    for (const e of plan.entries) if (e.pinnedBy === 'registry-digest' && e.image) images.set(e.component, e.image);
-    for (const r of results) if (r.pinnedBy === 'registry-digest' && r.image) images.set(r.component, r.image);
+    for (const e of plan.entries)
+      if ((e.state === 'up-to-date' || e.state === 'needs-tag') && e.pinnedBy === 'registry-digest') images.set(e.component, e.image);
+    for (const r of results) if (r.pinnedBy === 'registry-digest') images.set(r.component, r.image);
     const missing = [...new Set(pipeline.steps.map((s) => s.component.name))].filter((n) => !images.has(n));
     if (missing.length) {
-      deps.onEvent({
+      onEvent({
         type: 'warning',
-        message: `pipeline spec not written: no pushed image for the current inputs of ${missing.join(', ')} (run helmet-build all --push ${plan.push})`,
+        message: `pipeline spec not written: no pushed image for the current inputs of ${missing.join(', ')} (run helmet-build all --push ${store.push})`,
       });
     } else if (options.records) {
       const records = options.records;
@@ -82,7 +72,7 @@ export async function publish(
         kind: 'publish',
         subject: pipeline.name,
         title: `writing the pipeline spec ${pipeline.name}`,
-        needs: jobs.map((j) => j.id),
+        needs: [...tagJobs.values()],
         run: async () => {
           records.writePipelineSpec(pipeline.name, renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
           return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name}` };
@@ -90,16 +80,21 @@ export async function publish(
       });
     }
   }
-  const reports = await new DagExecutor({ publish: 4 }, deps.onEvent, options.signal).run(jobs);
-  return results.map((result) => {
-    const report = reports.get(`tag:${result.component}`);
+  const reports = await new DagExecutor({ publish: 4 }, onEvent, options.signal).run(jobs);
+  return results.map((result): ComponentResult => {
+    const job = tagJobs.get(result.component);
+    const report = job ? reports.of(job) : undefined;
     if (report && report.outcome !== 'succeeded') {
-      return {
-        ...result,
-        action: 'failed',
-        error: report.outcome === 'failed' ? errorRecord(report.error) : { code: 'INTERRUPTED', exitCode: 130, message: report.reason },
-      };
+      const error = errorRecord(report.outcome === 'failed' ? report.error : new InterruptedError(report.summary));
+      const { component, repository, tags, inputDigest, durations } = result;
+      return { component, repository, tags, ...(inputDigest ? { inputDigest } : {}), durations, action: 'failed', error };
     }
-    return entries.get(result.component)!.kind === 'built' ? { ...result, tags: [...result.tags, ...plan.tags] } : result;
+    return entries.get(result.component)?.kind === 'built' ? { ...result, tags: [...result.tags, ...userTags] } : result;
   });
+}
+
+/** A reused image may carry some tags already; a new one carries none. */
+function tagsToMove(entry: Extract<PlanEntry, { kind: 'built' }>, tags: string[]): string[] {
+  if (entry.state === 'needs-tag') return entry.missingTags;
+  return entry.state === 'up-to-date' ? [] : tags;
 }

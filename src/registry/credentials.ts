@@ -1,8 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { RegistryAuth } from '../engine/engine-client.js';
 import { errorMessage, RegistryAuthError } from '../errors.js';
+
+/** Registry credentials in the shape the Engine API's X-Registry-Auth and X-Registry-Config take. */
+export interface RegistryAuth {
+  serveraddress: string;
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+}
 
 export interface Credentials {
   username?: string;

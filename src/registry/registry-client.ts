@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import { errorMessage, RegistryAuthError, RegistryError, RegistryForbiddenError, RegistryUnreachableError } from '../errors.js';
+import { isTransientStatus, type RetryPolicy, retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
 import type { CredentialSource, Credentials } from './credentials.js';
 import { type HttpRequest, type HttpResponse, HttpTransportError, httpRequest } from './http.js';
 import { registryBaseUrl } from './image-ref.js';
-import { isTransientStatus, type RetryPolicy, retryPolicy, TransientFault, withRetries } from './retry.js';
+import type { RegistryApi } from './registry-api.js';
+
+/** The environment variable that sets how often a registry call is tried again. */
+export const REGISTRY_RETRIES = 'HELMET_REGISTRY_RETRIES';
 
 const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
@@ -16,12 +20,12 @@ const MANIFEST_TYPES = [
  * Registry HTTP API v2, only what helmet-build needs: the digest of a tag. Handles the Basic and
  * Bearer-token challenges with credentials from a CredentialSource.
  */
-export class RegistryClient {
+export class RegistryClient implements RegistryApi {
   private readonly tokens = new Map<string, string>();
 
   constructor(
     private readonly credentials: CredentialSource,
-    private readonly retry: RetryPolicy = retryPolicy(),
+    private readonly retry: RetryPolicy = retryPolicy(REGISTRY_RETRIES),
   ) {}
 
   /**

@@ -1,70 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BuildRequest, EngineClient, ImageInfo, PushRequest } from '../../src/engine/engine-client.js';
-import type { HelmetEvent } from '../../src/events.js';
 import { type BuildOptions, planBuild, runBuild } from '../../src/flow/build.js';
-import type { PlanEntry } from '../../src/plan/plan.js';
-import { CredentialSource } from '../../src/registry/credentials.js';
-import type { RegistryClient } from '../../src/registry/registry-client.js';
+import type { PlanEntry } from '../../src/model/plan-entry.js';
+import { FakeWorld } from '../support/fake-world.js';
 import { type FileTree, makeProject, TINY_DOCKERFILE, tinyComponent } from '../support/project.js';
 
-/**
- * An engine and a registry kept in memory: builds make images with the labels they were given,
- * pushes copy them into the registry, and every call is logged with a timestamp.
- */
-class FakeWorld {
-  images = new Map<string, ImageInfo>();
-  registry = new Map<string, string>();
-  log: { at: number; what: string }[] = [];
-  buildMs = 20;
-  pushMs = 5;
-  private seq = 0;
-
-  readonly engine = {
-    ping: async () => {},
-    capabilities: async () => ({ buildkit: true, bridge: true }),
-    build: async (req: BuildRequest) => {
-      this.log.push({ at: Date.now(), what: `build-start ${req.name}` });
-      for await (const _ of req.context);
-      await sleep(this.buildMs);
-      const id = `sha256:${String(++this.seq).padStart(64, '0')}`;
-      for (const t of req.tags) this.images.set(t, { id, labels: req.labels, repoDigests: [] });
-      this.log.push({ at: Date.now(), what: `build-end ${req.name}` });
-      return id;
-    },
-    push: async (req: PushRequest) => {
-      this.log.push({ at: Date.now(), what: `push-start ${req.repository}` });
-      await sleep(this.pushMs);
-      const image = this.images.get(`${req.repository}:${req.tag}`)!;
-      const digest = `sha256:${image.id.slice(-8).padStart(64, 'd')}`;
-      this.registry.set(`${req.repository}:${req.tag}`, digest);
-      this.log.push({ at: Date.now(), what: `push-end ${req.repository}` });
-      return digest;
-    },
-    inspectImage: async (ref: string) => this.images.get(ref),
-    tag: async (id: string, repository: string, tag: string) => {
-      const image = [...this.images.values()].find((i) => i.id === id)!;
-      this.images.set(`${repository}:${tag}`, image);
-    },
-    removeImage: async (ref: string) => void this.images.delete(ref),
-  } as unknown as EngineClient;
-
-  readonly registryClient = {
-    manifestDigest: async (registry: string, path: string, tag: string) => this.registry.get(`${registry}/${path}:${tag}`),
-    copyTag: async (registry: string, path: string, from: string, to: string) => {
-      this.log.push({ at: Date.now(), what: `copy-tag ${path}:${to}` });
-      this.registry.set(`${registry}/${path}:${to}`, this.registry.get(`${registry}/${path}:${from}`)!);
-    },
-  } as unknown as RegistryClient;
-
-  deps(events: HelmetEvent[] = []) {
-    return { engine: this.engine, registry: this.registryClient, credentials, onEvent: (e: HelmetEvent) => events.push(e) };
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const credentials = new CredentialSource({ env: {}, dockerConfigDir: '/nonexistent' });
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 

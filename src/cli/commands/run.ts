@@ -1,7 +1,6 @@
 /** `helmet-build run`: parse flags, build (or reuse) the step images, run the pipeline on the engine. */
-import { runBuild } from '../../flow/build.js';
+import { type RunResult, runPipeline } from '../../flow/run.js';
 import { findProjectRoot } from '../../project/load-project.js';
-import { PipelineRun, type RunResult } from '../../runner/pipeline-run.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
 import { parseBuildArgs, parseParams } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
@@ -34,25 +33,23 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
   const interrupt = interruptOnSigint();
   let result: RunResult;
   try {
-    result = await new PipelineRun({
-      engine: services.engine,
-      credentials: services.credentials,
-      build: (options) => runBuild(options, { ...services, onEvent }),
-      onEvent,
-    }).run({
-      root,
-      params,
-      skipSteps: flags.skipStep,
-      keepVolume: flags.keepVolume,
-      network: flags.network,
-      parallelSteps: flags.parallel,
-      push: flags.push,
-      buildArgs: args.global,
-      componentBuildArgs: args.perComponent,
-      builder: flags.builder,
-      buildNetwork: flags.buildNetwork,
-      signal: interrupt.signal,
-    });
+    result = await runPipeline(
+      {
+        root,
+        params,
+        skipSteps: flags.skipStep,
+        keepVolume: flags.keepVolume,
+        network: flags.network,
+        parallelSteps: flags.parallel,
+        push: flags.push,
+        buildArgs: args.global,
+        componentBuildArgs: args.perComponent,
+        builder: flags.builder,
+        buildNetwork: flags.buildNetwork,
+        signal: interrupt.signal,
+      },
+      { ...services, onEvent },
+    );
   } finally {
     interrupt.dispose();
     progress.close();

@@ -1,7 +1,7 @@
 /**
- * Transient registry faults (connection refused or reset, timeouts, 429, 5xx) are retried with
- * bounded exponential backoff and jitter (p-retry); everything else — 401, 403, 404 — is final at
- * once. The budget is small: HELMET_REGISTRY_RETRIES retries (default 3), 0.25 s doubling to at most 2 s.
+ * Transient faults (connection refused or reset, timeouts, 429, 5xx) are retried with bounded
+ * exponential backoff and jitter (p-retry); everything else is final at once. The budget is small:
+ * a few retries (default 3, set per service by an environment variable), 0.25 s doubling to at most 2 s.
  */
 import pRetry from 'p-retry';
 
@@ -11,8 +11,9 @@ export interface RetryPolicy {
   maxTimeoutMs: number;
 }
 
-export function retryPolicy(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
-  const n = Number(env.HELMET_REGISTRY_RETRIES ?? 3);
+/** The policy whose retry count the environment variable `setting` may change. */
+export function retryPolicy(setting: string, env: NodeJS.ProcessEnv = process.env): RetryPolicy {
+  const n = Number(env[setting] ?? 3);
   return { retries: Number.isInteger(n) && n >= 0 ? n : 3, minTimeoutMs: 250, maxTimeoutMs: 2000 };
 }
 

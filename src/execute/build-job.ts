@@ -1,0 +1,95 @@
+/**
+ * The build job of one component: its context sent as a tar, built with the run's builder and the
+ * component's settings, labelled with its input digest. A context that changed while it was sent
+ * fails the build and leaves no content tag behind.
+ */
+import type { Builder, EngineClient } from '../engine/engine-client.js';
+import type { EngineSetup } from '../engine/engine-setup.js';
+import { ContextChangedError } from '../errors.js';
+import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL } from '../images/image-labels.js';
+import type { JobContext } from '../jobs/dag.js';
+import type { BuiltIdentity } from '../model/plan-entry.js';
+import type { PlannedBuild } from '../plan/plan.js';
+import type { RegistryAuth } from '../registry/credentials.js';
+
+/** Tag that points at a component's last BuildKit build in the registry: the layer cache of fresh engines. */
+export const CACHE_TAG = 'buildcache';
+
+/** What a build job made. */
+export interface Built {
+  imageId: string;
+  baseImage?: string;
+  /** Built with inline cache metadata (BuildKit, with a push target). */
+  inlineCache: boolean;
+  ms: number;
+}
+
+/** How one component is built in this run. */
+export interface BuildRecipe {
+  engine: EngineSetup;
+  /** Repository (`registry/path`) whose cache tag BuildKit may reuse layers from; with it, inline cache is embedded. */
+  cacheRepository?: string;
+  registryAuth: Record<string, RegistryAuth>;
+  /** The image the component starts from, for components with `from:`. */
+  baseImage?: string;
+  sourceLabels: Record<string, string>;
+  noCache: boolean;
+  signal?: AbortSignal;
+}
+
+export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, recipe: BuildRecipe, engine: EngineClient, ctx: JobContext): Promise<Built> {
+  const tag = `${entry.repository}:${entry.contentTag}`;
+  const { baseImage, cacheRepository } = recipe;
+  const builder: Builder = recipe.engine.builder;
+  const network = planned.component.build.network ?? recipe.engine.network;
+  // Loaded here: a run that builds nothing never loads the tar writer.
+  const { createContextTar } = await import('../context/context-tar.js');
+  const tar = createContextTar(planned.context, builder);
+  const t0 = Date.now();
+  const imageId = await engine.build({
+    name: entry.component,
+    context: tar.stream,
+    dockerfile: tar.dockerfile,
+    tags: [tag],
+    buildArgs: {
+      ...planned.buildArgs,
+      ...(baseImage ? { BASE_IMAGE: baseImage } : {}),
+      ...(cacheRepository ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
+    },
+    builder,
+    ...(network ? { network } : {}),
+    ...(planned.component.build.target ? { target: planned.component.build.target } : {}),
+    ...(cacheRepository ? { cacheFrom: [`${cacheRepository}:${CACHE_TAG}`] } : {}),
+    registryAuth: recipe.registryAuth,
+    labels: {
+      ...recipe.sourceLabels,
+      [INPUT_DIGEST_LABEL]: entry.inputDigest,
+      [COMPONENT_LABEL]: entry.component,
+      ...(baseImage ? { [BASE_IMAGE_LABEL]: baseImage } : {}),
+    },
+    noCache: recipe.noCache,
+    platform: planned.component.build.platform,
+    onLog: (line) => ctx.log(line),
+    onStep: (step) => {
+      ctx.report({
+        type: 'build-step',
+        step: step.name,
+        state: step.state,
+        ...(step.seconds !== undefined ? { seconds: step.seconds } : {}),
+        ...(step.error ? { error: step.error } : {}),
+      });
+      if (step.state === 'started') ctx.progress(step.name);
+      else if (step.state === 'cached') ctx.progress(`CACHED ${step.name}`);
+    },
+    signal: recipe.signal,
+  });
+  const changed = tar.changedEntries();
+  if (changed.length) {
+    // The image holds other content than its content tag names: never leave that tag behind.
+    await engine.removeImage(tag).catch(() => undefined);
+    throw new ContextChangedError(`files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`, {
+      hint: 'Re-run once nothing is writing into the component folder.',
+    });
+  }
+  return { imageId, ...(baseImage ? { baseImage } : {}), inlineCache: cacheRepository !== undefined, ms: Date.now() - t0 };
+}

@@ -1,0 +1,144 @@
+/**
+ * The execute phase of a build: from the plan, a build job per component that needs one and, when
+ * the images go to a registry, a push job (push + verify) per image the registry lacks, on one DAG.
+ * A component that starts from another waits for the job that makes its base's image. Jobs return
+ * what they made; a component's result is derived from its plan entry and those outputs, and handed
+ * to `onComponentDone` as soon as its last job succeeded (outside the job), so it is recorded at once.
+ */
+import type { EngineClient } from '../engine/engine-client.js';
+import { decideEngineSetup, type EngineSetup } from '../engine/engine-setup.js';
+import type { EventListener } from '../events.js';
+import { DagExecutor, type Job } from '../jobs/dag.js';
+import type { ComponentResult, SucceededResult } from '../model/component-result.js';
+import type { BuiltEntry } from '../model/plan-entry.js';
+import type { Plan } from '../plan/plan.js';
+import { type CredentialSource, engineAuth, type RegistryAuth } from '../registry/credentials.js';
+import type { RegistryApi } from '../registry/registry-api.js';
+import { type Built, buildImage } from './build-job.js';
+import { moveCacheTag, type Pushed, pushImage } from './push-job.js';
+import { jobsFailure, madeResult, plannedFailure, reusedResult } from './results.js';
+
+export interface ExecuteDeps {
+  engine: EngineClient;
+  registry: RegistryApi;
+  credentials: CredentialSource;
+  onEvent: EventListener;
+}
+
+type Output = { built: Built } | { pushed: Pushed };
+
+type MadeEntry = Extract<BuiltEntry, { state: 'needs-build' | 'needs-push' }>;
+
+/** The jobs of one component that needs an image made. */
+interface ComponentJobs {
+  entry: MadeEntry;
+  build?: Job<Output>;
+  push?: Job<Output>;
+  built?: Built;
+  pushed?: Pushed;
+}
+
+/** Run the plan's builds and pushes; returns a result per selected component (bases first). */
+export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone?: (result: SucceededResult) => void): Promise<ComponentResult[]> {
+  const { settings } = plan;
+  const { store } = settings;
+  const selected = plan.entries.filter((e) => e.selected);
+  const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+    let value: Promise<T> | undefined;
+    return () => {
+      value ??= make();
+      return value;
+    };
+  };
+  const engineUp = once(() => deps.engine.ping());
+  const engineSetup = once<EngineSetup>(() => engineUp().then(() => decideEngineSetup(deps.engine, settings.builder, settings.buildNetwork)));
+  const sourceLabels = once(() => settings.sourceLabels?.() ?? Promise.resolve({}));
+  const registryAuth = once(async (): Promise<Record<string, RegistryAuth>> => {
+    if (store.kind !== 'registry') return {};
+    const registry = store.target.registry;
+    return { [registry]: engineAuth(registry, await deps.credentials.get(registry)) };
+  });
+
+  const made = new Map<string, ComponentJobs>();
+  /** The image a dependant builds from: what its base's jobs made, else what the plan found. */
+  const imageOf = (name: string): string | undefined => {
+    const jobs = made.get(name);
+    if (jobs) return jobs.pushed?.image ?? (store.kind === 'engine' ? jobs.built?.imageId : undefined);
+    const entry = plan.entries.find((e) => e.component === name);
+    return entry && (entry.state === 'up-to-date' || entry.state === 'needs-tag') ? entry.image : undefined;
+  };
+  const lastJob = (jobs: ComponentJobs | undefined) => jobs?.push ?? jobs?.build;
+
+  const all: Job<Output>[] = [];
+  for (const entry of selected) {
+    if (entry.kind !== 'built' || (entry.state !== 'needs-build' && entry.state !== 'needs-push')) continue;
+    const planned = plan.builds.get(entry.component)!;
+    const jobs: ComponentJobs = { entry };
+    made.set(entry.component, jobs);
+    if (entry.state === 'needs-build') {
+      const baseJob = entry.base ? lastJob(made.get(entry.base)) : undefined;
+      jobs.build = {
+        id: `build:${entry.component}`,
+        kind: 'build',
+        subject: entry.component,
+        title: `building ${entry.repository}:${entry.contentTag}`,
+        needs: baseJob ? [baseJob] : [],
+        run: async (ctx) => {
+          const [engine, labels, auth] = await Promise.all([engineSetup(), sourceLabels(), registryAuth()]);
+          const layerCache = store.kind === 'registry' && engine.builder === 'buildkit' && !settings.noCache;
+          const baseImage = entry.base ? imageOf(entry.base) : undefined;
+          const built = await buildImage(
+            entry,
+            planned,
+            {
+              engine,
+              ...(layerCache ? { cacheRepository: entry.repository } : {}),
+              registryAuth: auth,
+              ...(baseImage ? { baseImage } : {}),
+              sourceLabels: labels,
+              noCache: settings.noCache,
+              signal: settings.signal,
+            },
+            deps.engine,
+            ctx,
+          );
+          jobs.built = built;
+          return { result: { built }, summary: `built ${built.imageId.slice(0, 19)}` };
+        },
+      };
+      all.push(jobs.build);
+    }
+    if (store.kind === 'registry') {
+      const repo = store.location(planned.component.build.image);
+      jobs.push = {
+        id: `push:${entry.component}`,
+        kind: 'push',
+        subject: entry.component,
+        title: `pushing ${entry.repository}:${entry.contentTag}`,
+        needs: jobs.build ? [jobs.build] : [],
+        run: async (ctx) => {
+          await engineUp();
+          const pushed = await pushImage(entry, repo, deps, ctx);
+          if (jobs.built?.inlineCache) await moveCacheTag(entry, repo, deps);
+          jobs.pushed = pushed;
+          return { result: { pushed }, summary: `pushed ${pushed.image}` };
+        },
+      };
+      all.push(jobs.push);
+    }
+  }
+
+  for (const entry of selected) if (entry.state === 'up-to-date' || entry.state === 'needs-tag') onComponentDone?.(reusedResult(entry));
+  const reports = await new DagExecutor({ build: settings.concurrency, push: settings.concurrency }, deps.onEvent, settings.signal).run(all, (job, report) => {
+    const jobs = made.get(job.subject);
+    if (!jobs || report.outcome !== 'succeeded' || job !== lastJob(jobs)) return;
+    onComponentDone?.(madeResult(jobs.entry, jobs.built, jobs.pushed));
+  });
+  return selected.map((entry): ComponentResult => {
+    if (entry.state === 'up-to-date' || entry.state === 'needs-tag') return reusedResult(entry);
+    if (entry.state === 'unknown' || entry.state === 'blocked') return plannedFailure(entry);
+    const jobs = made.get(entry.component)!;
+    const reportsOf = [jobs.build, jobs.push].flatMap((j) => (j ? [reports.of(j)] : []));
+    return jobsFailure(entry, reportsOf, settings.signal) ?? madeResult(jobs.entry, jobs.built, jobs.pushed);
+  });
+}

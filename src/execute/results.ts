@@ -1,0 +1,71 @@
+/** A component's result, derived from its plan entry and what its jobs made (or why they did not succeed). */
+import { DependencyFailedError, errorRecord, InterruptedError } from '../errors.js';
+import type { JobReport } from '../jobs/dag.js';
+import type { ComponentResult, FailedResult, SucceededResult } from '../model/component-result.js';
+import type { Pin } from '../model/pin.js';
+import type { PlanEntry } from '../model/plan-entry.js';
+import type { Built } from './build-job.js';
+import type { Pushed } from './push-job.js';
+
+/** An entry whose image exists already. */
+export type ReadyEntry = Extract<PlanEntry, { state: 'up-to-date' | 'needs-tag' }>;
+
+/** The fields every result of `entry` has. */
+function resultBase(entry: PlanEntry) {
+  return {
+    component: entry.component,
+    repository: entry.repository,
+    tags: entry.kind === 'built' ? [entry.contentTag] : [],
+    ...(entry.kind === 'built' ? { inputDigest: entry.inputDigest } : {}),
+  };
+}
+
+export function pinOf(entry: ReadyEntry): Pin {
+  return entry.pinnedBy === 'registry-digest'
+    ? { pinnedBy: entry.pinnedBy, image: entry.image, digest: entry.digest }
+    : { pinnedBy: entry.pinnedBy, image: entry.image };
+}
+
+/** The image existed: nothing was built or pushed. */
+export function reusedResult(entry: ReadyEntry): SucceededResult {
+  const pin = pinOf(entry);
+  return { ...resultBase(entry), durations: {}, action: 'reused', ...(pin.pinnedBy === 'local-image-id' ? { imageId: pin.image } : {}), ...pin };
+}
+
+/** Built now (and pushed, when there is a push). */
+export function madeResult(
+  entry: Extract<PlanEntry, { state: 'needs-build' | 'needs-push' }>,
+  built: Built | undefined,
+  pushed: Pushed | undefined,
+): SucceededResult {
+  const durations = { ...(built ? { buildMs: built.ms } : {}), ...(pushed ? { pushMs: pushed.ms } : {}) };
+  const imageId = built?.imageId ?? (entry.state === 'needs-push' ? entry.imageId : undefined);
+  const made = { ...resultBase(entry), durations, ...(built?.baseImage ? { baseImage: built.baseImage } : {}) };
+  if (pushed) return { ...made, ...(imageId ? { imageId } : {}), action: 'pushed', pinnedBy: 'registry-digest', image: pushed.image, digest: pushed.digest };
+  if (built) return { ...made, imageId: built.imageId, action: 'built', pinnedBy: 'local-image-id', image: built.imageId };
+  throw new Error(`no job made an image for ${entry.component}`);
+}
+
+export function failedResult(entry: PlanEntry, action: FailedResult['action'], error: FailedResult['error']): FailedResult {
+  return { ...resultBase(entry), durations: {}, action, error };
+}
+
+/** Why a component's jobs did not succeed, from their reports in order; undefined when they all did. */
+export function jobsFailure<R>(entry: PlanEntry, reports: JobReport<R>[], signal: AbortSignal | undefined): ComponentResult | undefined {
+  for (const report of reports) {
+    if (report.outcome === 'succeeded') continue;
+    if (report.outcome === 'failed') return failedResult(entry, 'failed', errorRecord(report.error));
+    if (report.reason.kind === 'interrupted' || signal?.aborted)
+      return failedResult(entry, 'failed', errorRecord(new InterruptedError('interrupted before it started')));
+    const base = entry.kind === 'built' ? entry.base : undefined;
+    return failedResult(entry, 'blocked', errorRecord(new DependencyFailedError(`not built: the component it starts from, ${base}, failed`)));
+  }
+  return undefined;
+}
+
+/** The result of an entry the plan already failed (its lookup) or blocked (its base could not be looked up). */
+export function plannedFailure(entry: Extract<PlanEntry, { state: 'unknown' | 'blocked' }>): FailedResult {
+  return entry.state === 'unknown'
+    ? failedResult(entry, 'failed', entry.error)
+    : failedResult(entry, 'blocked', errorRecord(new DependencyFailedError(`not built: ${entry.reason}`)));
+}

@@ -1,0 +1,164 @@
+/**
+ * `run` as one flow: load pipeline.yaml and check it can run here (parameters, skipped steps,
+ * GPUs, {executorInput}); build or reuse the step images through the build flow; then run the
+ * steps as jobs on the same job graph as builds — a step starts once the steps it runs after
+ * succeeded, independent steps run at once (bounded), a failed or skipped step skips its
+ * dependants. A named volume stands in for the PVC; a run folder carries the files steps pass.
+ */
+import { randomBytes } from 'node:crypto';
+import type { EngineClient } from '../engine/engine-client.js';
+import { EngineUnreachableError, ExitCode, InterruptedError, StepFailedError, UsageError, worstExitCode } from '../errors.js';
+import type { EventListener } from '../events.js';
+import { ignoreEvents } from '../events.js';
+import { DagExecutor, type Job } from '../jobs/dag.js';
+import { succeeded } from '../model/component-result.js';
+import { loadProject } from '../project/load-project.js';
+import type { PipelineStep } from '../project/model.js';
+import type { CredentialSource } from '../registry/credentials.js';
+import type { RegistryApi } from '../registry/registry-api.js';
+import { checkExecutorInput, resolveParameters, skippedSteps } from '../runner/parameters.js';
+import { RunFiles } from '../runner/run-files.js';
+import { runStepContainer } from '../runner/step-container.js';
+import { type BuildOptions, runBuild } from './build.js';
+
+export interface RunOptions extends Pick<BuildOptions, 'push' | 'buildArgs' | 'componentBuildArgs' | 'concurrency' | 'builder' | 'buildNetwork'> {
+  root: string;
+  /** `--param k=v` overrides of pipeline parameters. */
+  params?: Record<string, string>;
+  /** Steps not to run; the steps after them are skipped too. */
+  skipSteps?: string[];
+  keepVolume?: boolean;
+  /** Network mode of the step containers. @default host (so steps reach services on this machine) */
+  network?: string;
+  /** Steps running at once. @default 2 */
+  parallelSteps?: number;
+  signal?: AbortSignal;
+}
+
+export type StepStatus = 'succeeded' | 'failed' | 'skipped';
+
+export interface StepResult {
+  step: string;
+  status: StepStatus;
+  exitCode?: number;
+  reason?: string;
+  seconds?: number;
+}
+
+export interface RunResult {
+  ok: boolean;
+  exitCode: number;
+  volume?: string;
+  steps: StepResult[];
+}
+
+export interface RunDeps {
+  engine: EngineClient;
+  registry: RegistryApi;
+  credentials: CredentialSource;
+  onEvent?: EventListener;
+}
+
+export async function runPipeline(options: RunOptions, deps: RunDeps): Promise<RunResult> {
+  const emit = deps.onEvent ?? ignoreEvents;
+  const project = loadProject(options.root);
+  const pipeline = project.pipeline;
+  if (!pipeline) throw new UsageError(`no pipeline.yaml in ${project.root}`, { hint: 'Declare the steps in pipeline.yaml at the project root.' });
+  const params = resolveParameters(pipeline, options.params ?? {});
+  const skip = skippedSteps(pipeline, options.skipSteps ?? []);
+  const toRun = pipeline.steps.filter((s) => !skip.has(s.name));
+  checkExecutorInput(toRun);
+  await deps.engine.ping();
+  await checkGpus(deps.engine, toRun);
+
+  const built = await runBuild(
+    {
+      root: project.root,
+      components: [...new Set(toRun.map((s) => s.component.name))],
+      push: options.push,
+      buildArgs: options.buildArgs,
+      componentBuildArgs: options.componentBuildArgs,
+      concurrency: options.concurrency,
+      builder: options.builder,
+      buildNetwork: options.buildNetwork,
+      signal: options.signal,
+      writeOutputs: false,
+    },
+    deps,
+  );
+  const images = new Map<string, string>();
+  const failedImages: StepResult[] = [];
+  for (const r of built.results) {
+    if (succeeded(r)) images.set(r.component, r.image);
+    else failedImages.push({ step: r.component, status: 'failed', reason: `image: ${r.error.message}` });
+  }
+  if (!built.ok) return { ok: false, exitCode: built.exitCode, steps: failedImages };
+
+  const volume = pipeline.volume ? `${pipeline.name}-run-${randomBytes(3).toString('hex')}` : undefined;
+  if (volume) await deps.engine.createVolume(volume, { 'io.helmet.pipeline': pipeline.name });
+  emit({ type: 'run-start', pipeline: pipeline.name, volume, steps: pipeline.steps.map((s) => s.name), parameters: params });
+  const files = RunFiles.forPipeline(pipeline);
+  const jobs = new Map<string, Job<number>>();
+  try {
+    for (const step of pipeline.steps) {
+      jobs.set(step.name, {
+        id: `step:${step.name}`,
+        kind: 'step',
+        subject: step.name,
+        title: `running ${images.get(step.component.name) ?? step.component.name}`,
+        // pipeline.yaml lists steps after the ones they run after (checked at load time).
+        needs: step.after.flatMap((d) => jobs.get(d) ?? []),
+        ...(skip.has(step.name) && options.skipSteps?.includes(step.name) ? { excluded: 'skipped with --skip-step' } : {}),
+        run: async (ctx) => {
+          const image = images.get(step.component.name);
+          if (!image) throw new Error(`no image for step ${step.name}`);
+          const run = { pipeline, step, params, image, volume, files, network: options.network ?? 'host', signal: options.signal };
+          const exitCode = await runStepContainer(run, deps, ctx);
+          return { result: exitCode, summary: 'succeeded' };
+        },
+      });
+    }
+    const reports = await new DagExecutor({ step: options.parallelSteps ?? 2 }, emit, options.signal).run([...jobs.values()]);
+    const steps = pipeline.steps.map((step): StepResult => {
+      const r = reports.of(jobs.get(step.name)!);
+      if (r.outcome === 'succeeded') return { step: step.name, status: 'succeeded', exitCode: 0, seconds: r.seconds };
+      if (r.outcome === 'skipped') return { step: step.name, status: 'skipped', reason: r.summary };
+      if (r.error instanceof EngineUnreachableError) throw r.error;
+      return {
+        step: step.name,
+        status: r.error instanceof InterruptedError ? 'skipped' : 'failed',
+        ...(r.error instanceof StepFailedError ? { exitCode: r.error.stepExitCode } : {}),
+        seconds: r.seconds,
+        reason: r.error.message,
+      };
+    });
+    const interrupted = options.signal?.aborted ?? false;
+    const failed = steps.some((s) => s.status === 'failed');
+    return {
+      ok: !failed && !interrupted,
+      exitCode: interrupted ? ExitCode.interrupted : worstExitCode(failed ? [ExitCode.failed] : []),
+      volume: options.keepVolume ? volume : undefined,
+      steps,
+    };
+  } finally {
+    if (files) {
+      emit({ type: 'run-outputs', folder: files.folder, kept: options.keepVolume === true, files: files.list(pipeline) });
+      if (!options.keepVolume) files.remove();
+    }
+    if (volume) {
+      if (options.keepVolume) emit({ type: 'volume-kept', volume });
+      else {
+        await deps.engine.removeVolume(volume).catch(() => undefined);
+        emit({ type: 'volume-removed', volume });
+      }
+    }
+  }
+}
+
+async function checkGpus(engine: EngineClient, toRun: PipelineStep[]): Promise<void> {
+  const wanting = toRun.filter((s) => s.resources?.gpu).map((s) => s.name);
+  if (wanting.length === 0 || (await engine.hasGpuSupport())) return;
+  throw new UsageError(`step(s) ${wanting.join(', ')} request a GPU, but this Docker engine offers none (no NVIDIA runtime)`, {
+    hint: `Skip them with ${wanting.map((s) => `--skip-step ${s}`).join(' ')} (steps after them are skipped too), or run on an engine with GPUs.`,
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * The image store of a run with --push: `<registry>/<prefix>/<image>` repositories, looked up by
+ * manifest (pinned to the digest of the bytes served), tagged by manifest copy. An image the engine
+ * built for the current inputs but never pushed is "unpublished": it needs a push, not a build.
+ */
+import type { EngineClient } from '../engine/engine-client.js';
+import { imageRepository, type PushTarget } from '../registry/image-ref.js';
+import type { RegistryApi } from '../registry/registry-api.js';
+import { labelledImage } from './engine-store.js';
+import type { RegistryImageStore } from './image-store.js';
+
+export function registryImageStore(push: string, target: PushTarget, registry: RegistryApi, engine: EngineClient): RegistryImageStore {
+  const location = (image: string) => imageRepository(target, image);
+  return {
+    kind: 'registry',
+    where: 'the registry',
+    target,
+    push,
+    location,
+    repository: (image) => location(image).name,
+    async lookup(image, tag) {
+      const repo = location(image);
+      const digest = await registry.manifestDigest(repo.registry, repo.path, tag);
+      return digest ? { pinnedBy: 'registry-digest', image: `${repo.name}@${digest}`, digest } : undefined;
+    },
+    unpublished: (image, tag, inputDigest) => labelledImage(engine, `${location(image).name}:${tag}`, inputDigest),
+    async missingTags(image, pin, tags) {
+      const repo = location(image);
+      const current = await Promise.all(tags.map((t) => registry.manifestDigest(repo.registry, repo.path, t)));
+      return tags.filter((_, i) => `${repo.name}@${current[i]}` !== pin.image);
+    },
+    async addTag(image, _pin, contentTag, tag) {
+      const repo = location(image);
+      await registry.copyTag(repo.registry, repo.path, contentTag, tag);
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/** How an image reference is pinned: the one definition every plan entry and result shares. */
+
+/** Pinned to the manifest digest the registry serves: `repo@sha256:…`. */
+export interface RegistryPin {
+  pinnedBy: 'registry-digest';
+  image: string;
+  digest: string;
+}
+
+/** Pinned to the engine's image ID (a local build, no --push). */
+export interface LocalPin {
+  pinnedBy: 'local-image-id';
+  image: string;
+}
+
+/** A prebuilt image whose tag the registry could not resolve: used as written. */
+export interface TagPin {
+  pinnedBy: 'tag';
+  image: string;
+}
+
+export type Pin = RegistryPin | LocalPin | TagPin;
+
+/** The pins an image helmet-build builds can have. */
+export type BuiltPin = RegistryPin | LocalPin;

@@ -1,0 +1,24 @@
+/** The settings of one build run, resolved once from the command's options; every phase reads this one object. */
+import type { BuilderChoice } from '../engine/engine-setup.js';
+import type { ImageStore } from '../images/image-store.js';
+
+export interface RunSettings {
+  /** Where images live: the registry of --push, or the engine. */
+  store: ImageStore;
+  /** User tags (`--tag`) the selection should carry. */
+  tags: string[];
+  /** Build args for every component, overriding component.yaml. */
+  buildArgs: Record<string, string>;
+  /** Build args per component name, overriding the global ones. */
+  componentBuildArgs: Record<string, Record<string, string>>;
+  /** Selected built components need a build whatever exists. */
+  noCache: boolean;
+  /** Builds at once, and pushes at once (separately). */
+  concurrency: number;
+  builder: BuilderChoice;
+  /** Network of RUN steps for components without `build.network`; unset: decided by the engine. */
+  buildNetwork?: string;
+  /** Image labels describing the source (git); asked for only when something is built. */
+  sourceLabels?: () => Promise<Record<string, string>>;
+  signal?: AbortSignal;
+}
