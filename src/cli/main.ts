@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isHelmetError } from '../errors.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan-entry.js';
 import type { Io } from './context.js';
-import { collect, parsePositiveInt, sharedOptions } from './options.js';
+import { collect, parsePositiveInt, refuseBlankValues, sharedOptions } from './options.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -159,6 +159,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await runListCommand({ ...flags, cwd: cwd() }, io));
     });
 
+  refuseBlankValues(program);
   return program;
 }
 
