@@ -38,11 +38,14 @@ export abstract class HelmetError extends Error {
   abstract readonly exitCode: ExitCodeValue;
   /** One line telling the user what to do about it, when there is something to do. */
   readonly hint?: string;
+  /** The last lines of output that led to it (a build step's, a container's). */
+  readonly detail?: string[];
 
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+  constructor(message: string, options?: { cause?: unknown; hint?: string; detail?: string[] }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.hint = options?.hint;
+    if (options?.detail?.length) this.detail = options.detail;
   }
 }
 
@@ -88,12 +91,8 @@ export class OutputLockedError extends HelmetError {
 export class BuildFailedError extends HelmetError {
   readonly code = 'BUILD_FAILED';
   readonly exitCode = ExitCode.failed;
-  constructor(
-    readonly component: string,
-    readonly engineMessage: string,
-    readonly logTail: string[],
-  ) {
-    super(`build of ${component} failed: ${engineMessage}`);
+  constructor(component: string, engineMessage: string, logTail: string[]) {
+    super(`build of ${component} failed: ${engineMessage}`, { detail: logTail });
   }
 }
 
@@ -187,11 +186,11 @@ export class StepFailedError extends HelmetError {
   readonly code = 'STEP_FAILED';
   readonly exitCode = ExitCode.failed;
   constructor(
-    readonly step: string,
+    step: string,
     readonly stepExitCode: number,
-    readonly lastLines: string[],
+    lastLines: string[],
   ) {
-    super(`step ${step} exited with code ${stepExitCode}`);
+    super(`step ${step} exited with code ${stepExitCode}`, { detail: lastLines });
   }
 }
 
@@ -214,8 +213,7 @@ export interface ErrorRecord {
 }
 
 export function errorRecord(e: HelmetError): ErrorRecord {
-  const detail = e instanceof BuildFailedError ? e.logTail : e instanceof StepFailedError ? e.lastLines : undefined;
-  return { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(detail?.length ? { detail } : {}) };
+  return { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.detail ? { detail: e.detail } : {}) };
 }
 
 export function errorMessage(e: unknown): string {

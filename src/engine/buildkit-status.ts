@@ -9,8 +9,9 @@ import type { BuildStep } from '../model/build-step.js';
 import { LastLines } from '../text/last-lines.js';
 
 /**
- * The subset of control.proto read here; field numbers are BuildKit's. Timestamp is declared
- * locally with google.protobuf.Timestamp's wire layout, so no well-known-type import is needed.
+ * The subset of control.proto read here; field numbers are BuildKit's, and fields not declared
+ * (such as the per-layer `statuses`, 2) are skipped by the decoder. Timestamp is declared locally
+ * with google.protobuf.Timestamp's wire layout, so no well-known-type import is needed.
  */
 export const STATUS_PROTO = `
 syntax = "proto3";
@@ -23,7 +24,6 @@ message Timestamp {
 
 message StatusResponse {
   repeated Vertex vertexes = 1;
-  repeated VertexStatus statuses = 2;
   repeated VertexLog logs = 3;
 }
 
@@ -35,14 +35,6 @@ message Vertex {
   Timestamp started = 5;
   Timestamp completed = 6;
   string error = 7;
-}
-
-message VertexStatus {
-  string ID = 1;
-  string vertex = 2;
-  string name = 3;
-  int64 current = 4;
-  int64 total = 5;
 }
 
 message VertexLog {
@@ -60,7 +52,6 @@ interface Timestamp {
 
 export interface StatusResponse {
   vertexes?: { digest: string; name?: string; cached?: boolean; started?: Timestamp; completed?: Timestamp; error?: string }[];
-  statuses?: { ID?: string; vertex: string; current?: number; total?: number }[];
   logs?: { vertex: string; stream?: number; msg?: Uint8Array }[];
 }
 
