@@ -13,13 +13,13 @@ DEMO_FLAGS ?= --build-arg BASE_IMAGE=helmet/python:3.11 \
 
 # Every folder components/<name>/ with a component.yaml is a target: `make train` rebuilds train.
 # Names that are targets of their own below are left out (build them with `make all`).
-RESERVED := setup deps services build schemas demo test lint format test-python bench stop clean help all push run
+RESERVED := setup deps services build schemas demo test test-modern-engine lint format test-python bench stop clean help all push run
 COMPONENTS := $(filter-out $(RESERVED),$(sort $(notdir $(patsubst %/component.yaml,%,$(wildcard components/*/component.yaml)))))
 HELMET := node bin/helmet-build.js
 # REPO=<registry/prefix> pushes and pins digests; BUILD_FLAGS and RUN_FLAGS pass anything else.
 PUSH_FLAG = $(if $(REPO),--push $(REPO))
 
-.PHONY: setup deps services build schemas demo test lint format test-python bench stop clean help all push run $(COMPONENTS)
+.PHONY: setup deps services build schemas demo test test-modern-engine lint format test-python bench stop clean help all push run $(COMPONENTS)
 
 help:
 	@echo "make setup            install deps, start the local engine and registry, compile"
@@ -28,7 +28,9 @@ help:
 	@echo "make push REPO=...    build and push every component, write dist/ and the pipeline spec"
 	@echo "make run              run pipeline.yaml on the local engine (RUN_FLAGS=...)"
 	@echo "make demo             build and push the four helmet components to the local registry"
-	@echo "make test | lint | format | bench | schemas | stop | clean"
+	@echo "make test             lint, every test on the Debian 12 engine, then the integration tests on Docker 26.1"
+	@echo "make test-modern-engine   the integration tests on Docker 26.1 alone"
+	@echo "make lint | format | bench | schemas | stop | clean"
 
 $(COMPONENTS): setup
 	$(WITH_SERVICES) $(HELMET) build $@ $(PUSH_FLAG) $(BUILD_FLAGS)
@@ -68,10 +70,26 @@ demo: setup
 	$(WITH_SERVICES) node bin/helmet-build.js all --push "$(DEMO_REPO)" $(DEMO_FLAGS)
 	@echo; echo "--- dist/components/ingest/component.yaml"; cat dist/components/ingest/component.yaml
 
-# The suite drives the bundle that bin/helmet-build.js runs (built by setup), as users run it.
+# The suite drives the bundle that bin/helmet-build.js runs (built by setup), as users run it:
+# all of it on the Debian 12 engine (dockerd 20.10), then the integration tests on Docker 26.1.
 test: setup lint
 	$(WITH_SERVICES) HELMET_TEST_BUNDLE=1 npx vitest run
+	@$(MODERN_ENGINE_TESTS)
 	$(MAKE) test-python
+
+# The integration tests on Docker 26.1, which services.sh runs from a Debian 13 root beside the
+# Debian 12 engine (the unit tests touch no engine). HELMET_SKIP_MODERN_ENGINE=1 leaves both out.
+MODERN_ENGINE_TESTS = if [ -n "$${HELMET_SKIP_MODERN_ENGINE:-}" ]; then \
+	  echo "integration tests on Docker 26.1: skipped (HELMET_SKIP_MODERN_ENGINE is set)"; \
+	else \
+	  $(WITH_SERVICES) test -n "$${HELMET_MODERN_DOCKER_HOST:-}" \
+	    || { echo "Docker 26.1 is not running: bash $(SERVICES) up" >&2; exit 1; }; \
+	  echo "integration tests on Docker 26.1 ($$HELMET_MODERN_DOCKER_HOST)"; \
+	  DOCKER_HOST="$$HELMET_MODERN_DOCKER_HOST" HELMET_TEST_BUNDLE=1 npx vitest run test/integration; \
+	fi
+
+test-modern-engine: setup
+	@$(MODERN_ENGINE_TESTS)
 
 # Formatting and lint rules (biome.json); `make format` applies the fixes.
 lint: deps
