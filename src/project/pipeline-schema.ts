@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DNS_STYLE_NAME } from './names.js';
 
 /**
  * pipeline.yaml: the pipeline graph. Steps name components and wire their inputs to pipeline
@@ -37,9 +38,9 @@ export const resourcesSchema = z.strictObject({
   gpuType: z.string().default('nvidia.com/gpu'),
 });
 
-const stepName = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase letters, digits and dashes');
+const stepName = z.string().regex(DNS_STYLE_NAME, 'must be lowercase letters, digits and dashes');
 
-export const stepSchema = z.strictObject({
+const stepSchema = z.strictObject({
   component: z.string().min(1),
   after: z.array(z.string()).default([]),
   args: z.record(z.string(), argumentSchema).default({}),
@@ -47,7 +48,7 @@ export const stepSchema = z.strictObject({
 });
 
 export const volumeSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be a DNS-style name'),
+  name: z.string().regex(DNS_STYLE_NAME, 'must be a DNS-style name'),
   size: z.string().regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a size such as 10Gi'),
   accessMode: z.enum(['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOncePod']).default('ReadWriteOnce'),
   storageClass: z.string().optional(),
@@ -55,7 +56,7 @@ export const volumeSchema = z.strictObject({
 });
 
 export const pipelineFileSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase letters, digits and dashes (it names dist/<name>.yaml)'),
+  name: z.string().regex(DNS_STYLE_NAME, 'must be lowercase letters, digits and dashes (it names dist/<name>.yaml)'),
   description: z.string().optional(),
   parameters: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and underscores, not starting with a digit'), parameterSchema)
@@ -65,7 +66,6 @@ export const pipelineFileSchema = z.strictObject({
 });
 
 export type PipelineFile = z.infer<typeof pipelineFileSchema>;
-export type PipelineStep = z.infer<typeof stepSchema>;
 export type PipelineParameter = z.infer<typeof parameterSchema>;
 export type StepArgument = z.infer<typeof argumentSchema>;
 export type StepResources = z.infer<typeof resourcesSchema>;

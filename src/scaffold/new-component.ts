@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
+import { DNS_STYLE_NAME } from '../project/names.js';
 
 export interface NewComponentOptions {
   root: string;
@@ -17,11 +18,9 @@ export interface NewComponentOptions {
   dockerfile?: string;
 }
 
-const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-
 /** Creates the files; returns their paths relative to the project root. */
 export function newComponent(o: NewComponentOptions): string[] {
-  if (!NAME.test(o.name)) {
+  if (!DNS_STYLE_NAME.test(o.name)) {
     throw new UsageError(`"${o.name}" is not a component name: use lowercase letters, digits and dashes (e.g. score-model)`);
   }
   const dir = join(o.root, 'components', o.name);
