@@ -90,8 +90,9 @@ export class StatCache implements FileHasher {
   }
 
   /** Write the cache back if anything changed; a cache that cannot be written only costs speed. */
-  save(): void {
-    if (!this.changed) return;
+  /** Writes the cache when it changed; a cache that cannot be written costs only speed, so the failure is returned, not thrown. */
+  save(): { message: string } | undefined {
+    if (!this.changed) return undefined;
     const all = [...this.entries];
     const kept = all.slice(Math.max(0, all.length - MAX_ENTRIES));
     try {
@@ -99,8 +100,10 @@ export class StatCache implements FileHasher {
       writeFileAtomic(join(this.root, CACHE_DIR, CACHE_FILE), `${HEADER} ${sha256(body)}\n${body}`);
       writeFileAtomic(join(this.root, CACHE_DIR, '.gitignore'), '*\n');
       this.changed = false;
-    } catch {
-      // A read-only checkout: next time hashes again.
+      return undefined;
+    } catch (e) {
+      // A read-only checkout or a full disk: the next run hashes again.
+      return { message: e instanceof Error ? e.message : String(e) };
     }
   }
 }

@@ -20,6 +20,8 @@ export const ENGINE_RETRIES = 'HELMET_ENGINE_RETRIES';
 /** EngineClient over the Docker Engine API (dockerode). DOCKER_HOST & co. select the engine. */
 export class DockerEngine implements EngineClient {
   private client?: Promise<Docker>;
+  /** Read once, when the engine is set up: a bad HELMET_ENGINE_RETRIES is refused before anything runs. */
+  private readonly retry = retryPolicy(ENGINE_RETRIES);
 
   /** Without a client, dockerode is loaded on first use: a run that builds nothing never pays for it. */
   constructor(docker?: Docker) {
@@ -48,7 +50,7 @@ export class DockerEngine implements EngineClient {
       }
     };
     try {
-      return await withRetries(retryPolicy(ENGINE_RETRIES), once);
+      return await withRetries(this.retry, once);
     } catch (e) {
       throw engineError(what, e instanceof TransientFault ? e.final : e);
     }

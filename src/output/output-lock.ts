@@ -7,6 +7,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { OutputLockedError } from '../errors.js';
+import { writeError } from '../fs/atomic-write.js';
 
 export const LOCK_FILE = '.helmet-build.lock';
 
@@ -19,9 +20,18 @@ interface LockOwner {
   started: string;
 }
 
+/** Takes the lock of `outDir`; a folder the file system will not let us write is an OutputWriteError (exit 1) before anything runs. */
 export function acquireOutputLock(outDir: string, root: string): OutputLock {
-  mkdirSync(outDir, { recursive: true });
   const path = join(outDir, LOCK_FILE);
+  try {
+    return takeLock(outDir, path, root);
+  } catch (e) {
+    throw e instanceof OutputLockedError ? e : writeError(relative(root, path) || path, e);
+  }
+}
+
+function takeLock(outDir: string, path: string, root: string): OutputLock {
+  mkdirSync(outDir, { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     let fd: number;
     try {
@@ -41,7 +51,14 @@ export function acquireOutputLock(outDir: string, root: string): OutputLock {
       continue;
     }
     const owner: LockOwner = { pid: process.pid, started: new Date().toISOString() };
-    writeSync(fd, `${JSON.stringify(owner)}\n`);
+    try {
+      writeSync(fd, `${JSON.stringify(owner)}\n`);
+    } catch (e) {
+      // Never leave a lock without an owner behind (the next run would wait for it).
+      closeSync(fd);
+      rmSync(path, { force: true });
+      throw e;
+    }
     closeSync(fd);
     let released = false;
     return {

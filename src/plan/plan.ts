@@ -60,7 +60,7 @@ export async function resolvePlan(project: Project, settings: RunSettings, scope
     for (const c of [...used, ...withBases(used)]) wanted.add(c.name);
   }
   const components = project.components.filter((c) => wanted.has(c.name));
-  const builds = digestBuilds(project, components, settings);
+  const builds = digestBuilds(project, components, settings, deps.onEvent);
 
   const lookups = components.map((c): Job<PlanEntry> => {
     const isSelected = selected.has(c.name);
@@ -107,7 +107,7 @@ export async function resolvePlan(project: Project, settings: RunSettings, scope
 }
 
 /** Input digests, bases before dependants: a dependant's digest chains on its base's. */
-function digestBuilds(project: Project, components: Component[], settings: RunSettings): Map<string, PlannedBuild> {
+function digestBuilds(project: Project, components: Component[], settings: RunSettings, onEvent: EventListener): Map<string, PlannedBuild> {
   const builds = new Map<string, PlannedBuild>();
   const statCache = StatCache.open(project.root);
   const cacheDir = join(project.root, CACHE_DIR);
@@ -126,7 +126,8 @@ function digestBuilds(project: Project, components: Component[], settings: RunSe
     });
     builds.set(c.name, { component: c, context, buildArgs, inputs });
   }
-  statCache.save();
+  const unsaved = statCache.save();
+  if (unsaved) onEvent({ type: 'warning', message: `the stat cache was not saved (${unsaved.message}); the next run reads every file again` });
   return builds;
 }
 

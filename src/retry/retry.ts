@@ -4,6 +4,7 @@
  * a few retries (default 3, set per service by an environment variable), 0.25 s doubling to at most 2 s.
  */
 import pRetry from 'p-retry';
+import { UsageError } from '../errors.js';
 
 export interface RetryPolicy {
   retries: number;
@@ -11,11 +12,19 @@ export interface RetryPolicy {
   maxTimeoutMs: number;
 }
 
-/** The policy whose retry count the environment variable `setting` may change. */
+/** The policy whose retry count the environment variable `setting` may change; a value that is no count is refused (exit 2). */
 export function retryPolicy(setting: string, env: NodeJS.ProcessEnv = process.env): RetryPolicy {
-  const n = Number(env[setting] ?? 3);
-  return { retries: Number.isInteger(n) && n >= 0 ? n : 3, minTimeoutMs: 250, maxTimeoutMs: 2000 };
+  const raw = env[setting];
+  const retries = raw === undefined ? DEFAULT_RETRIES : /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(retries)) {
+    throw new UsageError(`${setting}=${JSON.stringify(raw)}: not a number of retries`, {
+      hint: `Set it to a whole number (0 for no retries, ${DEFAULT_RETRIES} by default), or unset it.`,
+    });
+  }
+  return { retries, minTimeoutMs: 250, maxTimeoutMs: 2000 };
 }
+
+const DEFAULT_RETRIES = 3;
 
 /** A failure worth another try: a network fault, or a status the registry may not give again. */
 export class TransientFault extends Error {

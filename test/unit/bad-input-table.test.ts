@@ -27,6 +27,8 @@ interface Case {
   prepare?: (root: string) => void;
   /** CLI arguments (default: `all --push` to the tripwire registry). */
   args?: string[];
+  /** Environment variables set for the run (restored after). */
+  env?: Record<string, string>;
   expect: RegExp;
 }
 
@@ -347,6 +349,14 @@ const CASES: Case[] = [
     expect: /--out: got "--json" as its value, which is a flag of this command/,
   },
   { name: '--push followed by another flag', args: ['all', '--push', '--tag', 'v1'], expect: /--push: got "--tag" as its value, which is a flag/ },
+  // environment
+  {
+    name: 'HELMET_REGISTRY_RETRIES that is no number',
+    env: { HELMET_REGISTRY_RETRIES: 'three' },
+    expect: /HELMET_REGISTRY_RETRIES="three": not a number of retries/,
+  },
+  { name: 'HELMET_REGISTRY_RETRIES set but empty', env: { HELMET_REGISTRY_RETRIES: '' }, expect: /HELMET_REGISTRY_RETRIES="": not a number of retries/ },
+  { name: 'HELMET_ENGINE_RETRIES negative', env: { HELMET_ENGINE_RETRIES: '-1' }, expect: /HELMET_ENGINE_RETRIES="-1": not a number of retries/ },
   // the project as a whole
   {
     name: 'an empty components/ folder',
@@ -378,7 +388,14 @@ describe('bad input, table-driven: exit 2, a message that says what is wrong, di
       c.prepare?.(p.root);
       const before = snapshotTree(join(p.root, 'dist'));
       const args = c.args ?? ['all', '--push', `127.0.0.1:${wires.registryPort()}/team`];
-      const r = await runCli(args, p.root);
+      const saved = Object.fromEntries(Object.keys(c.env ?? {}).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, c.env);
+      const r = await runCli(args, p.root).finally(() => {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      });
       expect(r.stderr).not.toMatch(/internal error/);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(c.expect);
