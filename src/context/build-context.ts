@@ -40,6 +40,8 @@ export interface BuildContext {
    */
   readOnlyByEngine: string[];
   bytes: number;
+  /** Whether a path (relative, `/`-separated) would be part of this context: not excluded, not ignored. */
+  admits(rel: string): boolean;
 }
 
 /**
@@ -117,6 +119,7 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
     dockerignore: ignoreText,
     readOnlyByEngine: [...alwaysSent].filter((p) => matcher.ignores(p) && entries.some((e) => e.path === p)),
     bytes,
+    admits: keep,
   };
 }
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BuildContext, ContextEntry } from './build-context.js';
@@ -48,8 +48,11 @@ export function createContextTar(ctx: BuildContext, builder: ContextReader = 'bu
 /** Files up to this size are read whole (one call each); larger ones CHUNK bytes at a time. */
 const SMALL_FILE_LIMIT = 256 * 1024;
 const CHUNK = 1024 * 1024;
-/** A file replaced by a FIFO since it was digested must not block the run: it reads as empty (and changed). */
-const READ_NEVER_BLOCKING = constants.O_RDONLY | constants.O_NONBLOCK;
+/**
+ * A file replaced by a FIFO since it was digested must not block the run (it reads as empty, and
+ * changed); one replaced by a link is not followed (it fails to open, and is changed).
+ */
+const READ_NEVER_BLOCKING = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 /** Small files are gathered into buffers of this size before they are pushed. */
 const BATCH = 1024 * 1024;
 
@@ -61,6 +64,8 @@ const BATCH = 1024 * 1024;
  */
 class ContextTarStream extends Readable {
   readonly changed: string[] = [];
+  /** Paths the digest walked, to tell a file added since from one that was there. */
+  private walked?: Set<string>;
   private next = 0;
   private extraNext = 0;
   /** A large file being sent in chunks. */
@@ -96,6 +101,10 @@ class ContextTarStream extends Readable {
   /** Push the next piece; false when the reader's buffer is full or the archive has ended. */
   private produce(): boolean {
     if (this.open) return this.pushChunk();
+    if (this.next === 0 && !this.walked) {
+      this.walked = new Set(this.ctx.entries.map((e) => e.path));
+      this.checkFolder('');
+    }
     if (this.next < this.ctx.entries.length) {
       const entry = this.ctx.entries[this.next++]!;
       return this.dropped(entry.path) ? true : this.pushEntry(entry);
@@ -121,7 +130,10 @@ class ContextTarStream extends Readable {
         return false;
       }
     }
-    if (entry.kind === 'dir') return this.push(encodeHeader({ name: entry.path, type: 'directory', mode: 0o755, size: 0, mtime: FIXED_MTIME }));
+    if (entry.kind === 'dir') {
+      this.checkFolder(entry.path);
+      return this.push(encodeHeader({ name: entry.path, type: 'directory', mode: 0o755, size: 0, mtime: FIXED_MTIME }));
+    }
     if (entry.kind === 'symlink') {
       const target = readLinkOrEmpty(abs);
       if (sha256(target) !== entry.sha256) this.changed.push(entry.path);
@@ -204,6 +216,26 @@ class ContextTarStream extends Readable {
     }
     if (sha256(content) !== entry.sha256) this.changed.push(entry.path);
     return this.push(fileRecord(entry.path, mode, content));
+  }
+
+  /**
+   * A folder the digest walked must still be one, holding nothing the context would take that the
+   * walk did not see (a file added since would be missing from the image its content tag names).
+   */
+  private checkFolder(path: string): void {
+    let names: Dirent[];
+    try {
+      if (!lstatSync(join(this.ctx.root, path)).isDirectory()) throw new Error('not a folder');
+      names = readdirSync(join(this.ctx.root, path), { withFileTypes: true });
+    } catch {
+      this.changed.push(path);
+      return;
+    }
+    for (const d of names) {
+      const rel = path ? `${path}/${d.name}` : d.name;
+      const sendable = d.isFile() || d.isDirectory() || d.isSymbolicLink();
+      if (sendable && !this.walked?.has(rel) && this.ctx.admits(rel)) this.changed.push(rel);
+    }
   }
 
   /** Push what the batch holds; false when the reader wants no more for now. */

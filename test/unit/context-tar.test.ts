@@ -176,3 +176,76 @@ describe('a context file with a long name replaced by a FIFO before the tar is w
     expect(entries.map((e) => e.name)).toContain('Dockerfile');
   });
 });
+
+describe('every way a context can change between its digest and the tar: reported as changed, by path', () => {
+  const big = 'b'.repeat(300 * 1024); // above the small-file limit: sent in chunks
+  const cases: { name: string; files?: Record<string, string>; change: (root: string) => void; changed: string[] }[] = [
+    { name: 'a file edited (same size)', change: (r) => writeFileSync(join(r, 'app/data.txt'), 'DATA\n'), changed: ['app/data.txt'] },
+    { name: 'a file grown', change: (r) => writeFileSync(join(r, 'app/data.txt'), 'data, and more\n'), changed: ['app/data.txt'] },
+    { name: 'a file shrunk', change: (r) => writeFileSync(join(r, 'app/data.txt'), 'd\n'), changed: ['app/data.txt'] },
+    { name: 'a file deleted', change: (r) => unlinkSync(join(r, 'app/data.txt')), changed: ['app/data.txt'] },
+    { name: 'a large file deleted', change: (r) => unlinkSync(join(r, 'app/big.bin')), changed: ['app/big.bin'] },
+    { name: 'a large file edited', change: (r) => writeFileSync(join(r, 'app/big.bin'), `x${big.slice(1)}`), changed: ['app/big.bin'] },
+    {
+      name: 'a file replaced by a folder',
+      change: (r) => {
+        unlinkSync(join(r, 'app/data.txt'));
+        execFileSync('mkdir', [join(r, 'app/data.txt')]);
+      },
+      changed: ['app/data.txt'],
+    },
+    {
+      name: 'a file replaced by a link to the same content',
+      change: (r) => {
+        writeFileSync(join(r, 'elsewhere.txt'), 'data\n');
+        unlinkSync(join(r, 'app/data.txt'));
+        symlinkSync('../elsewhere.txt', join(r, 'app/data.txt'));
+      },
+      // The new file the link points at is a change of its own.
+      changed: ['app/data.txt', 'elsewhere.txt'],
+    },
+    {
+      name: 'an empty file replaced by a FIFO',
+      change: (r) => {
+        unlinkSync(join(r, 'app/empty'));
+        execFileSync('mkfifo', [join(r, 'app/empty')]);
+      },
+      changed: ['app/empty'],
+    },
+    { name: 'a new file in a folder that was walked', change: (r) => writeFileSync(join(r, 'app/new.txt'), 'new\n'), changed: ['app/new.txt'] },
+    {
+      name: 'a folder replaced by a file',
+      change: (r) => {
+        execFileSync('rm', ['-r', join(r, 'app/sub')]);
+        writeFileSync(join(r, 'app/sub'), 'now a file\n');
+      },
+      changed: ['app/sub', 'app/sub/inner.txt'],
+    },
+    {
+      name: 'a link retargeted',
+      change: (r) => {
+        unlinkSync(join(r, 'app/link'));
+        symlinkSync('big.bin', join(r, 'app/link'));
+      },
+      changed: ['app/link'],
+    },
+  ];
+
+  it.each(cases)('$name', async (c) => {
+    const root = context({ Dockerfile: 'FROM scratch\n', 'app/data.txt': 'data\n', 'app/empty': '', 'app/big.bin': big, 'app/sub/inner.txt': 'in\n' });
+    symlinkSync('data.txt', join(root, 'app/link'));
+    const ctx = readBuildContext(root, join(root, 'Dockerfile'));
+    c.change(root);
+    const tar = createContextTar(ctx);
+    await readTar(tar.stream);
+    expect(tar.changedEntries()).toEqual(c.changed);
+  });
+
+  it('an unchanged context reports nothing (the check is not a false alarm)', async () => {
+    const root = context({ Dockerfile: 'FROM scratch\n', 'app/data.txt': 'data\n', 'app/empty': '', 'app/big.bin': big, 'app/sub/inner.txt': 'in\n' });
+    symlinkSync('data.txt', join(root, 'app/link'));
+    const tar = createContextTar(readBuildContext(root, join(root, 'Dockerfile')));
+    await readTar(tar.stream);
+    expect(tar.changedEntries()).toEqual([]);
+  });
+});
