@@ -55,6 +55,8 @@ export interface BuildOptions {
   sourceLabels?: () => Promise<Record<string, string>>;
   /** Write specs, build.json and the pipeline spec. @default true */
   writeOutputs?: boolean;
+  /** The project, when the caller has loaded it already (a run reads its files once). @default loaded from `root` */
+  project?: Project;
   signal?: AbortSignal;
 }
 
@@ -251,7 +253,7 @@ async function loadAndPlan(
   withPipeline: boolean,
   lock?: LazyLock,
 ): Promise<{ project: Project; plan: Plan }> {
-  const project = loadProject(options.root);
+  const project = options.project ?? loadProject(options.root);
   const selection = selectComponents(project, options.components ?? []);
   const settings = resolveSettings(project, options, deps);
   lock?.take();

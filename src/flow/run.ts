@@ -74,6 +74,7 @@ export async function runPipeline(options: RunOptions, deps: RunDeps): Promise<R
   const built = await runBuild(
     {
       root: project.root,
+      project,
       components: [...new Set(toRun.map((s) => s.component.name))],
       push: options.push,
       buildArgs: options.buildArgs,
