@@ -152,6 +152,10 @@ export function buildPipelineDocuments(pipeline: Pipeline, images: Map<string, s
       const fromPvcTask = { taskOutputParameter: { outputParameterKey: 'name', producerTask: PVC_TASK } };
       platform.pvcMount = [{ mountPath: volume.mountPath, pvcNameParameter: fromPvcTask, ...fromPvcTask }];
     }
+    if (step.imagePullSecrets.length) {
+      // As kfp-kubernetes' set_image_pull_secrets writes it.
+      platform.imagePullSecret = step.imagePullSecrets.map((name) => ({ secretName: name, secretNameParameter: { runtimeValue: { constant: name } } }));
+    }
     if (step.resources?.gpu) {
       // GPU nodes are commonly tainted; tolerate the taint so the step can schedule there.
       platform.tolerations = [{ effect: 'NoSchedule', key: step.resources.gpuType, operator: 'Exists' }];

@@ -111,6 +111,8 @@ export interface PipelineStep {
   commandArgs?: CommandItem[];
   env: { name: string; value: CommandItem }[];
   resources?: StepResources;
+  /** Kubernetes Secrets the cluster pulls the image with: the pipeline's, then the step's own. */
+  imagePullSecrets: string[];
 }
 
 export interface PipelineParameter {

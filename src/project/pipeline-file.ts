@@ -141,6 +141,7 @@ export function readPipelineFile(
         value: readEnvValue(value, ['implementation', 'container', 'env', env], io, problem),
       })),
       resources: step.resources,
+      imagePullSecrets: [...new Set([...(spec.imagePullSecrets ?? []), ...(step.imagePullSecrets ?? [])])],
     });
   }
 

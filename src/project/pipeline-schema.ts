@@ -40,11 +40,23 @@ export const resourcesSchema = z.strictObject({
 
 const stepName = z.string().regex(DNS_STYLE_NAME, 'must be lowercase letters, digits and dashes');
 
+/** Names of Kubernetes Secrets of type kubernetes.io/dockerconfigjson, in the namespace the pipeline runs in. */
+const pullSecrets = z
+  .array(
+    z
+      .string()
+      .max(253, 'must be at most 253 characters (a Kubernetes object name)')
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a Kubernetes Secret name: lowercase letters, digits, - and .'),
+  )
+  .refine((names) => new Set(names).size === names.length, 'names a secret twice');
+
 const stepSchema = z.strictObject({
   component: z.string().min(1),
   after: z.array(z.string()).default([]),
   args: z.record(z.string(), argumentSchema).default({}),
   resources: resourcesSchema.optional(),
+  /** Secrets the cluster pulls this step's image with, besides the pipeline's own. */
+  imagePullSecrets: pullSecrets.optional(),
 });
 
 export const volumeSchema = z.strictObject({
@@ -62,6 +74,8 @@ export const pipelineFileSchema = z.strictObject({
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and underscores, not starting with a digit'), parameterSchema)
     .default({}),
   volume: volumeSchema.optional(),
+  /** Secrets the cluster pulls every step's image with (private registries). */
+  imagePullSecrets: pullSecrets.optional(),
   steps: z.record(stepName, stepSchema).refine((s) => Object.keys(s).length > 0, 'needs at least one step'),
 });
 
