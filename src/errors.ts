@@ -22,6 +22,7 @@ export type HelmetErrorCode =
   | 'ENGINE_UNREACHABLE'
   | 'REGISTRY_UNREACHABLE'
   | 'REGISTRY_AUTH'
+  | 'REGISTRY_TLS'
   | 'REGISTRY_FORBIDDEN'
   | 'REGISTRY_ERROR'
   | 'PULL_FAILED'
@@ -147,6 +148,12 @@ export class RegistryUnreachableError extends HelmetError {
 }
 
 /** 401: credentials missing or wrong. */
+/** The TLS handshake with a registry failed on trust: its certificate, or ours. Final, not transient. */
+export class RegistryTlsError extends HelmetError {
+  readonly code = 'REGISTRY_TLS';
+  readonly exitCode = ExitCode.unreachable;
+}
+
 export class RegistryAuthError extends HelmetError {
   readonly code = 'REGISTRY_AUTH';
   readonly exitCode = ExitCode.failed;

@@ -2,6 +2,7 @@ import { DockerEngine } from '../engine/docker-engine.js';
 import { UsageError } from '../errors.js';
 import { CredentialSource } from '../registry/credentials.js';
 import { RegistryClient } from '../registry/registry-client.js';
+import { RegistryEndpoints } from '../registry/registry-endpoints.js';
 
 /** Registry credentials given on the command line (`--password-stdin`); they win over every other source. */
 export interface Login {
@@ -13,7 +14,10 @@ export interface Login {
 export function realServices(login?: Login) {
   const env = login ? { ...process.env, HELMET_REGISTRY_USER: login.username, HELMET_REGISTRY_PASSWORD: login.password } : process.env;
   const credentials = new CredentialSource({ env, source: login ? '--password-stdin' : undefined });
-  return { engine: new DockerEngine(), credentials, registry: new RegistryClient(credentials) };
+  const engine = new DockerEngine();
+  // Which registries go without TLS is the engine's to say (asked only for a registry off loopback).
+  const endpoints = new RegistryEndpoints({ env, engineConfig: () => engine.registryConfig() });
+  return { engine, credentials, registry: new RegistryClient(credentials, endpoints) };
 }
 
 export interface Io {

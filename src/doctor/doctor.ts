@@ -18,7 +18,7 @@ export interface Check {
 
 export interface DoctorDeps {
   engine: EngineClient;
-  registry: RegistryApi;
+  registry: RegistryApi & { describeRoute(registry: string): Promise<string> };
   credentials: CredentialSource;
 }
 
@@ -59,8 +59,10 @@ export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?:
       const creds = await deps.credentials.get(target.registry);
       // A tag that does not exist: 404 proves the registry answers and accepts the credentials.
       const probe = imageRepository(target, 'helmet-doctor');
+      // Through TLS (certs.d) and the token flow, as every lookup goes.
       await deps.registry.manifestDigest(probe.registry, probe.path, 'probe');
-      return `${target.registry} answers; credentials: ${creds ? `from ${creds.source}` : 'none found (fine for a registry without auth)'}`;
+      const route = await deps.registry.describeRoute(target.registry);
+      return `${target.registry} answers over ${route}; credentials: ${creds ? `from ${creds.source}` : 'none found (fine for a registry without auth)'}`;
     });
   }
   return checks;

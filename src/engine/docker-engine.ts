@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineUnreachableError, errorMessage, isHelmetError, PushFailedError } from '../errors.js';
 import type { RegistryAuth } from '../registry/credentials.js';
+import type { EngineRegistryConfig } from '../registry/registry-endpoints.js';
 import { splitReference } from '../registry/image-ref.js';
 import { retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
 import { readBuildkitBuild, readClassicBuild } from './build-streams.js';
@@ -197,6 +198,17 @@ export class DockerEngine implements EngineClient {
   async hasGpuSupport(): Promise<boolean> {
     const info = (await this.call('info', (d) => d.info(), true)) as { Runtimes?: Record<string, unknown> };
     return Object.keys(info.Runtimes ?? {}).some((r) => r.includes('nvidia'));
+  }
+
+  async registryConfig(): Promise<EngineRegistryConfig> {
+    const info = (await this.call('info', (d) => d.info(), true)) as {
+      RegistryConfig?: { InsecureRegistryCIDRs?: string[]; IndexConfigs?: Record<string, { Secure?: boolean }> };
+    };
+    const config = info.RegistryConfig ?? {};
+    return {
+      insecureCidrs: config.InsecureRegistryCIDRs ?? [],
+      secure: Object.fromEntries(Object.entries(config.IndexConfigs ?? {}).map(([name, index]) => [name, index.Secure !== false])),
+    };
   }
 
   async describe(): Promise<EngineFacts> {

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { BuildStep } from '../model/build-step.js';
 import type { PushProgress } from '../model/push-progress.js';
 import type { RegistryAuth } from '../registry/credentials.js';
+import type { EngineRegistryConfig } from '../registry/registry-endpoints.js';
 
 /** `classic`: the engine's legacy builder; `buildkit`: BuildKit through `POST /build?version=2`. */
 export type Builder = 'classic' | 'buildkit';
@@ -114,6 +115,8 @@ export interface EngineClient {
   removeVolume(name: string): Promise<void>;
   /** Whether the engine can hand GPUs to containers (an NVIDIA runtime is registered). */
   hasGpuSupport(): Promise<boolean>;
+  /** Which registries the engine speaks to without TLS (its insecure-registries settings). */
+  registryConfig(): Promise<EngineRegistryConfig>;
   capabilities(): Promise<EngineCapabilities>;
   /** Engine version facts, for `doctor`. */
   describe(): Promise<EngineFacts>;

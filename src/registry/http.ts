@@ -13,6 +13,15 @@ export interface HttpRequest {
   body?: Uint8Array | string;
   /** Per attempt, covering the whole answer. @default 30 s */
   timeoutMs?: number;
+  /** Trust and client certificate for HTTPS; requests with the same `tls` share connections. @default the system CAs */
+  tls?: TlsMaterial;
+}
+
+/** What an HTTPS connection trusts and presents. */
+export interface TlsMaterial {
+  ca: string[];
+  cert?: string;
+  key?: string;
 }
 
 export interface HttpResponse {
@@ -36,6 +45,18 @@ const agents = {
   'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }),
   'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
 };
+/** One keep-alive agent per TLS material (per registry, in practice). */
+const tlsAgents = new WeakMap<TlsMaterial, HttpsAgent>();
+
+function agentFor(url: URL, tls: TlsMaterial | undefined): HttpAgent | HttpsAgent | undefined {
+  if (url.protocol !== 'https:' || !tls) return agents[url.protocol as keyof typeof agents];
+  let agent = tlsAgents.get(tls);
+  if (!agent) {
+    agent = new HttpsAgent({ keepAlive: true, maxSockets: 16, ca: tls.ca, ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}) });
+    tlsAgents.set(tls, agent);
+  }
+  return agent;
+}
 const MAX_REDIRECTS = 5;
 
 export async function httpRequest(url: string | URL, init: HttpRequest = {}): Promise<HttpResponse> {
@@ -60,7 +81,7 @@ export async function httpRequest(url: string | URL, init: HttpRequest = {}): Pr
 
 function once(url: URL, init: HttpRequest): Promise<HttpResponse> {
   const send = url.protocol === 'https:' ? httpsRequestRaw : httpRequestRaw;
-  const agent = agents[url.protocol as keyof typeof agents];
+  const agent = agentFor(url, init.tls);
   if (!agent) return Promise.reject(new HttpTransportError(`unsupported protocol ${url.protocol}`, 'EPROTO'));
   const body = init.body === undefined ? undefined : Buffer.from(init.body);
   return new Promise((resolve, reject) => {

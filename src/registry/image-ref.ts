@@ -73,17 +73,3 @@ export function parsePushTarget(target: string): PushTarget {
   const prefix = ref.repository.replace(/\/?x$/, '');
   return { registry: ref.registry, prefix };
 }
-
-/**
- * Loopback registries, and those listed in HELMET_INSECURE_REGISTRIES (comma-separated host[:port], as
- * in dockerd's `insecure-registries`), are spoken to over plain HTTP; all others over HTTPS.
- */
-export function registryBaseUrl(registry: string, env: NodeJS.ProcessEnv = process.env): string {
-  const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
-  const listed = (env.HELMET_INSECURE_REGISTRIES ?? '')
-    .split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
-  const insecure = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || listed.includes(host);
-  return `${insecure ? 'http' : 'https'}://${host}`;
-}

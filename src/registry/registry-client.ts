@@ -3,8 +3,9 @@ import { errorMessage, RegistryAuthError, RegistryError, RegistryForbiddenError,
 import { isTransientStatus, type RetryPolicy, retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
 import type { CredentialSource, Credentials } from './credentials.js';
 import { type HttpRequest, type HttpResponse, HttpTransportError, httpRequest } from './http.js';
-import { registryBaseUrl } from './image-ref.js';
 import type { RegistryApi } from './registry-api.js';
+import { RegistryEndpoints, registryUrl } from './registry-endpoints.js';
+import { speaksNoTls, tlsFailure } from './registry-tls-errors.js';
 
 /** The environment variable that sets how often a registry call is tried again. */
 export const REGISTRY_RETRIES = 'HELMET_REGISTRY_RETRIES';
@@ -17,14 +18,21 @@ const MANIFEST_TYPES = [
 ].join(', ');
 
 /**
- * Registry HTTP API v2, only what helmet-build needs: the digest of a tag. Handles the Basic and
- * Bearer-token challenges with credentials from a CredentialSource.
+ * Registry HTTP API v2, only what helmet-build needs: the digest of a tag, and a tag copied by
+ * manifest. Reaches each registry as its RegistryEndpoints route says (TLS from certs.d, plain HTTP
+ * only where the engine allows it), and answers the Basic and Bearer-token challenges with
+ * credentials from a CredentialSource: a token is asked for the narrowest scope a call needs
+ * (`pull` for lookups, `pull,push` for tag copies) and reused for that scope until it expires.
  */
 export class RegistryClient implements RegistryApi {
-  private readonly tokens = new Map<string, string>();
+  /** Authorization per registry, repository and actions, with the time it expires (ms). */
+  private readonly authorizations = new Map<string, { value: string; until: number }>();
+  /** Registries the engine lets go without TLS that turned out to speak plain HTTP. */
+  private readonly plainHttp = new Set<string>();
 
   constructor(
     private readonly credentials: CredentialSource,
+    private readonly endpoints: RegistryEndpoints = new RegistryEndpoints(),
     private readonly retry: RetryPolicy = retryPolicy(REGISTRY_RETRIES),
   ) {}
 
@@ -34,8 +42,9 @@ export class RegistryClient implements RegistryApi {
    * and a Docker-Content-Digest header that disagrees with them (a broken cache or proxy) is an error.
    */
   async manifestDigest(registry: string, repository: string, tag: string): Promise<string | undefined> {
-    const url = `${registryBaseUrl(registry)}/v2/${repository}/manifests/${encodeURIComponent(tag)}`;
-    const res = await this.request(registry, repository, url, { headers: { Accept: MANIFEST_TYPES } });
+    const res = await this.request(registry, repository, 'pull', `/v2/${repository}/manifests/${encodeURIComponent(tag)}`, {
+      headers: { Accept: MANIFEST_TYPES },
+    });
     if (res.status === 404) return undefined;
     if (!res.ok) throw statusError(registry, res.status, `GET ${repository}:${tag}`);
     const served = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
@@ -50,26 +59,43 @@ export class RegistryClient implements RegistryApi {
 
   /** Point `toTag` at the manifest `fromTag` has (no layers move); used to add tags to a reused image. */
   async copyTag(registry: string, repository: string, fromTag: string, toTag: string): Promise<void> {
-    const base = `${registryBaseUrl(registry)}/v2/${repository}/manifests/`;
-    const got = await this.request(registry, repository, base + encodeURIComponent(fromTag), { headers: { Accept: MANIFEST_TYPES } });
+    const path = `/v2/${repository}/manifests/`;
+    const got = await this.request(registry, repository, 'pull,push', path + encodeURIComponent(fromTag), { headers: { Accept: MANIFEST_TYPES } });
     if (!got.ok) throw statusError(registry, got.status, `GET ${repository}:${fromTag}`);
     const contentType = got.headers.get('content-type') ?? 'application/vnd.docker.distribution.manifest.v2+json';
-    const body = got.body;
-    const put = await this.request(registry, repository, base + encodeURIComponent(toTag), {
+    const put = await this.request(registry, repository, 'pull,push', path + encodeURIComponent(toTag), {
       method: 'PUT',
       headers: { 'Content-Type': contentType },
-      body,
+      body: got.body,
     });
     if (!put.ok) throw statusError(registry, put.status, `PUT ${repository}:${toTag}`);
   }
 
-  private async request(registry: string, repository: string, url: string, init: HttpRequest): Promise<HttpResponse> {
-    const scopeKey = `${registry}/${repository}`;
-    const once = async (authorization?: string) => {
+  /** How `registry` is reached, for `doctor`: the transport and why. */
+  async describeRoute(registry: string): Promise<string> {
+    const route = await this.endpoints.route(registry);
+    if (route.transport === 'https-then-http') return `${this.plainHttp.has(registry) ? 'plain HTTP' : 'TLS, else plain HTTP'} (${route.reason})`;
+    return route.transport === 'http' ? `plain HTTP (${route.reason})` : route.reason;
+  }
+
+  private async request(registry: string, repository: string, actions: Actions, path: string, init: HttpRequest): Promise<HttpResponse> {
+    const route = await this.endpoints.route(registry);
+    const scopeKey = `${registry}/${repository}:${actions}`;
+    const once = async (authorization?: string): Promise<HttpResponse> => {
+      const plain = route.transport === 'http' || this.plainHttp.has(registry);
+      const url = registryUrl(registry, plain ? 'http' : 'https') + path;
+      const headers = { ...init.headers, ...(authorization ? { Authorization: authorization } : {}) };
       let res: HttpResponse;
       try {
-        res = await httpRequest(url, { ...init, headers: { ...init.headers, ...(authorization ? { Authorization: authorization } : {}) } });
+        res = await httpRequest(url, { ...init, headers, tls: route.tls });
       } catch (e) {
+        // A registry the engine lets go without TLS, answering in plain HTTP: speak HTTP to it from now on.
+        if (!plain && route.transport === 'https-then-http' && speaksNoTls(e)) {
+          this.plainHttp.add(registry);
+          return once(authorization);
+        }
+        const tls = tlsFailure(registry, e, this.endpoints.certsDirs(registry));
+        if (tls) throw tls;
         throw new TransientFault(describeTransportError(e));
       }
       if (isTransientStatus(res.status)) throw new TransientFault(`HTTP ${res.status}`, res.status);
@@ -86,40 +112,53 @@ export class RegistryClient implements RegistryApi {
           { cause: e, hint: 'Check the --push address and that the registry is running; HELMET_REGISTRY_RETRIES sets how often to try.' },
         );
       });
-    const cached = this.tokens.get(scopeKey);
-    let res = await send(cached);
+    const cached = this.authorizations.get(scopeKey);
+    let res = await send(cached && cached.until > Date.now() ? cached.value : undefined);
     if (res.status !== 401) return res;
 
     const challenge = res.headers.get('www-authenticate') ?? '';
     const creds = await this.credentials.get(registry);
-    let authorization: string | undefined;
+    let authorization: { value: string; until: number };
     if (/^basic/i.test(challenge)) {
       if (!creds?.username || !creds.password) throw authRequired(registry);
-      authorization = basicAuthorization(creds.username, creds.password);
+      authorization = { value: basicAuthorization(creds.username, creds.password), until: Number.POSITIVE_INFINITY };
     } else if (/^bearer/i.test(challenge)) {
-      authorization = `Bearer ${await this.fetchToken(registry, challenge, repository, creds)}`;
+      const token = await this.fetchToken(registry, challenge, `repository:${repository}:${actions}`, creds);
+      authorization = { value: `Bearer ${token.token}`, until: token.until };
     } else {
       throw authRequired(registry);
     }
-    res = await send(authorization);
+    res = await send(authorization.value);
     if (res.status === 401) {
       throw new RegistryAuthError(`registry ${registry} rejected the credentials for ${repository}`, {
         hint: 'Check the credentials in the Docker config or HELMET_REGISTRY_USER / HELMET_REGISTRY_PASSWORD.',
       });
     }
-    this.tokens.set(scopeKey, authorization);
+    this.authorizations.set(scopeKey, authorization);
     return res;
   }
 
-  private async fetchToken(registry: string, challenge: string, repository: string, creds?: Credentials): Promise<string> {
+  /**
+   * A token from the realm of a Bearer challenge, for `scope` (the challenge's own when it names
+   * one). The registry's credentials go to the realm only over TLS or on loopback, or when the realm
+   * is the registry's own host: never in clear to another host.
+   */
+  private async fetchToken(registry: string, challenge: string, scope: string, creds?: Credentials): Promise<{ token: string; until: number }> {
     const params = parseChallenge(challenge);
     if (!params.realm) throw new RegistryAuthError(`registry ${registry} sent a Bearer challenge without a realm`);
-    const url = new URL(params.realm);
+    let url: URL;
+    try {
+      url = new URL(params.realm);
+    } catch {
+      throw new RegistryAuthError(`registry ${registry} sent a Bearer challenge with a realm that is no URL: ${params.realm}`);
+    }
     if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.set('scope', params.scope ?? `repository:${repository}:pull,push`);
+    url.searchParams.set('scope', params.scope ?? scope);
+    const realmHost = url.host;
+    const mayCarryCredentials = url.protocol === 'https:' || realmHost === registry || LOOPBACK_HOST.test(url.hostname);
     const headers: Record<string, string> = {};
     let init: HttpRequest = { headers };
-    if (creds?.identityToken) {
+    if (creds && mayCarryCredentials && creds.identityToken) {
       init = {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -131,27 +170,42 @@ export class RegistryClient implements RegistryApi {
           client_id: 'helmet-build',
         }).toString(),
       };
-    } else if (creds?.username && creds.password) {
+    } else if (creds?.username && creds.password && mayCarryCredentials) {
       headers.Authorization = basicAuthorization(creds.username, creds.password);
     }
+    const realmRoute = url.protocol === 'https:' ? await this.endpoints.route(realmHost) : undefined;
     let res: HttpResponse;
     try {
-      res = await httpRequest(url, init);
+      res = await httpRequest(url, { ...init, ...(realmRoute ? { tls: realmRoute.tls } : {}) });
     } catch (e) {
-      throw new RegistryUnreachableError(`cannot reach the token service of ${registry}: ${describeTransportError(e)}`, { cause: e });
+      const tls = tlsFailure(realmHost, e, this.endpoints.certsDirs(realmHost));
+      if (tls) throw tls;
+      throw new RegistryUnreachableError(`cannot reach the token service of ${registry} (${realmHost}): ${describeTransportError(e)}`, { cause: e });
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw new RegistryAuthError(`the token service of ${registry} refused the credentials (HTTP ${res.status})`, {
+        hint: 'Check the credentials in the Docker config or HELMET_REGISTRY_USER / HELMET_REGISTRY_PASSWORD.',
+      });
     }
     if (!res.ok) throw statusError(registry, res.status, 'the token request');
-    let body: { token?: string; access_token?: string };
+    let body: { token?: string; access_token?: string; expires_in?: number };
     try {
-      body = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string };
+      body = JSON.parse(res.body.toString('utf8')) as typeof body;
     } catch {
       throw new RegistryAuthError(`token service of ${registry} answered something that is not JSON`);
     }
-    const token = body.token ?? body.access_token;
+    const token = body.access_token ?? body.token;
     if (!token) throw new RegistryAuthError(`token service of ${registry} returned no token`);
-    return token;
+    // Tokens last at least 60 s (the token spec's default); renew a little before they end.
+    const seconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
+    return { token, until: Date.now() + Math.max(0, seconds - 10) * 1000 };
   }
 }
+
+/** What a token is asked for: lookups read, tag copies write. */
+type Actions = 'pull' | 'pull,push';
+
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 /** Parse `Bearer realm="…",service="…",scope="…"`. */
 export function parseChallenge(header: string): Record<string, string> {

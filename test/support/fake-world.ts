@@ -8,6 +8,7 @@ import type { BuildRequest, EngineCapabilities, EngineClient, EngineFacts, Image
 import type { HelmetEvent } from '../../src/events.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
 import type { RegistryApi } from '../../src/registry/registry-api.js';
+import type { EngineRegistryConfig } from '../../src/registry/registry-endpoints.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,6 +76,10 @@ export class FakeEngine implements EngineClient {
 
   removeVolume = async (): Promise<void> => {
     unexpected('remove a volume');
+  };
+
+  registryConfig = async (): Promise<EngineRegistryConfig> => {
+    return { insecureCidrs: ['127.0.0.0/8'], secure: {} };
   };
 
   hasGpuSupport = async (): Promise<boolean> => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseImageRef, parsePushTarget, registryBaseUrl } from '../../src/registry/image-ref.js';
+import { parseImageRef, parsePushTarget } from '../../src/registry/image-ref.js';
 
 describe('image references', () => {
   it('reads familiar and qualified names as the docker CLI does', () => {
@@ -18,13 +18,5 @@ describe('image references', () => {
     expect(parsePushTarget('registry.example:5000')).toEqual({ registry: 'registry.example:5000', prefix: '' });
     expect(() => parsePushTarget('localhost:5000/helmet:v1')).toThrow(/--push takes a registry and optional path/);
     expect(() => parsePushTarget('Bad Name')).toThrow(/--push takes a registry/);
-  });
-
-  it('uses HTTP for loopback and listed insecure registries only', () => {
-    expect(registryBaseUrl('127.0.0.1:5055', {})).toBe('http://127.0.0.1:5055');
-    expect(registryBaseUrl('localhost', {})).toBe('http://localhost');
-    expect(registryBaseUrl('harbor.lan:80', {})).toBe('https://harbor.lan:80');
-    expect(registryBaseUrl('harbor.lan:80', { HELMET_INSECURE_REGISTRIES: 'other, harbor.lan:80' })).toBe('http://harbor.lan:80');
-    expect(registryBaseUrl('docker.io', {})).toBe('https://registry-1.docker.io');
   });
 });
