@@ -59,7 +59,10 @@ describe('image pull secrets for the cluster', () => {
   });
 
   it('without imagePullSecrets no executor names one', () => {
-    const files = { ...FILES, 'pipeline.yaml': FILES['pipeline.yaml'].replace('imagePullSecrets: [harbor-cred]\n', '').replace('    imagePullSecrets: [mirror-cred]\n', '') };
+    const files = {
+      ...FILES,
+      'pipeline.yaml': FILES['pipeline.yaml'].replace('imagePullSecrets: [harbor-cred]\n', '').replace('    imagePullSecrets: [mirror-cred]\n', ''),
+    };
     const pipeline = loadProject(project(files)).pipeline!;
     expect(renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, new Map([['step', IMAGE]])))).not.toContain('imagePullSecret');
   });
