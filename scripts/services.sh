@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Local Docker engine + registries + base images for helmet-build development, demos and CI.
 #
-#   scripts/services.sh up      install (Debian packages) and start what is missing; idempotent
-#   scripts/services.sh down    stop what `up` started
-#   scripts/services.sh env     print the exports that point clients at the services
+#   scripts/services.sh up [--containerd]   install (Debian packages) and start what is missing; idempotent
+#   scripts/services.sh down                stop what `up` started
+#   scripts/services.sh env                 print the exports that point clients at the services
 #
 # Two engines: Debian 12's docker.io (dockerd 20.10, the default DOCKER_HOST) and Docker 26.1 run
 # from a Debian 13 root beside it (HELMET_MODERN_DOCKER_HOST; HELMET_SKIP_MODERN_ENGINE=1 leaves it out).
+# A third only when asked for, by `up --containerd`: Docker 26.1 from the same root with the
+# containerd image store ("features": {"containerd-snapshotter": true}; its own data root, exec root,
+# socket and the containerd dockerd starts for itself), at HELMET_CONTAINERD_DOCKER_HOST. `env` names
+# it while it runs; a later `up` without the flag leaves it running; `down` stops it. On Docker 26.1
+# this store fails BuildKit builds whose context is the request's tar body ("failed to read
+# downloaded context", moby/moby#47717, fixed in 27.5); a context sent through the session works.
 # Nothing can be pulled from outside here, so base images are made locally, in both engines:
 #   helmet/busybox:latest   tiny busybox image for fast test fixtures
 #   helmet/python:3.11      Debian minbase + python3 (debootstrap, cached as a tarball)
@@ -31,6 +37,10 @@ MODERN_PACKAGES=(docker.io docker-cli docker-buildx containerd runc ca-certifica
 # host clients reach it here.
 MODERN_SOCKET_DIR="$MODERN_DIR/socket"
 MODERN_SOCKET="$MODERN_SOCKET_DIR/docker.sock"
+# The containerd image store engine (up --containerd): bound into the root at /helmet-containerd-socket.
+CONTAINERD_DIR="$STATE_DIR/containerd-store"
+CONTAINERD_SOCKET_DIR="$CONTAINERD_DIR/socket"
+CONTAINERD_SOCKET="$CONTAINERD_SOCKET_DIR/docker.sock"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
@@ -258,6 +268,31 @@ start_modern_engine() {
   log "Docker 26.1 did not start; last log lines:"; tail -20 "$MODERN_DIR/dockerd.log" >&2; exit 1
 }
 
+# Docker 26.1 with the containerd image store, from the same root (mounted by mount_modern_root).
+# With no --containerd address, dockerd starts a containerd of its own: its socket and state under the
+# exec root (/run/docker-containerd-store/containerd), its content and snapshots under the data root;
+# so it shares nothing with the other Docker 26.1 but the root's files.
+start_containerd_engine() {
+  mkdir -p "$CONTAINERD_SOCKET_DIR" "$MODERN_ROOT/helmet-containerd-socket" "$MODERN_ROOT/etc/helmet"
+  bind_once "$CONTAINERD_SOCKET_DIR" "$MODERN_ROOT/helmet-containerd-socket"
+  ping_socket "$CONTAINERD_SOCKET" && return
+  echo '{"features": {"containerd-snapshotter": true}}' >"$MODERN_ROOT/etc/helmet/containerd-store.json"
+  log "starting Docker 26.1 with the containerd image store on $CONTAINERD_SOCKET"
+  local pid
+  nohup chroot "$MODERN_ROOT" dockerd --config-file /etc/helmet/containerd-store.json \
+    --iptables=false --ip6tables=false --bridge=none \
+    --data-root /var/lib/docker-containerd-store --exec-root /run/docker-containerd-store \
+    --pidfile /run/docker-containerd-store.pid -H unix:///helmet-containerd-socket/docker.sock \
+    >"$CONTAINERD_DIR/dockerd.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do
+    if ping_socket "$CONTAINERD_SOCKET"; then echo "$pid" >"$CONTAINERD_DIR/dockerd.pid"; return; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  log "Docker 26.1 with the containerd image store did not start; last log lines:"; tail -20 "$CONTAINERD_DIR/dockerd.log" >&2; exit 1
+}
+
 # The root's docker 26.1 CLI and buildx plugin run on the host's libc too: copied out for benchmarks,
 # with a DOCKER_CONFIG folder that holds the plugin.
 export_modern_cli() {
@@ -290,9 +325,16 @@ print_env() {
   echo "export HELMET_MODERN_DOCKER_CLI=$MODERN_DIR/bin/docker"
   echo "export HELMET_MODERN_DOCKER_CONFIG=$MODERN_DIR/docker-config"
   echo "export HELMET_MODERN_ENGINE_ROOT=$MODERN_ROOT"
+  if ping_socket "$CONTAINERD_SOCKET"; then echo "export HELMET_CONTAINERD_DOCKER_HOST=unix://$CONTAINERD_SOCKET"; fi
 }
 
 cmd=${1:-up}
+WITH_CONTAINERD=
+case "$cmd:${2:-}" in
+  up:--containerd) WITH_CONTAINERD=1 ;;
+  *:) ;;
+  *) echo "usage: $0 up [--containerd] | down | env" >&2; exit 2 ;;
+esac
 case "$cmd" in
   up)
     mkdir -p "$STATE_DIR"
@@ -307,13 +349,25 @@ case "$cmd" in
       start_modern_engine
       make_base_images "unix://$MODERN_SOCKET"
       export_modern_cli
+      if [ -n "$WITH_CONTAINERD" ]; then
+        start_containerd_engine
+        make_base_images "unix://$CONTAINERD_SOCKET"
+      fi
+    elif [ -n "$WITH_CONTAINERD" ]; then
+      log "--containerd needs Docker 26.1 (HELMET_SKIP_MODERN_ENGINE is set)"; exit 2
     fi
     print_env >"$STATE_DIR/env"
     log "ready. Point clients at it with:  eval \"\$(scripts/services.sh env)\""
     print_env
     ;;
   env)
-    if [ -s "$STATE_DIR/env" ]; then cat "$STATE_DIR/env"; else ENGINE=$(resolve_engine); print_env; fi
+    if [ -s "$STATE_DIR/env" ]; then
+      # the containerd image store engine named only while it answers
+      grep -v '^export HELMET_CONTAINERD_DOCKER_HOST=' "$STATE_DIR/env" || true
+      if [ -z "$SKIP_MODERN_ENGINE" ] && ping_socket "$CONTAINERD_SOCKET"; then echo "export HELMET_CONTAINERD_DOCKER_HOST=unix://$CONTAINERD_SOCKET"; fi
+    else
+      ENGINE=$(resolve_engine); print_env
+    fi
     ;;
   down)
     for name in registry auth-registry; do
@@ -322,10 +376,11 @@ case "$cmd" in
       rm -f "$pidfile"
     done
     stop_dockerd "$ENGINE_DIR/dockerd.pid" dockerd
+    stop_dockerd "$CONTAINERD_DIR/dockerd.pid" "Docker 26.1 (containerd image store)"
     stop_dockerd "$MODERN_DIR/dockerd.pid" "Docker 26.1"
     # Undo the root's mounts (and any dockerd left behind), newest first.
     unmount_under "$MODERN_ROOT"
     rm -f "$STATE_DIR/env"
     ;;
-  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--containerd] | down | env" >&2; exit 2 ;;
 esac
