@@ -102,9 +102,12 @@ format: deps
 test-python:
 	for dir in components/*/; do python3 -m unittest discover -s "$$dir" -p 'test_*.py'; done
 
+# Figures beside baselines measured in the same run: on the Debian 12 engine (dockerd 20.10, vfs),
+# then helmet-build beside `docker buildx bake` on Docker 26.1 (skipped with HELMET_SKIP_MODERN_ENGINE).
 bench: setup
 	$(WITH_SERVICES) node bench/fast-path.mjs
 	$(WITH_SERVICES) node bench/run.mjs
+	$(WITH_SERVICES) node bench/bake.mjs
 
 stop:
 	bash $(SERVICES) down

@@ -12,7 +12,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { here, OFFLINE, servicesEnv } from './support.mjs';
+import { engineLabel, here, OFFLINE, servicesEnv } from './support.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BIN = join(here, 'bin/helmet-build.js');
@@ -48,7 +48,7 @@ function age(root) {
   sh(`find '${root}' -exec touch -h -d '@${Math.floor(old.getTime() / 1000)}' {} +`);
 }
 
-console.log(`fast path: ${availableParallelism()} cores, medians of ${RUNS} runs`);
+console.log(`fast path: ${engineLabel(env)}; ${availableParallelism()} cores, medians of ${RUNS} runs`);
 const tag = `${process.pid}`;
 const scratch = mkdtempSync(join(tmpdir(), 'helmet-bench-fast-'));
 try {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readBuildContext } from '../lib/context/build-context.js';
 import { computeInputDigest } from '../lib/context/input-digest.js';
-import { here, OFFLINE, servicesEnv } from './support.mjs';
+import { engineLabel, here, OFFLINE, servicesEnv } from './support.mjs';
 
 const FILES = Number(process.env.BENCH_FILES ?? 20000);
 const RUNS = 5;
@@ -54,6 +54,7 @@ rmSync(ctx, { recursive: true, force: true });
 
 // 2. No-op run against the registry vs docker build with a warm layer cache
 const env = servicesEnv();
+console.log(`\nbuilds on ${engineLabel(env)}`);
 const proj = mkdtempSync(join(tmpdir(), 'helmet-bench-proj-'));
 const N = 3;
 writeFileSync(join(proj, 'tiny.Dockerfile'), 'FROM helmet/busybox:latest\nCOPY . /app\n');
