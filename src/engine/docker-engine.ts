@@ -14,6 +14,7 @@ import { describeEngine, engineOptions } from './engine-connection.js';
 import { engineError, RETRIED_CODES, registryTransferError, START_ENGINE_HINT, transportFailure } from './engine-errors.js';
 import { readProgress } from './progress-stream.js';
 import { PushProgressTracker } from './push-progress.js';
+import type { Modem } from './session/build-session.js';
 
 /** The environment variable that sets how often an engine call that changes nothing is tried again. */
 export const ENGINE_RETRIES = 'HELMET_ENGINE_RETRIES';
@@ -76,34 +77,75 @@ export class DockerEngine implements EngineClient {
   async build(req: BuildRequest): Promise<string> {
     const [first, ...rest] = req.tags;
     const buildkit = (req.builder ?? 'buildkit') === 'buildkit';
-    const stream = await this.call(`build ${req.name}`, (d) =>
-      d.buildImage(req.context, {
-        t: first,
-        dockerfile: req.dockerfile,
-        buildargs: req.buildArgs,
-        labels: req.labels,
-        nocache: req.noCache ?? false,
-        platform: req.platform,
-        ...(req.target ? { target: req.target } : {}),
-        ...(req.network ? { networkmode: req.network } : {}),
-        // The Engine API takes cachefrom as one JSON array, not as repeated parameters.
-        ...(req.cacheFrom?.length ? { cachefrom: JSON.stringify(req.cacheFrom) } : {}),
-        ...(req.registryAuth && Object.keys(req.registryAuth).length ? { registryconfig: req.registryAuth } : {}),
-        ...(buildkit ? { version: '2' } : { rm: true, forcerm: true }),
-        pull: false,
-        abortSignal: req.signal,
-      } as Docker.ImageBuildOptions),
-    );
-    const result = buildkit
-      ? await readBuildkitBuild(req, stream as unknown as Readable)
-      : await readClassicBuild(req, stream as unknown as Readable, (id) =>
-          this.call(`remove container ${id}`, (d) => d.getContainer(id).remove({ force: true })),
-        );
+    const options = {
+      t: first,
+      dockerfile: req.dockerfile,
+      buildargs: req.buildArgs,
+      labels: req.labels,
+      nocache: req.noCache ?? false,
+      platform: req.platform,
+      ...(req.target ? { target: req.target } : {}),
+      ...(req.network ? { networkmode: req.network } : {}),
+      // The Engine API takes cachefrom as one JSON array, not as repeated parameters.
+      ...(req.cacheFrom?.length ? { cachefrom: JSON.stringify(req.cacheFrom) } : {}),
+      pull: false,
+    };
+    const result = buildkit ? await this.buildkitBuild(req, options) : await this.classicBuild(req, options);
     for (const ref of rest) {
       const { name, tag } = splitReference(ref);
       await this.tag(result, name, tag ?? 'latest');
     }
     return result;
+  }
+
+  /** The classic builder: the tar body, and X-Registry-Config for the registries its FROM lines pull from. */
+  private async classicBuild(req: BuildRequest, options: Record<string, unknown>): Promise<string> {
+    const stream = await this.call(`build ${req.name}`, (d) =>
+      d.buildImage(req.context, {
+        ...options,
+        ...(req.registryAuth && Object.keys(req.registryAuth).length ? { registryconfig: req.registryAuth } : {}),
+        rm: true,
+        forcerm: true,
+        abortSignal: req.signal,
+      } as Docker.ImageBuildOptions),
+    );
+    return readClassicBuild(req, stream as unknown as Readable, (id) => this.call(`remove container ${id}`, (d) => d.getContainer(id).remove({ force: true })));
+  }
+
+  /**
+   * BuildKit: a session first (credentials, secrets and SSH are asked for through it), then the
+   * build naming it; the session is closed when the build ends, however it ends. dockerode's
+   * buildImage is not used here: it opens a session of its own, without the health service.
+   */
+  private async buildkitBuild(req: BuildRequest, options: Record<string, unknown>): Promise<string> {
+    const docker = await this.api();
+    const { BuildSession } = await import('./session/build-session.js');
+    const session = await this.call(`open a build session for ${req.name}`, () =>
+      BuildSession.open(docker.modem as unknown as Modem, req.session ?? { sharedKey: req.name }, req.name, req.signal),
+    );
+    try {
+      const stream = await this.call(
+        `build ${req.name}`,
+        () =>
+          new Promise<Readable>((resolve, reject) => {
+            (docker.modem as unknown as Modem).dial(
+              {
+                path: '/build?',
+                method: 'POST',
+                file: req.context,
+                options: { ...options, version: '2', session: session.id },
+                isStream: true,
+                statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+                ...(req.signal ? { abortSignal: req.signal } : {}),
+              },
+              (error, stream) => (error || !stream ? reject(error) : resolve(stream as unknown as Readable)),
+            );
+          }),
+      );
+      return await readBuildkitBuild(req, stream);
+    } finally {
+      session.close();
+    }
   }
 
   async capabilities(): Promise<EngineCapabilities> {

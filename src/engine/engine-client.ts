@@ -31,13 +31,36 @@ export interface BuildRequest {
   network?: string;
   /** Images whose inline cache BuildKit may reuse layers from. */
   cacheFrom?: string[];
-  /** Credentials per registry, for pulling base images and cache (X-Registry-Config). */
+  /** Credentials per registry, for the classic builder's pulls of base images (X-Registry-Config). */
   registryAuth?: Record<string, RegistryAuth>;
+  /** What a BuildKit build's session serves the daemon (registry credentials, secrets, SSH agents). */
+  session?: SessionOptions;
+  /** Values never shown in clear (credential-looking build args): step names, output lines and errors show `sha256:<hex>`. */
+  redact?: string[];
   onLog?: (line: string) => void;
   /** Each step (Dockerfile instruction) as it starts and ends. */
   onStep?: (step: BuildStep) => void;
   /** Aborting cancels the build in the engine. */
   signal?: AbortSignal;
+}
+
+/** A build secret (`RUN --mount=type=secret,id=ID`): its value is read from `env` or `file` when the build asks for it. */
+export type BuildSecret = { id: string; env: string } | { id: string; file: string };
+
+/** An SSH agent a build may use (`RUN --mount=type=ssh,id=ID`): the socket of a running ssh-agent. */
+export interface SshAgent {
+  id: string;
+  socket: string;
+}
+
+/** What the BuildKit session of one build serves. */
+export interface SessionOptions {
+  /** Stable per context folder (the daemon keys what it keeps of a context by it). */
+  sharedKey: string;
+  /** Registry credentials for a registry host the build pulls from; undefined: anonymous. */
+  credentials?: (host: string) => Promise<RegistryAuth | undefined>;
+  secrets?: BuildSecret[];
+  ssh?: SshAgent[];
 }
 
 /** What an engine can do for builds. */

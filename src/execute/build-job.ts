@@ -3,7 +3,10 @@
  * component's settings, labelled with its input digest. A context that changed while it was sent
  * fails the build and leaves no content tag behind.
  */
-import type { Builder, EngineClient } from '../engine/engine-client.js';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { baseRegistries } from '../engine/dockerfile-bases.js';
+import type { Builder, BuildSecret, EngineClient, SshAgent } from '../engine/engine-client.js';
 import type { EngineSetup } from '../engine/engine-setup.js';
 import { ContextChangedError } from '../errors.js';
 import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL } from '../images/image-labels.js';
@@ -29,7 +32,12 @@ export interface BuildRecipe {
   engine: EngineSetup;
   /** Repository (`registry/path`) whose cache tag BuildKit may reuse layers from; with it, inline cache is embedded. */
   cacheRepository?: string;
-  registryAuth: Record<string, RegistryAuth>;
+  /** Credentials for a registry the build pulls from (or pushes to); `{serveraddress}` alone when there are none. */
+  credentials: (registry: string) => Promise<RegistryAuth>;
+  /** The registry images are pushed to: the classic builder gets its credentials too (the layer cache). */
+  pushRegistry?: string;
+  secrets: BuildSecret[];
+  ssh: SshAgent[];
   /** The image the component starts from, for components with `from:`. */
   baseImage?: string;
   sourceLabels: Record<string, string>;
@@ -45,22 +53,34 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
   // Loaded here: a run that builds nothing never loads the tar writer.
   const { createContextTar } = await import('../context/context-tar.js');
   const tar = createContextTar(planned.context, builder);
+  const buildArgs = {
+    ...planned.buildArgs,
+    ...(baseImage ? { BASE_IMAGE: baseImage } : {}),
+    ...(cacheRepository ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
+  };
+  const pulls = builder === 'classic' ? await classicRegistryAuth(planned.context.dockerfileContent.toString('utf8'), buildArgs, recipe) : undefined;
   const t0 = Date.now();
   const imageId = await engine.build({
     name: entry.component,
     context: tar.stream,
     dockerfile: tar.dockerfile,
     tags: [tag],
-    buildArgs: {
-      ...planned.buildArgs,
-      ...(baseImage ? { BASE_IMAGE: baseImage } : {}),
-      ...(cacheRepository ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
-    },
+    buildArgs,
     builder,
     ...(network ? { network } : {}),
     ...(planned.component.build.target ? { target: planned.component.build.target } : {}),
     ...(cacheRepository ? { cacheFrom: [`${cacheRepository}:${CACHE_TAG}`] } : {}),
-    registryAuth: recipe.registryAuth,
+    ...(pulls ? { registryAuth: pulls } : {}),
+    ...(builder === 'buildkit'
+      ? {
+          session: {
+            sharedKey: sharedKey(planned.component.build.contextDir),
+            credentials: async (registry: string) => recipe.credentials(registry),
+            secrets: recipe.secrets,
+            ssh: recipe.ssh,
+          },
+        }
+      : {}),
     labels: {
       ...recipe.sourceLabels,
       [INPUT_DIGEST_LABEL]: entry.inputDigest,
@@ -92,4 +112,21 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
     });
   }
   return { imageId, ...(baseImage ? { baseImage } : {}), inlineCache: cacheRepository !== undefined, ms: Date.now() - t0 };
+}
+
+/** The classic builder asks for no credentials: it gets those of every registry its FROM lines pull from, up front. */
+async function classicRegistryAuth(dockerfile: string, buildArgs: Record<string, string>, recipe: BuildRecipe): Promise<Record<string, RegistryAuth>> {
+  const registries = baseRegistries(dockerfile, buildArgs);
+  if (recipe.pushRegistry && !registries.includes(recipe.pushRegistry)) registries.push(recipe.pushRegistry);
+  const auth: Record<string, RegistryAuth> = {};
+  for (const registry of registries) {
+    const found = await recipe.credentials(registry);
+    if (found.username || found.identitytoken) auth[registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry] = found;
+  }
+  return auth;
+}
+
+/** Stable per context folder on this machine, as the docker CLI derives its own. */
+function sharedKey(contextDir: string): string {
+  return createHash('sha256').update(`helmet-build:${hostname()}:${contextDir}`).digest('hex');
 }

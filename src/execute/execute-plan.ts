@@ -53,11 +53,8 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
   const engineUp = once(() => deps.engine.ping());
   const engineSetup = once<EngineSetup>(() => engineUp().then(() => decideEngineSetup(deps.engine, settings.builder, settings.buildNetwork)));
   const sourceLabels = once(() => settings.sourceLabels?.() ?? Promise.resolve({}));
-  const registryAuth = once(async (): Promise<Record<string, RegistryAuth>> => {
-    if (store.kind !== 'registry') return {};
-    const registry = store.target.registry;
-    return { [registry]: engineAuth(registry, await deps.credentials.get(registry)) };
-  });
+  const pushRegistry = store.kind === 'registry' ? store.target.registry : undefined;
+  const credentials = async (registry: string): Promise<RegistryAuth> => engineAuth(registry, await deps.credentials.forPull(registry, pushRegistry));
 
   const made = new Map<string, ComponentJobs>();
   /** The image a dependant builds from: what its base's jobs made, else what the plan found. */
@@ -84,7 +81,7 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
         title: `building ${entry.repository}:${entry.contentTag}`,
         needs: baseJob ? [baseJob] : [],
         run: async (ctx) => {
-          const [engine, labels, auth] = await Promise.all([engineSetup(), sourceLabels(), registryAuth()]);
+          const [engine, labels] = await Promise.all([engineSetup(), sourceLabels()]);
           const layerCache = store.kind === 'registry' && engine.builder === 'buildkit' && !settings.noCache;
           const baseImage = entry.base ? imageOf(entry.base) : undefined;
           const built = await buildImage(
@@ -93,7 +90,10 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
             {
               engine,
               ...(layerCache ? { cacheRepository: entry.repository } : {}),
-              registryAuth: auth,
+              credentials,
+              ...(pushRegistry ? { pushRegistry } : {}),
+              secrets: settings.secrets ?? [],
+              ssh: settings.ssh ?? [],
               ...(baseImage ? { baseImage } : {}),
               sourceLabels: labels,
               noCache: settings.noCache,

@@ -1,4 +1,5 @@
 /** The settings of one build run, resolved once from the command's options; every phase reads this one object. */
+import type { BuildSecret, SshAgent } from '../engine/engine-client.js';
 import type { BuilderChoice } from '../engine/engine-setup.js';
 import type { ImageStore } from '../images/image-store.js';
 
@@ -18,6 +19,10 @@ export interface RunSettings {
   builder: BuilderChoice;
   /** Network of RUN steps for components without `build.network`; unset: decided by the engine. */
   buildNetwork?: string;
+  /** Build secrets (`--secret`) BuildKit builds may mount; values are read only when a build asks. */
+  secrets?: BuildSecret[];
+  /** SSH agents (`--ssh`) BuildKit builds may use. */
+  ssh?: SshAgent[];
   /** Image labels describing the source (git); asked for only when something is built. */
   sourceLabels?: () => Promise<Record<string, string>>;
   signal?: AbortSignal;

@@ -44,6 +44,7 @@ export class CredentialSource {
   private readonly configDir: string;
   private readonly runHelper: (helper: string, serverAddress: string) => Promise<string>;
   private readonly cache = new Map<string, Promise<Credentials | undefined>>();
+  private readonly configCache = new Map<string, Promise<Credentials | undefined>>();
   private readonly envSource: string;
 
   constructor(options: CredentialSourceOptions = {}) {
@@ -62,11 +63,30 @@ export class CredentialSource {
     return found;
   }
 
+  /**
+   * Credentials for pulling from `registry` during a build. HELMET_REGISTRY_USER/PASSWORD (and
+   * --password-stdin) belong to the push target: for another registry only the Docker config is
+   * read, so a base image from Docker Hub is never asked for with the push registry's password.
+   * Without a push target they apply to every registry, as for lookups.
+   */
+  forPull(registry: string, pushRegistry: string | undefined): Promise<Credentials | undefined> {
+    if (pushRegistry === undefined || registry === pushRegistry) return this.get(registry);
+    let found = this.configCache.get(registry);
+    if (!found) {
+      found = this.fromConfig(registry);
+      this.configCache.set(registry, found);
+    }
+    return found;
+  }
+
   private async lookup(registry: string): Promise<Credentials | undefined> {
     const user = this.env.HELMET_REGISTRY_USER;
     const password = this.env.HELMET_REGISTRY_PASSWORD;
     if (user && password) return { username: user, password, source: this.envSource };
+    return this.fromConfig(registry);
+  }
 
+  private async fromConfig(registry: string): Promise<Credentials | undefined> {
     // The docker CLI's order: the registry's credential helper, then the credentials store, then `auths`.
     const config = this.readConfig();
     const keys = configKeys(registry);
