@@ -5,7 +5,7 @@ import type { CredentialSource, Credentials } from './credentials.js';
 import { type HttpRequest, type HttpResponse, HttpTransportError, httpRequest } from './http.js';
 import type { RegistryApi } from './registry-api.js';
 import { RegistryEndpoints, registryUrl } from './registry-endpoints.js';
-import { speaksNoTls, tlsFailure } from './registry-tls-errors.js';
+import { plainHttpRefused, speaksNoTls, tlsFailure } from './registry-tls-errors.js';
 
 /** The environment variable that sets how often a registry call is tried again. */
 export const REGISTRY_RETRIES = 'HELMET_REGISTRY_RETRIES';
@@ -94,6 +94,7 @@ export class RegistryClient implements RegistryApi {
           this.plainHttp.add(registry);
           return once(authorization);
         }
+        if (!plain && speaksNoTls(e)) throw plainHttpRefused(registry);
         const tls = tlsFailure(registry, e, this.endpoints.certsDirs(registry));
         if (tls) throw tls;
         throw new TransientFault(describeTransportError(e));

@@ -55,3 +55,10 @@ export function tlsFailure(registry: string, e: unknown, certsDirs: string[]): R
   }
   return undefined;
 }
+
+/** A registry that speaks plain HTTP, where the engine would not either: say how to allow it. */
+export function plainHttpRefused(registry: string): RegistryTlsError {
+  return new RegistryTlsError(`registry ${registry} answers in plain HTTP, and the engine does not let it go without TLS`, {
+    hint: `Serve it over TLS, or add "${registry}" to the engine's insecure-registries (daemon.json) — or to HELMET_INSECURE_REGISTRIES.`,
+  });
+}

@@ -8,41 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCa, signed } from './certs.js';
 import { closedPort } from './ports.js';
-
-function openssl(cwd: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd, stdio: 'pipe' });
-}
-
-/** A CA in `dir` (ca.pem, ca-key.pem) and a certificate `name` signed by it, with `ext` extensions. */
-function makeCa(dir: string, subject: string): void {
-  mkdirSync(dir, { recursive: true });
-  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${subject}`, '-keyout', 'ca-key.pem', '-out', 'ca.pem');
-}
-
-function signed(caDir: string, outDir: string, name: string, subject: string, ext: string): void {
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, `${name}.ext`), ext);
-  openssl(outDir, 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${subject}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`);
-  openssl(
-    outDir,
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    join(caDir, 'ca.pem'),
-    '-CAkey',
-    join(caDir, 'ca-key.pem'),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-    '-out',
-    `${name}.pem`,
-  );
-}
 
 /** A DOCKER_CERT_PATH folder: ca.pem to trust, cert.pem/key.pem to present. */
 function clientDir(dir: string, ca: string, cert: string, key: string): string {
