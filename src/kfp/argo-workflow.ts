@@ -428,6 +428,11 @@ export function compileTime(date: Date): string {
   return date.getMilliseconds() ? `${base}.${p(date.getMilliseconds() * 1000, 6)}` : base;
 }
 
+/** The compile time a package records, if it is one. */
+export function compiledAtOf(text: string): string | undefined {
+  return /pipelines\.kubeflow\.org\/pipeline_compilation_time: '([^']*)'/.exec(text)?.[1];
+}
+
 // --- fix_big_data_passing ------------------------------------------------------------------------
 
 const PLACEHOLDER = /^\{\{[-._a-zA-Z0-9]+\}\}$/;

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import type { InputRecord } from '../context/input-digest.js';
 import type { EventListener } from '../events.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { compiledAtOf, compileTime, type V1ComponentFile } from '../kfp/argo-workflow.js';
 import { renderComponentSpec } from '../kfp/component-spec.js';
 import { type ComponentResult, type SucceededResult, succeeded } from '../model/component-result.js';
 import type { Component } from '../project/model.js';
@@ -69,6 +70,30 @@ export class RunRecords {
 
   writePipelineSpec(name: string, text: string): void {
     this.write(join(this.outDir, `${name}.yaml`), text);
+  }
+
+  /** A component's published spec as a KFP v1 user loads it: the text written for this image, and its path. */
+  publishedComponent(component: Component, image: string): V1ComponentFile {
+    const path = join(this.outDir, 'components', component.name, 'component.yaml');
+    return { image, text: renderComponentSpec(component.spec, image, component.file), url: relative(this.root, path) };
+  }
+
+  /**
+   * The KFP v1 package `<name>.v1.yaml`, rendered for a compile time. When the package already there is
+   * this one apart from its compile time, that time is kept, so a re-run with the same inputs leaves the
+   * file byte-identical; otherwise the time is now.
+   */
+  writePipelinePackage(name: string, render: (compiledAt: string) => string, now: Date = new Date()): void {
+    const path = join(this.outDir, `${name}.v1.yaml`);
+    let previous: string | undefined;
+    try {
+      previous = readFileSync(path, 'utf8');
+    } catch {
+      previous = undefined;
+    }
+    const kept = previous === undefined ? undefined : compiledAtOf(previous);
+    const same = kept !== undefined ? render(kept) : undefined;
+    this.write(path, same !== undefined && same === previous ? same : render(compileTime(now)));
   }
 
   private updateReport(results: ComponentResult[]): void {

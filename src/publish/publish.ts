@@ -1,12 +1,13 @@
 /**
  * The publish phase, run only when every selected component succeeded: user tags (`--tag`) are
  * moved to the new images — by registry manifest copy, nothing is pushed again — and then the
- * pipeline spec is written. With any failure nothing is published: no user tag moves and the
- * pipeline spec stays as it was, so a release tag never names a half-updated set of images.
+ * pipeline spec and its KFP v1 package are written. With any failure nothing is published: no user tag
+ * moves and both stay as they were, so a release tag never names a half-updated set of images.
  */
 import { errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
+import { buildArgoWorkflow, renderArgoWorkflow } from '../kfp/argo-workflow.js';
 import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
 import { type ComponentResult, succeeded } from '../model/component-result.js';
 import type { PlanEntry } from '../model/plan-entry.js';
@@ -75,7 +76,10 @@ export async function publish(
         needs: [...tagJobs.values()],
         run: async () => {
           records.writePipelineSpec(pipeline.name, renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
-          return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name}` };
+          // The KFP v1 package of the same pipeline, for KFP 1.x clusters: each step's published component file.
+          const files = new Map(pipeline.steps.map((s) => [s.component.name, records.publishedComponent(s.component, images.get(s.component.name)!)]));
+          records.writePipelinePackage(pipeline.name, (compiledAt) => renderArgoWorkflow(buildArgoWorkflow(pipeline, files, compiledAt)));
+          return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name} and its KFP v1 package` };
         },
       });
     }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildArgoWorkflow, compileTime, renderArgoWorkflow, type V1ComponentFile } from '../../src/kfp/argo-workflow.js';
+import { RunRecords } from '../../src/output/records.js';
 import { loadProject } from '../../src/project/load-project.js';
 import { writeTree } from '../support/project.js';
 
@@ -74,5 +75,22 @@ describe('compile time', () => {
   it("is Python's datetime.now().isoformat(): local time, microseconds unless zero", () => {
     expect(compileTime(new Date(2026, 11, 1, 20, 14, 12, 433))).toBe('2026-12-01T20:14:12.433000');
     expect(compileTime(new Date(2026, 0, 2, 3, 4, 5, 0))).toBe('2026-01-02T03:04:05');
+  });
+});
+
+describe('the compile time of a re-written package', () => {
+  it('is kept when nothing else changed, so a re-run writes the same bytes; it is the new time otherwise', () => {
+    const root = mkdtempSync(join(tmpdir(), 'helmet-v1-'));
+    dirs.push(root);
+    const records = new RunRecords(root, join(root, 'dist'), undefined, () => {});
+    const render = (body: string) => (t: string) => `a: {pipelines.kubeflow.org/pipeline_compilation_time: '${t}'}\nbody: ${body}\n`;
+    const read = () => readFileSync(join(root, 'dist', 'p.v1.yaml'), 'utf8');
+    records.writePipelinePackage('p', render('one'), new Date(2026, 0, 1, 10, 0, 0, 5));
+    const first = read();
+    expect(first).toContain("'2026-01-01T10:00:00.005000'");
+    records.writePipelinePackage('p', render('one'), new Date(2026, 0, 2));
+    expect(read()).toBe(first);
+    records.writePipelinePackage('p', render('two'), new Date(2026, 0, 3, 8, 30));
+    expect(read()).toBe(render('two')('2026-01-03T08:30:00'));
   });
 });
