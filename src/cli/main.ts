@@ -26,6 +26,8 @@ function addBuildOptions(cmd: Command): Command {
     .addOption(sharedOptions.push())
     .addOption(sharedOptions.tag())
     .addOption(sharedOptions.buildArg())
+    .addOption(sharedOptions.secret())
+    .addOption(sharedOptions.ssh())
     .addOption(sharedOptions.concurrency())
     .addOption(sharedOptions.noCache())
     .addOption(sharedOptions.builder())

@@ -2,8 +2,12 @@
  * Option declarations shared by several commands (one definition each, so `--push` means the same
  * everywhere), and the parsers of repeatable KEY=VALUE flags.
  */
+
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Argument, Command } from 'commander';
 import { Option } from 'commander';
+import type { BuildSecret, SshAgent } from '../engine/engine-client.js';
 import { UsageError } from '../errors.js';
 
 /** Collect a repeatable option into an array (commander helper). */
@@ -39,6 +43,13 @@ export const sharedOptions = {
     new Option('--builder <builder>', 'classic or buildkit (default: BuildKit where the engine has it)').choices(['classic', 'buildkit']).env('HELMET_BUILDER'),
   username: () => new Option('--username <name>', 'registry user for --password-stdin (default: HELMET_REGISTRY_USER)'),
   passwordStdin: () => new Option('--password-stdin', 'read the registry password or token from standard input (never from a flag)'),
+  secret: () =>
+    new Option(
+      '--secret <spec>',
+      'a build secret for RUN --mount=type=secret: id=ID[,env=VAR|,src=FILE] (default: the variable named ID); repeatable; never in images, dist/ or logs',
+    ).argParser(collect),
+  ssh: () =>
+    new Option('--ssh <spec>', 'an SSH agent for RUN --mount=type=ssh: ID[=SOCKET] (default: id default, $SSH_AUTH_SOCK); repeatable').argParser(collect),
   buildNetwork: () =>
     new Option('--build-network <mode>', "network of RUN steps, e.g. host or none (default: the engine's; host on an engine without a bridge network)"),
 };
@@ -57,6 +68,8 @@ export const VALUE_EXAMPLES: Record<string, string> = {
   '--builder': 'give classic or buildkit, or leave the flag out',
   '--build-network': 'give a network mode, e.g. --build-network host, or leave the flag out',
   '--username': 'give the registry user, e.g. --username ci',
+  '--secret': 'give id=ID[,env=VAR|,src=FILE], e.g. --secret id=pip,env=PIP_TOKEN',
+  '--ssh': 'give ID[=SOCKET], e.g. --ssh default',
   '--param': 'give NAME=VALUE, e.g. --param epochs=10',
   '--skip-step': 'give a step name of pipeline.yaml, e.g. --skip-step train',
   '--network': 'give a network mode, e.g. --network host, or leave the flag out for host',
@@ -167,4 +180,69 @@ export function parseParams(values: string[]): Record<string, string> {
     out[raw.slice(0, eq)] = raw.slice(eq + 1);
   }
   return out;
+}
+
+const SECRET_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * `--secret id=ID[,env=VAR|,src=FILE]`, as docker build takes it (`source=` and `type=env|file` too);
+ * without env or src, the environment variable named ID. A variable that is not set or a file that
+ * does not exist is bad input (exit 2), said by id and by where it was looked for; the value is
+ * never read here.
+ */
+export function parseSecrets(values: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): BuildSecret[] {
+  const secrets = new Map<string, BuildSecret>();
+  for (const raw of values) {
+    const fields = new Map<string, string>();
+    for (const part of raw.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--secret "${raw}": "${part}" is not KEY=VALUE`, { hint: 'Example: --secret id=pip,env=PIP_TOKEN' });
+      fields.set(part.slice(0, eq).trim(), part.slice(eq + 1));
+    }
+    const id = fields.get('id');
+    if (!id || !SECRET_ID.test(id))
+      throw new UsageError(`--secret "${raw}" needs id=ID (letters, digits, ".", "_", "-")`, { hint: 'Example: --secret id=pip,env=PIP_TOKEN' });
+    const unknown = [...fields.keys()].filter((k) => !['id', 'env', 'src', 'source', 'type'].includes(k));
+    if (unknown.length) throw new UsageError(`--secret id=${id}: unknown field ${unknown.join(', ')} (id, env, src, type)`);
+    const type = fields.get('type');
+    const src = fields.get('src') ?? fields.get('source');
+    if (type && type !== 'env' && type !== 'file') throw new UsageError(`--secret id=${id}: type is env or file, not ${type}`);
+    if (fields.has('env') && src !== undefined) throw new UsageError(`--secret id=${id}: give env= or src=, not both`);
+    let secret: BuildSecret;
+    if (src !== undefined && type !== 'env') {
+      const file = resolve(cwd, src);
+      if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`--secret id=${id}: src file ${file} does not exist`);
+      secret = { id, file };
+    } else {
+      const variable = fields.get('env') ?? src ?? id;
+      if (env[variable] === undefined) {
+        throw new UsageError(`--secret id=${id}: environment variable ${variable} is not set`, {
+          hint: `Set ${variable}, or name another variable (env=VAR) or a file (src=FILE).`,
+        });
+      }
+      secret = { id, env: variable };
+    }
+    if (secrets.has(id)) throw new UsageError(`--secret id=${id} is given twice`);
+    secrets.set(id, secret);
+  }
+  return [...secrets.values()];
+}
+
+/** `--ssh ID[=SOCKET]`: the id `default` and $SSH_AUTH_SOCK unless said otherwise; the socket must exist (exit 2). */
+export function parseSsh(values: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SshAgent[] {
+  const agents = new Map<string, SshAgent>();
+  for (const raw of values) {
+    const eq = raw.indexOf('=');
+    const id = eq < 0 ? raw : raw.slice(0, eq);
+    if (!SECRET_ID.test(id)) throw new UsageError(`--ssh "${raw}": the id is letters, digits, ".", "_" and "-"`, { hint: 'Example: --ssh default' });
+    const given = eq < 0 ? env.SSH_AUTH_SOCK : raw.slice(eq + 1);
+    if (!given) {
+      throw new UsageError(`--ssh ${id}: no agent socket (SSH_AUTH_SOCK is not set)`, { hint: 'Start ssh-agent and ssh-add a key, or give --ssh ID=SOCKET.' });
+    }
+    const socket = resolve(cwd, given);
+    if (!existsSync(socket) || !statSync(socket).isSocket()) throw new UsageError(`--ssh ${id}: ${socket} is not an agent socket`);
+    if (agents.has(id)) throw new UsageError(`--ssh ${id} is given twice`);
+    agents.set(id, { id, socket });
+  }
+  return [...agents.values()];
 }

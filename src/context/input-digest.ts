@@ -17,6 +17,9 @@ export interface DigestInputs {
   target?: string;
   /** Input digest of the component this one starts from. */
   baseInputDigest?: string;
+  /** Ids of the build secrets and SSH agents the build mounts (never their values). */
+  secrets?: string[];
+  ssh?: string[];
 }
 
 /** What went into an input digest, kept per component so that the next plan can say what changed. */
@@ -27,6 +30,9 @@ export interface InputRecord {
   platform: string;
   target?: string;
   base?: string;
+  /** Ids of the build secrets and SSH agents (no values), when the build mounts any. */
+  secrets?: string[];
+  ssh?: string[];
   /** Path -> "<kind> <exec> <sha256>". */
   entries: Record<string, string>;
 }
@@ -48,6 +54,10 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
   line(`platform ${inputs.platform ?? ''}`);
   if (inputs.target) line(`target ${inputs.target}`);
   if (inputs.baseInputDigest) line(`from ${inputs.baseInputDigest}`);
+  const secrets = [...new Set(inputs.secrets ?? [])].sort();
+  const ssh = [...new Set(inputs.ssh ?? [])].sort();
+  for (const id of secrets) line(`secret ${JSON.stringify(id)}`);
+  for (const id of ssh) line(`ssh ${JSON.stringify(id)}`);
   for (const [path, entry] of Object.entries(entries)) line(`${entry} ${JSON.stringify(path)}`);
   return {
     inputDigest: `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`,
@@ -56,6 +66,8 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
     platform: inputs.platform ?? '',
     ...(inputs.target ? { target: inputs.target } : {}),
     ...(inputs.baseInputDigest ? { base: inputs.baseInputDigest } : {}),
+    ...(secrets.length ? { secrets } : {}),
+    ...(ssh.length ? { ssh } : {}),
     entries,
   };
 }
@@ -80,6 +92,8 @@ export function describeInputChanges(before: InputRecord, now: InputRecord, name
   }
   if (before.platform !== now.platform) changes.push(`platform changed (${before.platform || 'default'} -> ${now.platform || 'default'})`);
   if (before.target !== now.target) changes.push(`target stage changed (${before.target ?? 'last'} -> ${now.target ?? 'last'})`);
+  if ((before.secrets ?? []).join(',') !== (now.secrets ?? []).join(',')) changes.push('build secrets changed (ids)');
+  if ((before.ssh ?? []).join(',') !== (now.ssh ?? []).join(',')) changes.push('SSH agents changed (ids)');
   if (before.base !== now.base) changes.push(names.base ? `base component ${names.base} changed` : 'base component changed');
   const files: string[] = [];
   for (const path of new Set([...Object.keys(before.entries), ...Object.keys(now.entries)])) {

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { baseRegistries } from '../engine/dockerfile-bases.js';
 import type { Builder, BuildSecret, EngineClient, SshAgent } from '../engine/engine-client.js';
 import type { EngineSetup } from '../engine/engine-setup.js';
-import { ContextChangedError } from '../errors.js';
+import { ContextChangedError, UsageError } from '../errors.js';
 import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL } from '../images/image-labels.js';
 import type { JobContext } from '../jobs/dag.js';
 import type { BuiltIdentity } from '../model/plan-entry.js';
@@ -50,6 +50,16 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
   const { baseImage, cacheRepository } = recipe;
   const builder: Builder = recipe.engine.builder;
   const network = planned.component.build.network ?? recipe.engine.network;
+  const { secrets, ssh } = planned.component.build;
+  if (builder === 'classic' && (secrets.length || ssh.length)) {
+    // Chosen by the engine (it has no BuildKit); a --builder classic the user gave is refused at load time.
+    throw new UsageError(
+      `${entry.component} needs ${[...secrets.map((id) => `secret "${id}"`), ...ssh.map((id) => `SSH agent "${id}"`)].join(', ')}, which the classic builder cannot mount`,
+      {
+        hint: 'Build on an engine with BuildKit (API 1.39 or later on Linux).',
+      },
+    );
+  }
   // Loaded here: a run that builds nothing never loads the tar writer.
   const { createContextTar } = await import('../context/context-tar.js');
   const tar = createContextTar(planned.context, builder);

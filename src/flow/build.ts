@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { EngineClient } from '../engine/engine-client.js';
+import type { BuildSecret, EngineClient, SshAgent } from '../engine/engine-client.js';
 import type { BuilderChoice } from '../engine/engine-setup.js';
 import { ExitCode, errorRecord, type HelmetError, InterruptedError, isHelmetError, NotBuiltError, UsageError, worstExitCode } from '../errors.js';
 import { type EventListener, ignoreEvents } from '../events.js';
@@ -22,7 +22,8 @@ import { acquireOutputLock, type OutputLock } from '../output/output-lock.js';
 import { RunRecords } from '../output/records.js';
 import { type Plan, resolvePlan } from '../plan/plan.js';
 import type { RunSettings } from '../plan/run-settings.js';
-import { loadProject, selectComponents } from '../project/load-project.js';
+import { checkBuildNeeds } from '../project/build-needs.js';
+import { loadProject, selectComponents, withBases } from '../project/load-project.js';
 import type { Project } from '../project/model.js';
 import { publish } from '../publish/publish.js';
 import type { CredentialSource } from '../registry/credentials.js';
@@ -47,6 +48,10 @@ export interface BuildOptions {
   noCache?: boolean;
   /** @default auto: BuildKit where the engine has it, else the classic builder */
   builder?: BuilderChoice;
+  /** Build secrets (--secret) BuildKit builds may mount; every component's `build.secrets` must be among them. */
+  secrets?: BuildSecret[];
+  /** SSH agents (--ssh) BuildKit builds may use; every component's `build.ssh` must be among them. */
+  ssh?: SshAgent[];
   /** Network of RUN steps for components without `build.network`. @default host on an engine without a bridge network */
   buildNetwork?: string;
   /** Output folder. @default `<root>/dist` */
@@ -97,7 +102,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
 async function buildLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock | undefined): Promise<BuildRunResult> {
   const onEvent = deps.onEvent ?? ignoreEvents;
   const records = options.writeOutputs === false ? undefined : recordsFor(options, deps);
-  const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined, lock);
+  const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined, lock, true);
   const recorder = new SuccessRecorder(project, plan, records, onEvent);
   const results = await executePlan(plan, { ...deps, onEvent }, (r) => recorder.record(r));
   return finish(project, plan, recorder.apply(results), options, onEvent, records);
@@ -240,6 +245,8 @@ function resolveSettings(project: Project, options: BuildOptions, deps: BuildDep
     concurrency,
     builder: options.builder ?? 'auto',
     ...(options.buildNetwork ? { buildNetwork: options.buildNetwork } : {}),
+    ...(options.secrets?.length ? { secrets: options.secrets } : {}),
+    ...(options.ssh?.length ? { ssh: options.ssh } : {}),
     ...(options.sourceLabels ? { sourceLabels: options.sourceLabels } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
@@ -252,10 +259,19 @@ async function loadAndPlan(
   records: RunRecords | undefined,
   withPipeline: boolean,
   lock?: LazyLock,
+  /** A run that builds: what the components' builds need (secrets, SSH agents) is checked first. */
+  building = false,
 ): Promise<{ project: Project; plan: Plan }> {
   const project = options.project ?? loadProject(options.root);
   const selection = selectComponents(project, options.components ?? []);
   const settings = resolveSettings(project, options, deps);
+  if (building) {
+    checkBuildNeeds([...new Set([...selection.filter((c) => c.kind === 'built'), ...withBases(selection)])], {
+      secrets: settings.secrets?.map((s) => s.id) ?? [],
+      ssh: settings.ssh?.map((a) => a.id) ?? [],
+      builder: settings.builder,
+    });
+  }
   lock?.take();
   const plan = await resolvePlan(
     project,

@@ -123,6 +123,8 @@ function digestBuilds(project: Project, components: Component[], settings: RunSe
       platform: c.build.platform,
       target: c.build.target,
       baseInputDigest: baseInputs?.inputDigest,
+      secrets: c.build.secrets,
+      ssh: c.build.ssh,
     });
     builds.set(c.name, { component: c, context, buildArgs, inputs });
   }

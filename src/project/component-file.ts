@@ -58,7 +58,16 @@ export function readComponentFile(root: string, name: string): { read?: Componen
       at(['build', 'context'], `folder not found: ${relative(root, contextDir)} (paths are relative to the component folder)`);
     }
     const { image: repository, args, platform, target, network } = spec.build;
-    component = { kind: 'built', name, dir, file, spec, build: { image: repository, contextDir, dockerfilePath, args, platform, target, network } };
+    const secrets = [...new Set(spec.build.secrets ?? [])];
+    const ssh = [...new Set(spec.build.ssh ?? [])];
+    component = {
+      kind: 'built',
+      name,
+      dir,
+      file,
+      spec,
+      build: { image: repository, contextDir, dockerfilePath, args, platform, target, network, secrets, ssh },
+    };
   } else if (image) {
     component = { kind: 'prebuilt', name, dir, file, spec, image };
   } else {

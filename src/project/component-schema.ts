@@ -76,6 +76,10 @@ export const containerSpecSchema = z.strictObject({
   fileOutputs: z.record(z.string(), z.string()).optional(),
 });
 
+/** A secret or SSH id: letters, digits, `.`, `_` and `-`. */
+const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ID_MESSAGE = 'must be an id of letters, digits, ".", "_" and "-", e.g. pip';
+
 export const buildSpecSchema = z.strictObject({
   /** Repository name of the image, under `--push <repo>`. */
   image: z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
@@ -95,6 +99,10 @@ export const buildSpecSchema = z.strictObject({
   target: z.string().min(1).optional(),
   /** Network of RUN steps (host, none, …). @default the engine's, or host on an engine without a bridge network */
   network: z.string().min(1).optional(),
+  /** Ids of the build secrets the Dockerfile mounts (`RUN --mount=type=secret,id=ID`), given with --secret; the ids are part of the input digest, the values never. */
+  secrets: z.array(z.string().regex(BUILD_ID, { message: ID_MESSAGE })).optional(),
+  /** Ids of the SSH agents the Dockerfile mounts (`RUN --mount=type=ssh`, id `default`), given with --ssh. */
+  ssh: z.array(z.string().regex(BUILD_ID, { message: ID_MESSAGE })).optional(),
 });
 
 export const componentFileSchema = z.strictObject({

@@ -33,6 +33,10 @@ export interface BuildSettings {
   target?: string;
   /** Network of RUN steps. */
   network?: string;
+  /** Ids of the build secrets the build needs (`build.secrets`). */
+  secrets: string[];
+  /** Ids of the SSH agents the build needs (`build.ssh`). */
+  ssh: string[];
 }
 
 /** A component whose image helmet-build builds. */

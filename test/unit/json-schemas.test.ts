@@ -14,6 +14,17 @@ describe('schema/*.json', () => {
   it('reject unknown keys and list the build keys', () => {
     const component = jsonSchemas()['component.schema.json'] as { additionalProperties: boolean; properties: { build: { properties: object } } };
     expect(component.additionalProperties).toBe(false);
-    expect(Object.keys(component.properties.build.properties)).toEqual(['image', 'dockerfile', 'context', 'args', 'from', 'platform', 'target', 'network']);
+    expect(Object.keys(component.properties.build.properties)).toEqual([
+      'image',
+      'dockerfile',
+      'context',
+      'args',
+      'from',
+      'platform',
+      'target',
+      'network',
+      'secrets',
+      'ssh',
+    ]);
   });
 });

@@ -6,13 +6,15 @@ import { type Plan, planJson } from '../../plan/plan.js';
 import { gitSourceLabels } from '../../project/git-info.js';
 import { findProjectRoot } from '../../project/load-project.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
-import { parseBuildArgs } from '../options.js';
+import { parseBuildArgs, parseSecrets, parseSsh } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
 export interface BuildCommandFlags {
   push?: string;
   tag?: string[];
   buildArg?: string[];
+  secret?: string[];
+  ssh?: string[];
   concurrency?: number;
   cache?: boolean;
   builder?: 'classic' | 'buildkit';
@@ -35,6 +37,8 @@ function buildOptions(components: string[], flags: BuildCommandFlags): BuildOpti
     tags: flags.tag,
     buildArgs: args.global,
     componentBuildArgs: args.perComponent,
+    ...(flags.secret?.length ? { secrets: parseSecrets(flags.secret, flags.cwd) } : {}),
+    ...(flags.ssh?.length ? { ssh: parseSsh(flags.ssh, flags.cwd) } : {}),
     concurrency: flags.concurrency,
     noCache: flags.cache === false,
     builder: flags.builder,
