@@ -59,10 +59,14 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
   const made = new Map<string, ComponentJobs>();
   /** The image a dependant builds from: what its base's jobs made, else what the plan found. */
   const imageOf = (name: string): string | undefined => {
-    const jobs = made.get(name);
-    if (jobs) return jobs.pushed?.image ?? (store.kind === 'engine' ? jobs.built?.imageId : undefined);
     const entry = plan.entries.find((e) => e.component === name);
-    return entry && (entry.state === 'up-to-date' || entry.state === 'needs-tag') ? entry.image : undefined;
+    if (entry?.kind !== 'built') return undefined;
+    const jobs = made.get(name);
+    const exists = jobs?.built !== undefined || entry.state === 'up-to-date' || entry.state === 'needs-tag';
+    // In the engine, by its content tag: BuildKit resolves a FROM name locally, never an image ID.
+    if (store.kind === 'engine') return exists ? `${entry.repository}:${entry.contentTag}` : undefined;
+    if (jobs) return jobs.pushed?.image;
+    return entry.state === 'up-to-date' || entry.state === 'needs-tag' ? entry.image : undefined;
   };
   const lastJob = (jobs: ComponentJobs | undefined) => jobs?.push ?? jobs?.build;
 
