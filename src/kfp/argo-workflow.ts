@@ -14,8 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { ComponentFile, Placeholder } from '../project/component-schema.js';
+import { pythonFloat, pythonInt, pythonStrtobool, v2OnlyPlaceholders } from '../project/kfp-v1.js';
 import type { Pipeline, PipelineStep, StepArgument } from '../project/model.js';
-import { opName, pythonFloat, pythonInt, pythonJson, pythonStr, sanitizeFileName, sanitizeK8sName, uniqueName } from './python-text.js';
+import { opName, pythonJson, pythonStr, sanitizeFileName, sanitizeK8sName, uniqueName } from './python-text.js';
 import { dumpYaml, pythonFloatRepr, type YamlData } from './pyyaml-dump.js';
 
 /** The kfp release whose compiler output this reproduces; kept in the `kfp_sdk_version` labels and annotations. */
@@ -51,12 +52,11 @@ function byName<T extends { name?: YamlData }>(a: T, b: T): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Python's `strtobool`, as kfp evaluates an `if` condition at compile time. */
+/** Python's `strtobool`, as kfp evaluates an `if` condition at compile time (the loader refused other texts). */
 function strtobool(s: string): boolean {
-  const v = s.toLowerCase();
-  if (['y', 'yes', 't', 'true', 'on', '1'].includes(v)) return true;
-  if (['n', 'no', 'f', 'false', 'off', '0'].includes(v)) return false;
-  throw new Error(`invalid truth value ${s}`);
+  const truth = pythonStrtobool(s);
+  if (truth === undefined) throw new Error(`invalid truth value ${s}`);
+  return truth;
 }
 
 /** kfp's type names of pipeline.yaml's parameter types. */
@@ -414,6 +414,12 @@ export function buildArgoWorkflow(pipeline: Pipeline, files: Map<string, V1Compo
   };
   metadata.labels = { [SDK_VERSION_LABEL]: KFP_SDK_VERSION };
   return workflow;
+}
+
+/** Why the pipeline has no v1 package, if it has none: the placeholders of its steps only KFP v2's launcher fills. */
+export function v1PackageBlockers(pipeline: Pipeline): string[] {
+  const components = new Map(pipeline.steps.map((s) => [s.component.name, s.component]));
+  return [...components.values()].flatMap((c) => v2OnlyPlaceholders(c.spec).map((path) => `${c.file}: ${path}`));
 }
 
 /** The package's text: the workflow as kfp's `dump_yaml` writes it. */

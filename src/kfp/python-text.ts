@@ -65,20 +65,3 @@ export function uniqueName(name: string, taken: { has(n: string): boolean }, del
   if (!taken.has(name)) return name;
   for (let i = 2; ; i++) if (!taken.has(`${name}${delimiter}${i}`)) return `${name}${delimiter}${i}`;
 }
-
-/** Python's `int()` of a text, or undefined where Python refuses it. */
-export function pythonInt(text: string): string | undefined {
-  const m = /^\s*([+-]?)(\d+(?:_\d+)*)\s*$/.exec(text);
-  if (!m) return undefined;
-  const digits = BigInt(m[2]!.replace(/_/g, '')).toString();
-  return m[1] === '-' && digits !== '0' ? `-${digits}` : digits;
-}
-
-/** Python's `float()` of a text, or undefined where Python refuses it. */
-export function pythonFloat(text: string): number | undefined {
-  const t = text.trim().replace(/(\d)_(?=\d)/g, '$1');
-  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
-  if (/^[+-]?nan$/i.test(t)) return Number.NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined;
-  return Number(t);
-}

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
 import type { ComponentRead } from './component-file.js';
+import { componentV1Problems, pipelineV1Problems } from './kfp-v1.js';
 import type { CommandItem, Pipeline, PipelineParameter, PipelineStep, StepArgument, StepInput, StepOutput } from './model.js';
 import { ioKind, parameterType, typedValue } from './model.js';
 import { pipelineFileSchema } from './pipeline-schema.js';
@@ -143,6 +144,13 @@ export function readPipelineFile(
       resources: step.resources,
       imagePullSecrets: [...new Set([...(spec.imagePullSecrets ?? []), ...(step.imagePullSecrets ?? [])])],
     });
+  }
+
+  pipelineV1Problems(spec, at);
+  for (const [name, { read }] of shapes) {
+    componentV1Problems(read.component.spec, new Set(Object.keys(spec.steps[name]!.args)), (path, message) =>
+      out.push(read.problemAt(path, `${message} (step ${name})`)),
+    );
   }
 
   const sorted = topologicalOrder(stepNames, (s) => [...spec.steps[s]!.after, ...(dataDependencies.get(s) ?? [])].filter((d) => d in spec.steps));

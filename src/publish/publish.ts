@@ -7,7 +7,7 @@
 import { errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
-import { buildArgoWorkflow, renderArgoWorkflow } from '../kfp/argo-workflow.js';
+import { buildArgoWorkflow, renderArgoWorkflow, v1PackageBlockers } from '../kfp/argo-workflow.js';
 import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
 import { type ComponentResult, succeeded } from '../model/component-result.js';
 import type { PlanEntry } from '../model/plan-entry.js';
@@ -77,6 +77,11 @@ export async function publish(
         run: async () => {
           records.writePipelineSpec(pipeline.name, renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
           // The KFP v1 package of the same pipeline, for KFP 1.x clusters: each step's published component file.
+          const blockers = v1PackageBlockers(pipeline);
+          if (blockers.length) {
+            onEvent({ type: 'warning', message: `KFP v1 package not written: only KFP v2 fills ${blockers.join(', ')}` });
+            return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name}` };
+          }
           const files = new Map(pipeline.steps.map((s) => [s.component.name, records.publishedComponent(s.component, images.get(s.component.name)!)]));
           records.writePipelinePackage(pipeline.name, (compiledAt) => renderArgoWorkflow(buildArgoWorkflow(pipeline, files, compiledAt)));
           return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name} and its KFP v1 package` };
