@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { BuildFailedError } from '../errors.js';
+import { redactor } from '../text/credential-args.js';
 import { LastLines } from '../text/last-lines.js';
 import type { BuildRequest } from './engine-client.js';
 import { engineError } from './engine-errors.js';
@@ -14,9 +15,12 @@ import { readProgress } from './progress-stream.js';
 export async function readBuildkitBuild(req: BuildRequest, stream: Readable): Promise<string> {
   // Loaded here: a run that builds nothing never loads protobufjs.
   const { BuildkitProgress, decodeStatus } = await import('./buildkit-status.js');
+  // BuildKit names steps with their build args expanded: a credential-looking value is masked in
+  // step names, output lines and errors alike.
+  const clean = redactor(req.redact ?? []);
   const progress = new BuildkitProgress(
-    (step) => req.onStep?.(step),
-    (line) => req.onLog?.(line),
+    (step) => req.onStep?.({ ...step, name: clean(step.name), ...(step.error ? { error: clean(step.error) } : {}) }),
+    (line) => req.onLog?.(clean(line)),
   );
   let imageId: string | undefined;
   let read: Awaited<ReturnType<typeof readProgress>>;
@@ -30,8 +34,8 @@ export async function readBuildkitBuild(req: BuildRequest, stream: Readable): Pr
   }
   if (read.error !== undefined) {
     const failed = progress.failure(read.error);
-    if (failed) throw new BuildFailedError(req.name, `step "${failed.step}" failed: ${failed.error}`, failed.lines);
-    throw new BuildFailedError(req.name, read.error, []);
+    if (failed) throw new BuildFailedError(req.name, clean(`step "${failed.step}" failed: ${failed.error}`), failed.lines.map(clean));
+    throw new BuildFailedError(req.name, clean(read.error), []);
   }
   if (!imageId) throw new BuildFailedError(req.name, 'the engine finished without reporting an image ID', []);
   return imageId;
@@ -43,6 +47,7 @@ export async function readBuildkitBuild(req: BuildRequest, stream: Readable): Pr
  */
 export async function readClassicBuild(req: BuildRequest, stream: Readable, removeContainer: (id: string) => Promise<void>): Promise<string> {
   const tail = new LastLines();
+  const clean = redactor(req.redact ?? []);
   let imageId: string | undefined;
   let stepContainer: string | undefined;
   let step: string | undefined;
@@ -52,8 +57,9 @@ export async function readClassicBuild(req: BuildRequest, stream: Readable, remo
       if (typeof m.aux === 'object' && m.aux?.ID) imageId = m.aux.ID;
       const text = m.stream ?? m.status;
       if (!text) return;
-      for (const line of text.split('\n')) {
-        if (!line.trim()) continue;
+      for (const raw of text.split('\n')) {
+        if (!raw.trim()) continue;
+        const line = clean(raw);
         stepContainer = /^ ---> Running in ([0-9a-f]{12,64})$/.exec(line)?.[1] ?? stepContainer;
         if (/^Step \d+\/\d+ :/.test(line)) {
           if (step) req.onStep?.({ name: step, state: 'done' });
@@ -70,8 +76,9 @@ export async function readClassicBuild(req: BuildRequest, stream: Readable, remo
     throw engineError(`build ${req.name}`, e);
   }
   if (read.error !== undefined) {
-    if (step) req.onStep?.({ name: step, state: 'failed', error: read.error });
-    throw new BuildFailedError(req.name, step ? `step "${step}" failed: ${read.error}` : read.error, tail.lines());
+    const error = clean(read.error);
+    if (step) req.onStep?.({ name: step, state: 'failed', error });
+    throw new BuildFailedError(req.name, step ? `step "${step}" failed: ${error}` : error, tail.lines());
   }
   if (step) req.onStep?.({ name: step, state: 'done' });
   if (!imageId) throw new BuildFailedError(req.name, 'the engine finished without reporting an image ID', tail.lines());

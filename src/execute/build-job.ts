@@ -14,6 +14,7 @@ import type { JobContext } from '../jobs/dag.js';
 import type { BuiltIdentity } from '../model/plan-entry.js';
 import type { PlannedBuild } from '../plan/plan.js';
 import type { RegistryAuth } from '../registry/credentials.js';
+import { credentialValues } from '../text/credential-args.js';
 
 /** Tag that points at a component's last BuildKit build in the registry: the layer cache of fresh engines. */
 export const CACHE_TAG = 'buildcache';
@@ -76,6 +77,7 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
     dockerfile: tar.dockerfile,
     tags: [tag],
     buildArgs,
+    redact: credentialValues(buildArgs),
     builder,
     ...(network ? { network } : {}),
     ...(planned.component.build.target ? { target: planned.component.build.target } : {}),

@@ -18,6 +18,7 @@ import { withBases } from '../project/load-project.js';
 import type { BuiltComponent, Component, PrebuiltComponent, Project } from '../project/model.js';
 import { parseImageRef, splitReference } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
+import { credentialLooking, maskCredentialArgs, maskedValue } from '../text/credential-args.js';
 import type { RunSettings } from './run-settings.js';
 
 /** What the later phases need beside the entry: the walked context and the build args. */
@@ -117,9 +118,11 @@ function digestBuilds(project: Project, components: Component[], settings: RunSe
     if (c.base) delete buildArgs.BASE_IMAGE;
     const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath, { hasher: statCache, exclude: [cacheDir] });
     const baseInputs = c.base ? builds.get(c.base.name)?.inputs : undefined;
+    warnCredentialArgs(c, buildArgs, onEvent);
     const inputs = inputRecord({
       context,
-      buildArgs,
+      // Credential-looking values enter the digest and the record as their hash only.
+      buildArgs: maskCredentialArgs(buildArgs),
       platform: c.build.platform,
       target: c.build.target,
       baseInputDigest: baseInputs?.inputDigest,
@@ -131,6 +134,19 @@ function digestBuilds(project: Project, components: Component[], settings: RunSe
   const unsaved = statCache.save();
   if (unsaved) onEvent({ type: 'warning', message: `the stat cache was not saved (${unsaved.message}); the next run reads every file again` });
   return builds;
+}
+
+/** A build arg that looks like a credential ends up in the image's history: say so, and point to --secret. */
+function warnCredentialArgs(c: BuiltComponent, buildArgs: Record<string, string>, onEvent: EventListener): void {
+  for (const [name, value] of Object.entries(buildArgs)) {
+    const why = credentialLooking(name, value);
+    if (!why) continue;
+    onEvent({
+      type: 'warning',
+      subject: c.name,
+      message: `build arg ${name} looks like a credential (${why === 'name' ? 'its name' : 'a URL with a password'}): shown and recorded as ${maskedValue(value)}, but a RUN that uses it keeps it in the image's history; pass it with --secret id=${name.toLowerCase()},env=VAR and RUN --mount=type=secret instead`,
+    });
+  }
 }
 
 function builtIdentity(c: BuiltComponent, planned: PlannedBuild, selected: boolean, store: ImageStore): BuiltIdentity {

@@ -109,3 +109,59 @@ describe('build secrets (--secret, build.secrets)', () => {
     expect(snapshotTree(project.root)).toEqual(before);
   });
 });
+
+describe('credential-looking build args', () => {
+  const image = uniqueName('itest-credarg');
+  const token = `tok${randomBytes(10).toString('hex')}`;
+  const url = `https://ci:${token}@pypi.corp.example/simple`;
+  const project = makeProject({
+    'dockerfiles/arg.Dockerfile': [
+      'FROM helmet/busybox:latest',
+      'ARG PIP_INDEX_URL',
+      'ARG API_TOKEN',
+      'RUN test -n "$PIP_INDEX_URL" && echo "index: $PIP_INDEX_URL" && echo "token: ${API_TOKEN}"',
+      '',
+    ].join('\n'),
+    'components/app/component.yaml': [
+      'name: app',
+      'implementation:',
+      '  container:',
+      '    command: ["true"]',
+      'build:',
+      `  image: ${image}`,
+      '  dockerfile: dockerfiles/arg.Dockerfile',
+      '',
+    ].join('\n'),
+  });
+  afterAll(async () => {
+    await removeImages(image);
+    project.cleanup();
+  });
+
+  for (const builder of ['buildkit', 'classic'] as const) {
+    it(`${builder}: a warning names the arg and points to --secret; the value shows and is recorded as sha256:<hex> only (step names, output, events, dist/)`, async () => {
+      const apiToken = `${token}-${builder}`;
+      const r = await runCli(
+        ['build', 'app', '--builder', builder, '--build-arg', `PIP_INDEX_URL=${url}`, '--build-arg', `API_TOKEN=${apiToken}`, '--json', '-v', '--no-cache'],
+        project.root,
+      );
+      expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
+      const events = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const warnings = events.filter((e) => e.type === 'warning').map((e) => e.message as string);
+      expect(warnings.some((w) => /build arg PIP_INDEX_URL looks like a credential.*--secret/.test(w))).toBe(true);
+      expect(warnings.some((w) => /build arg API_TOKEN looks like a credential/.test(w))).toBe(true);
+      const hash = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+      // The RUN step printed both values: its output lines show their hashes.
+      const logs = events.filter((e) => e.type === 'job-log').map((e) => e.line as string);
+      expect(logs.some((l) => l.includes(`index: ${hash(url)}`))).toBe(true);
+      expect(logs.some((l) => l.includes(`token: ${hash(apiToken)}`))).toBe(true);
+      for (const text of [r.stdout, r.stderr]) expect(text).not.toContain(token);
+      const dist = snapshotTree(join(project.root, 'dist'));
+      for (const text of Object.values(dist)) expect(text).not.toContain(token);
+      expect(JSON.parse(dist['inputs/app.json']!).args).toMatchObject({ PIP_INDEX_URL: hash(url), API_TOKEN: hash(apiToken) });
+    }, 120_000);
+  }
+});
