@@ -56,7 +56,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 services:
-	bash $(SERVICES) up >/dev/null
+	bash $(SERVICES) up --containerd >/dev/null
 
 build: deps
 	npm run build

@@ -184,6 +184,8 @@ export class DockerEngine implements EngineClient {
     const layers = new PushProgressTracker();
     const { error } = await readProgress(stream as unknown as Readable, (m) => {
       if (typeof m.aux === 'object' && m.aux.Digest) digest = m.aux.Digest;
+      // The containerd image store reports the digest only in its last status line, as the CLI prints it.
+      else if (!digest && m.status) digest = /: digest: (sha256:[0-9a-f]{64}) size: \d+$/.exec(m.status)?.[1];
       const progress = layers.add(m);
       if (progress) req.onProgress?.(progress);
     });

@@ -1,5 +1,5 @@
 /** The build settings that depend on the engine (which builder, the default network of RUN steps), decided once per run. */
-import { UsageError } from '../errors.js';
+import { EngineUnsupportedError, UsageError } from '../errors.js';
 import type { Builder, EngineClient } from './engine-client.js';
 
 export type BuilderChoice = 'auto' | Builder;
@@ -23,6 +23,7 @@ export async function decideEngineSetup(engine: EngineClient, wanted: BuilderCho
     });
   }
   const builder: Builder = wanted === 'auto' ? (caps.buildkit ? 'buildkit' : 'classic') : wanted;
+  if (builder === 'buildkit') await refuseBrokenTarContexts(engine);
   const network = buildNetwork ?? (builder === 'buildkit' && !caps.bridge ? 'host' : undefined);
   return { builder, ...(network ? { network } : {}) };
 }
@@ -31,4 +32,31 @@ export async function decideEngineSetup(engine: EngineClient, wanted: BuilderCho
 export function describeSetup(setup: EngineSetup): string {
   if (setup.builder === 'classic') return 'classic builder only (no BuildKit)';
   return `BuildKit${setup.network === 'host' ? ' (no bridge network: RUN steps use host)' : ''}`;
+}
+
+/** The first Docker release whose BuildKit reads a tar context on the containerd image store (moby/moby#47717). */
+const TAR_CONTEXT_FIXED_IN = [27, 5, 0];
+
+/**
+ * Docker 25–27.4 with the containerd image store fails every BuildKit build whose context comes as
+ * a tar body ("failed to read downloaded context"): say so before the first build, with the ways out.
+ */
+async function refuseBrokenTarContexts(engine: EngineClient): Promise<void> {
+  const facts = await engine.describe();
+  if (facts.imageStore !== 'containerd' || !olderThan(facts.version, TAR_CONTEXT_FIXED_IN)) return;
+  throw new EngineUnsupportedError(
+    `Docker ${facts.version} with the containerd image store cannot build with BuildKit from an uploaded context (moby/moby#47717, fixed in Docker 27.5)`,
+    { hint: 'Use --builder classic (or HELMET_BUILDER=classic), upgrade the engine to Docker 27.5 or later, or turn off its containerd image store.' },
+  );
+}
+
+/** Whether a version such as `26.1.5+dfsg1` is older than `than`. */
+function olderThan(version: string, than: number[]): boolean {
+  const parts = (/^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version) ?? []).slice(1).map((p) => Number(p ?? 0));
+  if (parts.length === 0) return false;
+  for (let i = 0; i < than.length; i++) {
+    const a = parts[i] ?? 0;
+    if (a !== than[i]) return a < than[i]!;
+  }
+  return false;
 }
