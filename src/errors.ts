@@ -27,6 +27,7 @@ export type HelmetErrorCode =
   | 'REGISTRY_ERROR'
   | 'PULL_FAILED'
   | 'ENGINE_ERROR'
+  | 'ENGINE_UNSUPPORTED'
   | 'STEP_FAILED'
   | 'STEP_OUTPUT_MISSING'
   | 'DEPENDENCY_FAILED'
@@ -174,6 +175,12 @@ export class RegistryError extends HelmetError {
 export class PullFailedError extends HelmetError {
   readonly code = 'PULL_FAILED';
   readonly exitCode = ExitCode.failed;
+}
+
+/** The engine cannot build the way this run asks (a known defect of its version); the message says what to do. */
+export class EngineUnsupportedError extends HelmetError {
+  readonly code = 'ENGINE_UNSUPPORTED';
+  readonly exitCode = ExitCode.unreachable;
 }
 
 /** The engine answered a request with an error (not a build or push failure). */
