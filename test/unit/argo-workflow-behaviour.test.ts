@@ -14,7 +14,7 @@ import type { Project } from '../../src/project/model.js';
 import { type FileTree, writeTree } from '../support/project.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const V1_ARGO = join(REPO, '..', 'shared', 'kfp', 'v1-argo');
+const V1_ARGO = join(REPO, 'test', 'fixtures', 'kfp-v1-argo');
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { loadProject } from '../../src/project/load-project.js';
 import { writeTree } from '../support/project.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const V1_ARGO = join(REPO, '..', 'shared', 'kfp', 'v1-argo');
+const V1_ARGO = join(REPO, 'test', 'fixtures', 'kfp-v1-argo');
 const TIME = /pipelines\.kubeflow\.org\/pipeline_compilation_time: '([^']*)'/;
 
 const dirs: string[] = [];

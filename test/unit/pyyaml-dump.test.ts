@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { dumpYaml, pythonFloatRepr, type YamlData } from '../../src/kfp/pyyaml-dump.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const V1_ARGO = join(REPO, '..', 'shared', 'kfp', 'v1-argo');
+const V1_ARGO = join(REPO, 'test', 'fixtures', 'kfp-v1-argo');
 const KFP = { flow: 'auto', sortKeys: false, kfpStrings: true } as const;
 
 describe('PyYAML dump', () => {
