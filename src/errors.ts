@@ -33,6 +33,10 @@ export type HelmetErrorCode =
   | 'DEPENDENCY_FAILED'
   | 'NOT_BUILT'
   | 'CONTEXT_CHANGED'
+  | 'KFP_UNREACHABLE'
+  | 'KFP_AUTH'
+  | 'KFP_FORBIDDEN'
+  | 'KFP_ERROR'
   | 'INTERRUPTED';
 
 export abstract class HelmetError extends Error {
@@ -205,6 +209,37 @@ export class StepFailedError extends HelmetError {
     lastLines: string[],
   ) {
     super(`step ${step} exited with code ${stepExitCode}`, { detail: lastLines });
+  }
+}
+
+/** The KFP API server does not answer (refused connection, DNS, timeout, TLS trust). */
+export class KfpUnreachableError extends HelmetError {
+  readonly code = 'KFP_UNREACHABLE';
+  readonly exitCode = ExitCode.unreachable;
+}
+
+/** 401 from the KFP API server (or a redirect to a login page): credentials missing, wrong or expired. */
+export class KfpAuthError extends HelmetError {
+  readonly code = 'KFP_AUTH';
+  readonly exitCode = ExitCode.failed;
+}
+
+/** 403 from the KFP API server: the credentials were accepted, but may not do this (namespace, RBAC). */
+export class KfpForbiddenError extends HelmetError {
+  readonly code = 'KFP_FORBIDDEN';
+  readonly exitCode = ExitCode.failed;
+}
+
+/** The KFP API server answered with an error of its own; the message carries its `error_message`/`message`. */
+export class KfpApiError extends HelmetError {
+  readonly code = 'KFP_ERROR';
+  readonly exitCode = ExitCode.failed;
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(message, options);
   }
 }
 

@@ -48,7 +48,36 @@ export type HelmetEvent =
   /** The files the steps of a run wrote as outputs; `kept` when they stay on disk (--keep-volume). */
   | { type: 'run-outputs'; folder: string; kept: boolean; files: { step: string; output: string; path: string; bytes: number }[] }
   | { type: 'volume-removed'; volume: string }
-  | { type: 'volume-kept'; volume: string };
+  | { type: 'volume-kept'; volume: string }
+  /** submit: the KFP API server answered; `credentials` says where they came from (never what they are). */
+  | { type: 'submit-target'; host: string; api: KfpApi; chosenBy: 'healthz' | '--api'; server?: string; multiUser: boolean; credentials: string }
+  /** submit: the pipeline and the version a run will use; `action` says what had to be uploaded for it. */
+  | {
+      type: 'submit-uploaded';
+      pipeline: string;
+      pipelineId: string;
+      version: string;
+      versionId: string;
+      action: 'pipeline-created' | 'version-added' | 'version-reused';
+      file: string;
+      url: string;
+    }
+  | { type: 'submit-experiment'; experiment: string; experimentId: string; created: boolean; namespace?: string }
+  /** submit: a run was started on the cluster; `url` is its page in the KFP UI. */
+  | { type: 'run-created'; runId: string; runName: string; url: string; parameters: Record<string, KfpValue> }
+  /** submit --wait: the run's state changed (KFP 2.x names; `raw` is a KFP 1.x status as the server said it). */
+  | { type: 'run-state'; runId: string; state: KfpRunState; raw?: string; seconds: number }
+  /** submit --wait: a task of a run that failed, with KFP's error for it. */
+  | { type: 'run-task-failed'; runId: string; task: string; error?: string }
+  /** submit --wait stopped waiting (Ctrl-C, --timeout); the run goes on on the cluster. */
+  | { type: 'run-detached'; runId: string; url: string; reason: 'interrupted' | 'timeout'; seconds: number };
+
+/** The KFP API a submit speaks: KFP 2.x's v2beta1 or KFP 1.x's v1beta1. */
+export type KfpApi = 'v2beta1' | 'v1beta1';
+/** A parameter value as a run gets it (KFP 2.x: typed JSON; KFP 1.x: text). */
+export type KfpValue = string | number | boolean | unknown[] | Record<string, unknown>;
+/** A run's state in KFP 2.x's names (V2beta1RuntimeState). */
+export type KfpRunState = 'RUNTIME_STATE_UNSPECIFIED' | 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'SKIPPED' | 'FAILED' | 'CANCELING' | 'CANCELED' | 'PAUSED';
 
 export type EventListener = (event: HelmetEvent) => void;
 

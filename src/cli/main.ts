@@ -127,6 +127,29 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('submit')
+    .description('upload dist/<pipeline>.yaml to a KFP cluster (a new pipeline, or a version named from its content) and start a run')
+    .option('--host <url>', 'the KFP API server or UI, e.g. https://kubeflow.example.com/pipeline (default: KF_PIPELINES_ENDPOINT)')
+    .option('--experiment <name>', 'the experiment of the run, created when missing (default: KF_PIPELINES_DEFAULT_EXPERIMENT_NAME, else Default)')
+    .option('--run-name <name>', 'the name of the run (default: "<pipeline> <UTC time>")')
+    .option('--param <name=value>', 'set a pipeline parameter, typed by pipeline.yaml (repeatable)', collect)
+    .option('--version <name>', "the pipeline version to use or upload (default: <pipeline>-<12 hex of the spec's SHA-256>)")
+    .option('--namespace <ns>', 'the namespace of the experiment and run, for multi-user KFP (default: from ~/.config/kfp/context.json)')
+    .addOption(new Option('--api <api>', 'v2 (upload the v2 spec) or v1 (the v1 package, through v1beta1) (default: by healthz)').choices(['v1', 'v2']))
+    .option('--wait', 'follow the run to its end: exit 0 when it succeeded, 1 when it failed, was canceled or skipped')
+    .option('--timeout <seconds>', 'with --wait: stop waiting after this long (exit 1; the run goes on)', parsePositiveInt('--timeout'))
+    .addOption(new Option('--out <dir>', 'the folder the specs were written to').default('dist'))
+    .addOption(sharedOptions.json())
+    .addHelpText(
+      'after',
+      '\nEnvironment: KF_PIPELINES_ENDPOINT, KF_PIPELINES_TOKEN, KF_PIPELINES_SA_TOKEN_PATH, KF_PIPELINES_COOKIE, KF_PIPELINES_UI_ENDPOINT, ~/.config/kfp/context.json\n\nExample:\n  helmet-build submit --host https://kubeflow.example.com/pipeline --experiment ci --param epochs=3 --wait\n',
+    )
+    .action(async (flags) => {
+      const { runSubmitCommand } = await import('./commands/submit.js');
+      setExit(await runSubmitCommand({ ...flags, cwd: cwd() }, io));
+    });
+
+  program
     .command('new')
     .description('scaffold components/<name>/: component.yaml, a Python entrypoint, a .dockerignore and a unit test; never overwrites')
     .argument('<name>', 'folder name: lowercase letters, digits and dashes')

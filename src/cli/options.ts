@@ -76,6 +76,13 @@ export const VALUE_EXAMPLES: Record<string, string> = {
   '--parallel': 'give a positive whole number, e.g. --parallel 2',
   '--from': 'give the name of a component with a build: section, e.g. --from base',
   '--dockerfile': 'give a path relative to the project root, e.g. --dockerfile dockerfiles/base.Dockerfile',
+  '--host': 'give the URL of the KFP API server or UI, e.g. --host https://kubeflow.example.com/pipeline, or leave the flag out for KF_PIPELINES_ENDPOINT',
+  '--experiment': 'give an experiment name, e.g. --experiment ci, or leave the flag out for Default',
+  '--run-name': 'give a run name, e.g. --run-name "nightly 42", or leave the flag out for "<pipeline> <UTC time>"',
+  '--version': 'give a pipeline version name, e.g. --version v1.2, or leave the flag out to name it from the content',
+  '--namespace': 'give a Kubernetes namespace, e.g. --namespace kubeflow-user-example-com',
+  '--api': 'give v1 or v2, or leave the flag out to ask the server',
+  '--timeout': 'give a positive whole number of seconds, e.g. --timeout 3600',
 };
 
 /** What to give a positional argument, in the same words. */

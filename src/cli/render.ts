@@ -78,6 +78,28 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
       return `volume ${e.volume} removed`;
     case 'volume-kept':
       return `volume ${e.volume} kept (remove it with: docker volume rm ${e.volume})`;
+    case 'submit-target':
+      return `KFP ${e.host}: ${e.api}${e.server ? ` (KFP ${e.server})` : ''}${e.chosenBy === '--api' ? ' as --api asks' : ''}${e.multiUser ? ', multi-user' : ''}; credentials: ${e.credentials}`;
+    case 'submit-uploaded': {
+      const what = {
+        'pipeline-created': 'uploaded as a new pipeline',
+        'version-added': 'uploaded as a new version',
+        'version-reused': 'unchanged, version reused',
+      }[e.action];
+      return `${e.file}: ${what}: ${e.pipeline} / ${e.version}\n  ${e.url}`;
+    }
+    case 'submit-experiment':
+      return `experiment ${e.experiment}${e.namespace ? ` in ${e.namespace}` : ''}: ${e.created ? 'created' : 'found'}`;
+    case 'run-created':
+      return `run ${e.runName} started: ${e.runId}\n  ${e.url}`;
+    case 'run-state':
+      return `run ${e.runId.slice(0, 8)}: ${e.state}${e.raw && e.raw.toUpperCase() !== e.state ? ` (${e.raw})` : ''}${e.seconds >= 0.05 ? ` (${e.seconds.toFixed(0)}s)` : ''}`;
+    case 'run-task-failed':
+      return `  ${e.task} FAILED${e.error ? `: ${e.error}` : ''}`;
+    case 'run-detached':
+      return e.reason === 'interrupted'
+        ? `interrupted: no longer waiting; the run keeps running on the cluster: ${e.url}`
+        : `--timeout: stopped waiting after ${e.seconds.toFixed(0)}s; the run keeps running on the cluster: ${e.url}`;
   }
 }
 

@@ -33,7 +33,8 @@ const ALLOWED: Record<string, string[]> = {
   flow: ['engine', 'errors.ts', 'events.ts', 'execute', 'images', 'jobs', 'model', 'output', 'plan', 'project', 'publish', 'registry', 'runner'],
   doctor: ['engine', 'errors.ts', 'project', 'registry'],
   scaffold: ['errors.ts', 'project'],
-  cli: ['doctor', 'engine', 'errors.ts', 'events.ts', 'flow', 'model', 'plan', 'project', 'registry', 'scaffold'],
+  submit: ['errors.ts', 'events.ts', 'project', 'runner'],
+  cli: ['doctor', 'engine', 'errors.ts', 'events.ts', 'flow', 'model', 'plan', 'project', 'registry', 'scaffold', 'submit'],
 };
 
 function sourceFiles(dir: string): string[] {
