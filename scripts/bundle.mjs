@@ -1,8 +1,39 @@
 // Bundles the CLI into lib/bundle/ (esbuild): one file for what every run loads, a chunk per command
-// and for what only some runs need (loaded on first use), source maps beside them. dockerode stays
-// outside the bundle: it is loaded only when a run talks to the engine.
+// and for what only some runs need (loaded on first use), source maps beside them. dockerode is
+// bundled too, with the parts few runs use left out of it and loaded from node_modules on first
+// use: docker-modem's ssh transport (ssh2, for ssh:// engines), dockerode's own BuildKit session
+// (gRPC; helmet-build opens its own) and its BuildKit progress reader (reads protos next to it).
+// Loading them at start cost a run that talks to the engine about 80 ms.
 import { rmSync } from 'node:fs';
+import { sep } from 'node:path';
 import { build } from 'esbuild';
+
+/** `./name` required by a file of `pkg`'s lib/, to be loaded from node_modules only when called. */
+const DEFERRED = [
+  { pkg: 'docker-modem', name: 'ssh' },
+  { pkg: 'dockerode', name: 'session' },
+  { pkg: 'dockerode', name: 'buildkit' },
+];
+
+const deferDockerParts = {
+  name: 'defer-docker-parts',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(ssh|session|buildkit)$/ }, (args) => {
+      const part = DEFERRED.find((d) => args.importer.includes(`${sep}node_modules${sep}${d.pkg}${sep}lib${sep}`) && args.path === `./${d.name}`);
+      if (!part) return undefined;
+      return { path: `${part.pkg}/lib/${part.name}.js`, namespace: 'deferred' };
+    });
+    // The stand-in: the real module is required (from node_modules, outside the bundle) on first call.
+    // buildkit exports an object, the others a function.
+    b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+      contents: args.path.endsWith('buildkit.js')
+        ? `module.exports = { followProgress() { return require(${JSON.stringify(args.path)}).followProgress.apply(this, arguments); } };`
+        : `module.exports = function () { return require(${JSON.stringify(args.path)}).apply(this, arguments); };`,
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^(docker-modem\/lib\/ssh|dockerode\/lib\/(session|buildkit))\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
 
 // Chunk names change with their content: start empty, so no stale chunk lingers.
 rmSync('lib/bundle', { recursive: true, force: true });
@@ -16,7 +47,9 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['dockerode'],
+  // ssh2 has optional native parts: it stays in node_modules (and is loaded only for ssh:// engines).
+  external: ['ssh2', 'cpu-features'],
+  plugins: [deferDockerParts],
   // CommonJS dependencies call require() for Node's own modules; an ES module bundle needs one.
   banner: { js: "import { createRequire as __helmetRequire } from 'node:module'; const require = __helmetRequire(import.meta.url);" },
   logLevel: 'warning',
