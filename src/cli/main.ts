@@ -46,6 +46,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('-C, --cwd <dir>', 'run as if started in <dir>').default(process.cwd(), 'current folder'))
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run helmet-build --help for usage)')
+    // Options of helmet-build itself (-C, --version) go before the command, so that a command can have a --version of its own (submit).
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .exitOverride();
   const cwd = () => program.opts().cwd as string;

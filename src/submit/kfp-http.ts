@@ -148,7 +148,8 @@ export class KfpHttp {
     });
   }
 
-  private statusError(req: KfpRequest, answer: KfpAnswer): Error {
+  /** The error an answer with this status is (401, 403, KFP's message). */
+  statusError(req: KfpRequest, answer: KfpAnswer): Error {
     const host = this.connection.host;
     const said = kfpMessage(answer.body);
     const tail = said ? `: ${said}` : '';

@@ -240,7 +240,7 @@ async function detectApi(http: KfpHttp, forced: KfpApi | undefined): Promise<{ a
             : 'Check that --host names the KFP API server or UI (for a path-prefixed install, include the prefix, e.g. https://host/pipeline).',
         });
       }
-      await http.call(req);
+      throw http.statusError(req, answer);
     }
     const body = answer.body;
     if (!body || typeof body !== 'object') {
