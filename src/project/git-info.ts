@@ -1,15 +1,12 @@
 /** OCI source labels from git, when the project is a git checkout; empty otherwise. */
+import { execFile } from 'node:child_process';
+
 export async function gitSourceLabels(root: string): Promise<Record<string, string>> {
-  // Loaded here: only a run that builds asks for labels.
-  const { execa } = await import('execa');
-  const git = async (...args: string[]) => {
-    try {
-      const r = await execa('git', args, { cwd: root, timeout: 10_000 });
-      return r.stdout.trim() || undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  // node:child_process, not execa: two short commands do not pay for loading a library.
+  const git = (...args: string[]) =>
+    new Promise<string | undefined>((resolve) => {
+      execFile('git', args, { cwd: root, timeout: 10_000 }, (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined));
+    });
   const [revision, remote] = await Promise.all([git('rev-parse', 'HEAD'), git('config', '--get', 'remote.origin.url')]);
   const labels: Record<string, string> = {};
   if (revision) labels['org.opencontainers.image.revision'] = revision;
