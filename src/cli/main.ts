@@ -116,6 +116,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--parallel <n>', 'steps running at once', parsePositiveInt('--parallel'), 2)
     .addOption(sharedOptions.push('use (and push) images in this registry instead of local ones'))
     .addOption(sharedOptions.buildArg('KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)'))
+    .addOption(sharedOptions.secret())
+    .addOption(sharedOptions.ssh())
     .addOption(sharedOptions.builder())
     .addOption(sharedOptions.buildNetwork())
     .addOption(sharedOptions.json())

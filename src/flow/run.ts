@@ -21,7 +21,8 @@ import { RunFiles } from '../runner/run-files.js';
 import { runStepContainer } from '../runner/step-container.js';
 import { type BuildOptions, runBuild } from './build.js';
 
-export interface RunOptions extends Pick<BuildOptions, 'push' | 'buildArgs' | 'componentBuildArgs' | 'concurrency' | 'builder' | 'buildNetwork'> {
+export interface RunOptions
+  extends Pick<BuildOptions, 'push' | 'buildArgs' | 'componentBuildArgs' | 'secrets' | 'ssh' | 'concurrency' | 'builder' | 'buildNetwork'> {
   root: string;
   /** `--param k=v` overrides of pipeline parameters. */
   params?: Record<string, string>;
@@ -79,6 +80,8 @@ export async function runPipeline(options: RunOptions, deps: RunDeps): Promise<R
       push: options.push,
       buildArgs: options.buildArgs,
       componentBuildArgs: options.componentBuildArgs,
+      secrets: options.secrets,
+      ssh: options.ssh,
       concurrency: options.concurrency,
       builder: options.builder,
       buildNetwork: options.buildNetwork,

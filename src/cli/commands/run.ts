@@ -2,7 +2,7 @@
 import { type RunResult, runPipeline } from '../../flow/run.js';
 import { findProjectRoot } from '../../project/load-project.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
-import { parseBuildArgs, parseParams } from '../options.js';
+import { parseBuildArgs, parseParams, parseSecrets, parseSsh } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
 export interface RunCommandFlags {
@@ -13,6 +13,8 @@ export interface RunCommandFlags {
   parallel?: number;
   push?: string;
   buildArg?: string[];
+  secret?: string[];
+  ssh?: string[];
   builder?: 'classic' | 'buildkit';
   buildNetwork?: string;
   json?: boolean;
@@ -44,6 +46,8 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
         push: flags.push,
         buildArgs: args.global,
         componentBuildArgs: args.perComponent,
+        ...(flags.secret?.length ? { secrets: parseSecrets(flags.secret, flags.cwd) } : {}),
+        ...(flags.ssh?.length ? { ssh: parseSsh(flags.ssh, flags.cwd) } : {}),
         builder: flags.builder,
         buildNetwork: flags.buildNetwork,
         signal: interrupt.signal,
