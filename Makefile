@@ -13,13 +13,13 @@ DEMO_FLAGS ?= --build-arg BASE_IMAGE=helmet/python:3.11 \
 
 # Every folder components/<name>/ with a component.yaml is a target: `make train` rebuilds train.
 # Names that are targets of their own below are left out (build them with `make all`).
-RESERVED := setup deps services build schemas demo test test-modern-engine lint format test-python bench stop clean help all push run
+RESERVED := setup deps services build schemas demo test test-modern-engine lint format test-python bench stop clean help all push run submit
 COMPONENTS := $(filter-out $(RESERVED),$(sort $(notdir $(patsubst %/component.yaml,%,$(wildcard components/*/component.yaml)))))
 HELMET := node bin/helmet-build.js
 # REPO=<registry/prefix> pushes and pins digests; BUILD_FLAGS and RUN_FLAGS pass anything else.
 PUSH_FLAG = $(if $(REPO),--push $(REPO))
 
-.PHONY: setup deps services build schemas demo test test-modern-engine lint format test-python bench stop clean help all push run $(COMPONENTS)
+.PHONY: setup deps services build schemas demo test test-modern-engine lint format test-python bench stop clean help all push run submit $(COMPONENTS)
 
 help:
 	@echo "make setup            install deps, start the local engine and registry, compile"
@@ -27,6 +27,7 @@ help:
 	@echo "make <component>      rebuild one component: $(COMPONENTS)"
 	@echo "make push REPO=...    build and push every component, write dist/ and the pipeline spec"
 	@echo "make run              run pipeline.yaml on the local engine (RUN_FLAGS=...)"
+	@echo "make submit           upload dist/ to a KFP cluster and start a run (KF_PIPELINES_ENDPOINT, SUBMIT_FLAGS=...)"
 	@echo "make demo             build and push the four helmet components to the local registry"
 	@echo "make test             lint, every test on the Debian 12 engine, then the integration tests on Docker 26.1"
 	@echo "make test-modern-engine   the integration tests on Docker 26.1 alone"
@@ -44,6 +45,10 @@ push: setup
 
 run: setup
 	$(WITH_SERVICES) $(HELMET) run $(PUSH_FLAG) $(RUN_FLAGS)
+
+# The spec in dist/ to the KFP cluster KF_PIPELINES_ENDPOINT (or SUBMIT_FLAGS='--host URL') names; no engine needed.
+submit: build
+	$(HELMET) submit $(SUBMIT_FLAGS)
 
 # The first target is the default: `make` alone lists the others.
 .DEFAULT_GOAL := help
