@@ -234,12 +234,12 @@ export class KfpForbiddenError extends HelmetError {
 export class KfpApiError extends HelmetError {
   readonly code = 'KFP_ERROR';
   readonly exitCode = ExitCode.failed;
-  constructor(
-    message: string,
-    readonly status: number,
-    options?: { cause?: unknown; hint?: string },
-  ) {
+  /** The HTTP status of the answer (200 for an answer that is not what KFP's API returns). */
+  readonly status: number;
+
+  constructor(message: string, options: { status: number; cause?: unknown; hint?: string }) {
     super(message, options);
+    this.status = options.status;
   }
 }
 

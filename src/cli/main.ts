@@ -22,7 +22,7 @@ Environment:
 
 /** The options of the commands that build: `all` and `build`. */
 function addBuildOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .addOption(sharedOptions.push())
     .addOption(sharedOptions.tag())
     .addOption(sharedOptions.buildArg())
@@ -34,9 +34,13 @@ function addBuildOptions(cmd: Command): Command {
     .addOption(sharedOptions.buildNetwork())
     .addOption(sharedOptions.out())
     .addOption(sharedOptions.json())
-    .addOption(sharedOptions.verbose())
-    .addOption(sharedOptions.username())
-    .addOption(sharedOptions.passwordStdin());
+    .addOption(sharedOptions.verbose());
+  return addLogin(cmd);
+}
+
+/** --username / --password-stdin, on every command that talks to a registry. */
+function addLogin(cmd: Command): Command {
+  return cmd.addOption(sharedOptions.username()).addOption(sharedOptions.passwordStdin());
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -51,6 +55,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .exitOverride();
   const cwd = () => program.opts().cwd as string;
+  /** The action of a command that takes flags only: its module loaded on first use, its exit code kept. */
+  const runs =
+    <F extends object>(load: () => Promise<(flags: F & { cwd: string }, io: Io) => Promise<number>>) =>
+    async (flags: F) =>
+      setExit(await (await load())({ ...flags, cwd: cwd() }, io));
 
   addBuildOptions(
     program
@@ -73,62 +82,56 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     setExit(await runBuildCommand(components, { ...flags, cwd: cwd() }, io));
   });
 
-  program
-    .command('plan')
-    .description('say, per component, whether it is up to date or what a build would do and why; builds and writes nothing')
-    .argument('[component...]', 'component folder names under components/ (default: all)')
-    .addOption(sharedOptions.push('look in this registry/prefix (default: local images in the engine)'))
-    .addOption(sharedOptions.tag())
-    .addOption(sharedOptions.buildArg('the build args a build would use (they are part of the input digest)'))
-    .addOption(sharedOptions.noCache())
-    .addOption(sharedOptions.out())
-    .addOption(sharedOptions.json(`print the plan as one JSON document (format version ${PLAN_FORMAT_VERSION}; see README)`))
-    .addOption(sharedOptions.username())
-    .addOption(sharedOptions.passwordStdin())
+  addLogin(
+    program
+      .command('plan')
+      .description('say, per component, whether it is up to date or what a build would do and why; builds and writes nothing')
+      .argument('[component...]', 'component folder names under components/ (default: all)')
+      .addOption(sharedOptions.push('look in this registry/prefix (default: local images in the engine)'))
+      .addOption(sharedOptions.tag())
+      .addOption(sharedOptions.buildArg('the build args a build would use (they are part of the input digest)'))
+      .addOption(sharedOptions.noCache())
+      .addOption(sharedOptions.out())
+      .addOption(sharedOptions.json(`print the plan as one JSON document (format version ${PLAN_FORMAT_VERSION}; see README)`)),
+  )
     .addHelpText('after', '\nExample:\n  helmet-build plan --push localhost:5000/helmet --json\n')
     .action(async (components: string[], flags) => {
       const { runPlanCommand } = await import('./commands/build.js');
       setExit(await runPlanCommand(components, { ...flags, cwd: cwd() }, io));
     });
 
-  program
-    .command('emit')
-    .description('write component specs and the pipeline spec from images already pushed for the current inputs; builds nothing')
-    .addOption(sharedOptions.push('the registry/prefix the images were pushed to').makeOptionMandatory())
-    .addOption(sharedOptions.buildArg('the build args the images were built with (they are part of the input digest)'))
-    .addOption(sharedOptions.out())
-    .addOption(sharedOptions.json())
-    .addOption(sharedOptions.username())
-    .addOption(sharedOptions.passwordStdin())
+  addLogin(
+    program
+      .command('emit')
+      .description('write component specs and the pipeline spec from images already pushed for the current inputs; builds nothing')
+      .addOption(sharedOptions.push('the registry/prefix the images were pushed to').makeOptionMandatory())
+      .addOption(sharedOptions.buildArg('the build args the images were built with (they are part of the input digest)'))
+      .addOption(sharedOptions.out())
+      .addOption(sharedOptions.json()),
+  )
     .addHelpText('after', '\nExample:\n  helmet-build emit --push localhost:5000/helmet\n')
-    .action(async (flags) => {
-      const { runEmitCommand } = await import('./commands/build.js');
-      setExit(await runEmitCommand({ ...flags, cwd: cwd() }, io));
-    });
+    .action(runs(async () => (await import('./commands/build.js')).runEmitCommand));
 
-  program
-    .command('run')
-    .description('run pipeline.yaml on the local Docker engine: build or reuse the images, then run the steps on a shared volume (independent steps at once)')
-    .option('--param <name=value>', 'set a pipeline parameter (repeatable)', collect)
-    .option('--skip-step <step>', 'do not run this step, nor the steps after it (repeatable)', collect)
-    .option('--keep-volume', 'keep the volume standing in for the PVC, to inspect the outputs')
-    .option('--network <mode>', 'network of the step containers', 'host')
-    .option('--parallel <n>', 'steps running at once', parsePositiveInt('--parallel'), 2)
-    .addOption(sharedOptions.push('use (and push) images in this registry instead of local ones'))
-    .addOption(sharedOptions.buildArg('KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)'))
-    .addOption(sharedOptions.secret())
-    .addOption(sharedOptions.ssh())
-    .addOption(sharedOptions.builder())
-    .addOption(sharedOptions.buildNetwork())
-    .addOption(sharedOptions.json())
-    .addOption(sharedOptions.verbose())
-    .addOption(sharedOptions.username())
-    .addOption(sharedOptions.passwordStdin())
+  addLogin(
+    program
+      .command('run')
+      .description('run pipeline.yaml on the local Docker engine: build or reuse the images, then run the steps on a shared volume (independent steps at once)')
+      .option('--param <name=value>', 'set a pipeline parameter (repeatable)', collect)
+      .option('--skip-step <step>', 'do not run this step, nor the steps after it (repeatable)', collect)
+      .option('--keep-volume', 'keep the volume standing in for the PVC, to inspect the outputs')
+      .option('--network <mode>', 'network of the step containers', 'host')
+      .option('--parallel <n>', 'steps running at once', parsePositiveInt('--parallel'), 2)
+      .addOption(sharedOptions.push('use (and push) images in this registry instead of local ones'))
+      .addOption(sharedOptions.buildArg('KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)'))
+      .addOption(sharedOptions.secret())
+      .addOption(sharedOptions.ssh())
+      .addOption(sharedOptions.builder())
+      .addOption(sharedOptions.buildNetwork())
+      .addOption(sharedOptions.json())
+      .addOption(sharedOptions.verbose()),
+  )
     .addHelpText('after', '\nExample:\n  helmet-build run --param dataurl=http://127.0.0.1:8000/VOC2028.tar.gz --skip-step train --keep-volume\n')
-    .action(async (flags) => {
-      const { runRunCommand } = await import('./commands/run.js');
-      setExit(await runRunCommand({ ...flags, cwd: cwd() }, io));
-    });
+    .action(runs(async () => (await import('./commands/run.js')).runRunCommand));
 
   program
     .command('submit')
@@ -148,10 +151,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'after',
       '\nEnvironment: KF_PIPELINES_ENDPOINT, KF_PIPELINES_TOKEN, KF_PIPELINES_SA_TOKEN_PATH, KF_PIPELINES_COOKIE, KF_PIPELINES_UI_ENDPOINT, ~/.config/kfp/context.json\n\nExample:\n  helmet-build submit --host https://kubeflow.example.com/pipeline --experiment ci --param epochs=3 --wait\n',
     )
-    .action(async (flags) => {
-      const { runSubmitCommand } = await import('./commands/submit.js');
-      setExit(await runSubmitCommand({ ...flags, cwd: cwd() }, io));
-    });
+    .action(runs(async () => (await import('./commands/submit.js')).runSubmitCommand));
 
   program
     .command('new')
@@ -165,28 +165,22 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await runNewCommand(name, { ...flags, cwd: cwd() }, io));
     });
 
-  program
-    .command('doctor')
-    .description('check the project files, the Docker engine, and (with --push) the registry and its credentials')
-    .addOption(sharedOptions.push('also check this registry/prefix and the credentials for it'))
-    .addOption(sharedOptions.json('print JSON'))
-    .addOption(sharedOptions.username())
-    .addOption(sharedOptions.passwordStdin())
+  addLogin(
+    program
+      .command('doctor')
+      .description('check the project files, the Docker engine, and (with --push) the registry and its credentials')
+      .addOption(sharedOptions.push('also check this registry/prefix and the credentials for it'))
+      .addOption(sharedOptions.json('print JSON')),
+  )
     .addHelpText('after', '\nExample:\n  helmet-build doctor --push localhost:5000/helmet\n')
-    .action(async (flags) => {
-      const { runDoctorCommand } = await import('./commands/doctor.js');
-      setExit(await runDoctorCommand({ ...flags, cwd: cwd() }, io));
-    });
+    .action(runs(async () => (await import('./commands/doctor.js')).runDoctorCommand));
 
   program
     .command('list')
     .description('list the components, their images and Dockerfiles')
     .addOption(sharedOptions.json('print JSON'))
     .addHelpText('after', '\nExample:\n  helmet-build list --json\n')
-    .action(async (flags) => {
-      const { runListCommand } = await import('./commands/list.js');
-      setExit(await runListCommand({ ...flags, cwd: cwd() }, io));
-    });
+    .action(runs(async () => (await import('./commands/list.js')).runListCommand));
 
   refuseBlankValues(program);
   return program;

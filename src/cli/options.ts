@@ -158,6 +158,22 @@ function guardArgument(argument: Argument, flags: readonly string[]): void {
  * `--build-arg KEY=V` applies to every component; `--build-arg train:KEY=V` to one.
  * A key is an identifier, so the first `:` before `=` marks a component name.
  */
+/** What the build flags say a build is given: build args (global and per component), secrets and SSH agents. */
+export function buildInputsFromFlags(flags: { buildArg?: string[]; secret?: string[]; ssh?: string[]; cwd: string }): {
+  buildArgs: Record<string, string>;
+  componentBuildArgs: Record<string, Record<string, string>>;
+  secrets?: BuildSecret[];
+  ssh?: SshAgent[];
+} {
+  const args = parseBuildArgs(flags.buildArg ?? []);
+  return {
+    buildArgs: args.global,
+    componentBuildArgs: args.perComponent,
+    ...(flags.secret?.length ? { secrets: parseSecrets(flags.secret, flags.cwd) } : {}),
+    ...(flags.ssh?.length ? { ssh: parseSsh(flags.ssh, flags.cwd) } : {}),
+  };
+}
+
 export function parseBuildArgs(values: string[]): {
   global: Record<string, string>;
   perComponent: Record<string, Record<string, string>>;

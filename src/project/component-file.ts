@@ -40,23 +40,14 @@ export function readComponentFile(root: string, name: string): { read?: Componen
     const dockerfilePath = resolve(root, spec.build.dockerfile);
     const contextDir = resolve(dir, spec.build.context);
     // A component reads only files of its project: no absolute paths, no `..` out of it, no link that leads out.
-    const outside = (path: string) => !isInside(realpathSync(root), existsSync(path) ? realpathSync(path) : path);
-    if (outside(dockerfilePath)) {
-      at(
-        ['build', 'dockerfile'],
-        `must be a file inside the project (${spec.build.dockerfile} resolves to ${existsSync(dockerfilePath) ? realpathSync(dockerfilePath) : dockerfilePath})`,
-      );
-    } else if (!existsSync(dockerfilePath) || !statSync(dockerfilePath).isFile()) {
-      at(['build', 'dockerfile'], `file not found: ${relative(root, dockerfilePath)} (paths are relative to the project root)`);
-    }
-    if (outside(contextDir)) {
-      at(
-        ['build', 'context'],
-        `must be a folder inside the project (${spec.build.context} resolves to ${existsSync(contextDir) ? realpathSync(contextDir) : contextDir})`,
-      );
-    } else if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) {
-      at(['build', 'context'], `folder not found: ${relative(root, contextDir)} (paths are relative to the component folder)`);
-    }
+    const checkInProject = (key: 'dockerfile' | 'context', path: string, kind: 'file' | 'folder', relativeTo: string) => {
+      const real = existsSync(path) ? realpathSync(path) : path;
+      if (!isInside(realpathSync(root), real)) at(['build', key], `must be a ${kind} inside the project (${spec.build?.[key]} resolves to ${real})`);
+      else if (!existsSync(path) || (kind === 'file' ? !statSync(path).isFile() : !statSync(path).isDirectory()))
+        at(['build', key], `${kind} not found: ${relative(root, path)} (paths are relative to ${relativeTo})`);
+    };
+    checkInProject('dockerfile', dockerfilePath, 'file', 'the project root');
+    checkInProject('context', contextDir, 'folder', 'the component folder');
     const { image: repository, args, platform, target, network } = spec.build;
     const secrets = [...new Set(spec.build.secrets ?? [])];
     const ssh = [...new Set(spec.build.ssh ?? [])];

@@ -93,13 +93,13 @@ function list(o: unknown, key: string): Obj[] {
 
 function required(o: unknown, key: string, what: string): string {
   const v = str(o, key);
-  if (!v) throw new KfpApiError(`KFP: ${what}: the answer has no ${key}`, 200);
+  if (!v) throw new KfpApiError(`KFP: ${what}: the answer has no ${key}`, { status: 200 });
   return v;
 }
 
 /** At most one match: two objects of one name make "by name" ambiguous, and KFP allows that for experiments. */
 function single<T>(items: T[], what: string): T | undefined {
-  if (items.length > 1) throw new KfpApiError(`KFP: ${items.length} ${what}; the name must be unique to be used`, 200);
+  if (items.length > 1) throw new KfpApiError(`KFP: ${items.length} ${what}; the name must be unique to be used`, { status: 200 });
   return items[0];
 }
 

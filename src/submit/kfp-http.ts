@@ -169,7 +169,7 @@ export class KfpHttp {
         },
       );
     }
-    return new KfpApiError(`KFP ${host}: ${req.what}: HTTP ${answer.status}${tail}`, answer.status);
+    return new KfpApiError(`KFP ${host}: ${req.what}: HTTP ${answer.status}${tail}`, { status: answer.status });
   }
 }
 

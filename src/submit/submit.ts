@@ -234,7 +234,8 @@ async function detectApi(http: KfpHttp, forced: KfpApi | undefined): Promise<{ a
     if (answer.status < 200 || answer.status >= 300) {
       // The same error a call would give (401, 403, KFP's message), or that this API is not there.
       if (answer.status === 404) {
-        throw new KfpApiError(`KFP: ${req.what}: 404: no ${api} API here${forced ? '' : ' (neither v2beta1 nor v1beta1)'}`, 404, {
+        throw new KfpApiError(`KFP: ${req.what}: 404: no ${api} API here${forced ? '' : ' (neither v2beta1 nor v1beta1)'}`, {
+          status: 404,
           hint: forced
             ? `Leave out --api to use the API the server speaks${api === 'v2beta1' ? ' (a KFP 1.x server speaks v1beta1: --api v1)' : ''}.`
             : 'Check that --host names the KFP API server or UI (for a path-prefixed install, include the prefix, e.g. https://host/pipeline).',
@@ -244,7 +245,8 @@ async function detectApi(http: KfpHttp, forced: KfpApi | undefined): Promise<{ a
     }
     const body = answer.body;
     if (!body || typeof body !== 'object') {
-      throw new KfpApiError(`KFP: ${req.what} answered ${answer.status} with something that is not KFP's JSON (a login page?)`, answer.status, {
+      throw new KfpApiError(`KFP: ${req.what} answered ${answer.status} with something that is not KFP's JSON (a login page?)`, {
+        status: answer.status,
         hint: 'Check --host, and the credentials a proxy in front of KFP wants (KF_PIPELINES_COOKIE, KF_PIPELINES_TOKEN).',
       });
     }

@@ -6,7 +6,7 @@ import { type Plan, planJson } from '../../plan/plan.js';
 import { gitSourceLabels } from '../../project/git-info.js';
 import { findProjectRoot } from '../../project/load-project.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
-import { parseBuildArgs, parseSecrets, parseSsh } from '../options.js';
+import { buildInputsFromFlags } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
 export interface BuildCommandFlags {
@@ -29,16 +29,12 @@ export interface BuildCommandFlags {
 
 function buildOptions(components: string[], flags: BuildCommandFlags): BuildOptions {
   const root = findProjectRoot(flags.cwd);
-  const args = parseBuildArgs(flags.buildArg ?? []);
   return {
     root,
     components,
     push: flags.push,
     tags: flags.tag,
-    buildArgs: args.global,
-    componentBuildArgs: args.perComponent,
-    ...(flags.secret?.length ? { secrets: parseSecrets(flags.secret, flags.cwd) } : {}),
-    ...(flags.ssh?.length ? { ssh: parseSsh(flags.ssh, flags.cwd) } : {}),
+    ...buildInputsFromFlags(flags),
     concurrency: flags.concurrency,
     noCache: flags.cache === false,
     builder: flags.builder,

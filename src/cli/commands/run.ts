@@ -2,7 +2,7 @@
 import { type RunResult, runPipeline } from '../../flow/run.js';
 import { findProjectRoot } from '../../project/load-project.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
-import { parseBuildArgs, parseParams, parseSecrets, parseSsh } from '../options.js';
+import { buildInputsFromFlags, parseParams } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
 export interface RunCommandFlags {
@@ -27,7 +27,7 @@ export interface RunCommandFlags {
 export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<number> {
   const root = findProjectRoot(flags.cwd);
   const params = parseParams(flags.param ?? []);
-  const args = parseBuildArgs(flags.buildArg ?? []);
+  const inputs = buildInputsFromFlags(flags);
   const login = await readLogin(flags, io);
   const progress = progressRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
   const onEvent = progress.onEvent;
@@ -44,10 +44,7 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
         network: flags.network,
         parallelSteps: flags.parallel,
         push: flags.push,
-        buildArgs: args.global,
-        componentBuildArgs: args.perComponent,
-        ...(flags.secret?.length ? { secrets: parseSecrets(flags.secret, flags.cwd) } : {}),
-        ...(flags.ssh?.length ? { ssh: parseSsh(flags.ssh, flags.cwd) } : {}),
+        ...inputs,
         builder: flags.builder,
         buildNetwork: flags.buildNetwork,
         signal: interrupt.signal,
