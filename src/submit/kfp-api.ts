@@ -103,6 +103,23 @@ function single<T>(items: T[], what: string): T | undefined {
   return items[0];
 }
 
+/** `upload_version` is the same multipart request in both APIs; the new version's id comes back as `idKey`. */
+async function uploadVersion(
+  http: KfpHttp,
+  api: 'v1beta1' | 'v2beta1',
+  idKey: string,
+  v: { pipelineId: string; name: string; description: string; file: UploadFile },
+): Promise<VersionRef> {
+  const body = await http.call({
+    method: 'POST',
+    path: `/apis/${api}/pipelines/upload_version`,
+    query: { name: v.name, pipelineid: v.pipelineId, description: v.description },
+    file: { field: 'uploadfile', ...v.file },
+    what: `upload the version ${v.name}`,
+  });
+  return { id: required(body, idKey, 'upload version'), name: v.name, description: v.description };
+}
+
 /** KFP 2.x: /apis/v2beta1. */
 export class V2beta1Api implements KfpApiClient {
   readonly api = 'v2beta1' as const;
@@ -141,15 +158,8 @@ export class V2beta1Api implements KfpApiClient {
     return v ? { id: required(v, 'pipeline_version_id', 'list versions'), name, description: str(v, 'description') } : undefined;
   }
 
-  async uploadVersion(pipelineId: string, name: string, description: string, file: UploadFile): Promise<VersionRef> {
-    const body = await this.http.call({
-      method: 'POST',
-      path: '/apis/v2beta1/pipelines/upload_version',
-      query: { name, pipelineid: pipelineId, description },
-      file: { field: 'uploadfile', ...file },
-      what: `upload the version ${name}`,
-    });
-    return { id: required(body, 'pipeline_version_id', 'upload version'), name, description };
+  uploadVersion(pipelineId: string, name: string, description: string, file: UploadFile): Promise<VersionRef> {
+    return uploadVersion(this.http, this.api, 'pipeline_version_id', { pipelineId, name, description, file });
   }
 
   async findExperiment(name: string, namespace: string | undefined): Promise<ExperimentRef | undefined> {
@@ -267,15 +277,8 @@ export class V1beta1Api implements KfpApiClient {
     return v ? { id: required(v, 'id', 'list versions'), name, description: str(v, 'description') } : undefined;
   }
 
-  async uploadVersion(pipelineId: string, name: string, description: string, file: UploadFile): Promise<VersionRef> {
-    const body = await this.http.call({
-      method: 'POST',
-      path: '/apis/v1beta1/pipelines/upload_version',
-      query: { name, pipelineid: pipelineId, description },
-      file: { field: 'uploadfile', ...file },
-      what: `upload the version ${name}`,
-    });
-    return { id: required(body, 'id', 'upload version'), name, description };
+  uploadVersion(pipelineId: string, name: string, description: string, file: UploadFile): Promise<VersionRef> {
+    return uploadVersion(this.http, this.api, 'id', { pipelineId, name, description, file });
   }
 
   async findExperiment(name: string, namespace: string | undefined): Promise<ExperimentRef | undefined> {
