@@ -6,20 +6,14 @@
  */
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent } from '../support/project.js';
+import { makeProject, ndjson, runCli, TINY_DOCKERFILE, tinyComponent, withEnv } from '../support/project.js';
 import { services, uniqueName } from '../support/services.js';
 
 const engine = process.env.HELMET_CONTAINERD_DOCKER_HOST;
 
 async function onContainerdEngine(args: string[], root: string) {
   if (!engine) throw new Error('HELMET_CONTAINERD_DOCKER_HOST is not set: start it with scripts/services.sh up --containerd');
-  const saved = process.env.DOCKER_HOST;
-  process.env.DOCKER_HOST = engine;
-  try {
-    return await runCli(args, root);
-  } finally {
-    process.env.DOCKER_HOST = saved;
-  }
+  return withEnv({ DOCKER_HOST: engine }, () => runCli(args, root));
 }
 
 describe('an engine with the containerd image store (Docker 26.1)', () => {
@@ -43,10 +37,7 @@ describe('an engine with the containerd image store (Docker 26.1)', () => {
   it('a BuildKit build is refused before it starts: exit 3, naming the engine version and what to do', async () => {
     const r = await onContainerdEngine(['all', '--json'], project.root);
     expect(r.code, r.stderr).toBe(3);
-    const events = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const events = ndjson(r.stdout);
     const failed = events.find((e) => e.type === 'job-finished' && e.outcome === 'failed');
     expect(failed.error).toMatchObject({ code: 'ENGINE_UNSUPPORTED', exitCode: 3 });
     expect(failed.error.message).toMatch(/Docker 26\.1\.\d+\S* with the containerd image store cannot build with BuildKit from an uploaded context/);
@@ -60,10 +51,7 @@ describe('an engine with the containerd image store (Docker 26.1)', () => {
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(result.ok).toBe(true);
-    const events = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const events = ndjson(r.stdout);
     const plan = events.find((e) => e.type === 'plan');
     const tag = plan.entries[0].contentTag;
     // This store pushes an OCI index: ask for every manifest type.

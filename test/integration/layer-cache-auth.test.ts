@@ -6,49 +6,36 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeProject, runCli } from '../support/project.js';
+import { makeProject, ndjson, runCli, withEnv } from '../support/project.js';
 import { docker, removeImages, services, uniqueName } from '../support/services.js';
-
-const ndjson = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
 
 describe('the registry layer cache behind a login (BuildKit)', () => {
   const prefix = uniqueName('itest-authcache');
   const push = `${services.authRegistry}/${prefix}`;
   const env = { HELMET_REGISTRY_USER: services.authUser, HELMET_REGISTRY_PASSWORD: services.authPassword };
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await removeImages(push);
-  });
+  afterAll(() => removeImages(push));
 
-  it('a fresh engine after a one-line change reuses the slow step from the registry', async () => {
-    Object.assign(process.env, env);
-    const project = makeProject({
-      'dockerfiles/app.Dockerfile': `FROM helmet/busybox:latest\nRUN sleep 6 && echo ${prefix} > /slow\nCOPY . /app\n`,
-      'components/app/component.yaml': `name: app\nimplementation:\n  container:\n    command: [sh, /app/main.sh]\nbuild:\n  image: app\n  dockerfile: dockerfiles/app.Dockerfile\n`,
-      'components/app/main.sh': 'echo "app says hi"\n',
-    });
-    try {
-      const first = await runCli(['all', '--push', push, '--json'], project.root);
-      expect(first.code, first.stderr).toBe(0);
-      // A new CI runner: none of the images, none of the build cache.
-      await removeImages(push);
-      await docker.pruneBuilder({ all: true } as never);
-      writeFileSync(join(project.root, 'components/app/main.sh'), `echo "changed ${prefix}"\n`);
-      const second = await runCli(['all', '--push', push, '--json'], project.root);
-      expect(second.code, second.stderr).toBe(0);
-      const slow = ndjson(second.stdout).filter((e) => e.type === 'build-step' && e.step.includes('RUN sleep 6'));
-      expect(slow.map((e) => e.state)).toEqual(['cached']);
-      expect(second.stdout + second.stderr).not.toContain(services.authPassword);
-    } finally {
-      project.cleanup();
-    }
-  });
+  it('a fresh engine after a one-line change reuses the slow step from the registry', () =>
+    withEnv(env, async () => {
+      const project = makeProject({
+        'dockerfiles/app.Dockerfile': `FROM helmet/busybox:latest\nRUN sleep 6 && echo ${prefix} > /slow\nCOPY . /app\n`,
+        'components/app/component.yaml': `name: app\nimplementation:\n  container:\n    command: [sh, /app/main.sh]\nbuild:\n  image: app\n  dockerfile: dockerfiles/app.Dockerfile\n`,
+        'components/app/main.sh': 'echo "app says hi"\n',
+      });
+      try {
+        const first = await runCli(['all', '--push', push, '--json'], project.root);
+        expect(first.code, first.stderr).toBe(0);
+        // A new CI runner: none of the images, none of the build cache.
+        await removeImages(push);
+        await docker.pruneBuilder({ all: true } as never);
+        writeFileSync(join(project.root, 'components/app/main.sh'), `echo "changed ${prefix}"\n`);
+        const second = await runCli(['all', '--push', push, '--json'], project.root);
+        expect(second.code, second.stderr).toBe(0);
+        const slow = ndjson(second.stdout).filter((e) => e.type === 'build-step' && e.step.includes('RUN sleep 6'));
+        expect(slow.map((e) => e.state)).toEqual(['cached']);
+        expect(second.stdout + second.stderr).not.toContain(services.authPassword);
+      } finally {
+        project.cleanup();
+      }
+    }));
 });

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCa, signed } from '../support/certs.js';
-import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent } from '../support/project.js';
+import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent, withEnv } from '../support/project.js';
 import { addHostNames, type RunningRegistry, startRegistry, startTokenIssuer, type TokenIssuer } from '../support/registries.js';
 import { removeImages, uniqueName } from '../support/services.js';
 
@@ -45,18 +45,7 @@ function tlsDigest(host: string, port: number, ca: string, repository: string, t
 }
 
 /** Run the CLI with these environment variables set (restored after). */
-async function runWithEnv(env: Record<string, string>, args: string[], cwd: string) {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    return await runCli(args, cwd);
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const runWithEnv = (env: Record<string, string>, args: string[], cwd: string) => withEnv(env, () => runCli(args, cwd));
 
 describe('registries with TLS from a private CA, client certificates and token auth', () => {
   const dir = mkdtempSync(join(tmpdir(), 'helmet-registries-'));

@@ -158,3 +158,29 @@ export const FILES_PROJECT: FileTree = {
     '',
   ].join('\n'),
 };
+
+/** Run `work` with these environment variables set (an undefined value unsets one); every variable is restored after. */
+export async function withEnv<T>(env: Record<string, string | undefined>, work: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  apply(env);
+  try {
+    return await work();
+  } finally {
+    apply(saved);
+  }
+}
+
+/** The events of a `--json` run, one object per line. */
+export function ndjson(stdout: string): Record<string, any>[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}

@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, snapshotTree, TINY_PIPELINE, tinyPipelineProject } from '../support/project.js';
+import { runCli, snapshotTree, TINY_PIPELINE, tinyPipelineProject, withEnv } from '../support/project.js';
 import { useTripwires } from '../support/tripwire.js';
 
 const HELLO = 'components/hello/component.yaml';
@@ -388,14 +388,7 @@ describe('bad input, table-driven: exit 2, a message that says what is wrong, di
       c.prepare?.(p.root);
       const before = snapshotTree(join(p.root, 'dist'));
       const args = c.args ?? ['all', '--push', `127.0.0.1:${wires.registryPort()}/team`];
-      const saved = Object.fromEntries(Object.keys(c.env ?? {}).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, c.env);
-      const r = await runCli(args, p.root).finally(() => {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
-      });
+      const r = await withEnv(c.env ?? {}, () => runCli(args, p.root));
       expect(r.stderr).not.toMatch(/internal error/);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(c.expect);
