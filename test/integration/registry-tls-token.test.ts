@@ -7,7 +7,7 @@
  *   - a plain-HTTP registry the engine lists in insecure-registries (a second dockerd started so),
  *     on IPv6 loopback, which is outside the engine's default insecure range.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { makeCa, signed } from '../support/certs.js';
 import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent, withEnv } from '../support/project.js';
 import { addHostNames, type RunningRegistry, startRegistry, startTokenIssuer, type TokenIssuer } from '../support/registries.js';
 import { removeImages, uniqueName } from '../support/services.js';
+import { spawnDockerd } from '../support/tls-engine.js';
 
 const TLS_NAME = 'harbor.helmet.test';
 const PLAIN_NAME = 'plain.helmet.test';
@@ -225,47 +226,17 @@ describe('plain HTTP exactly where the engine allows it', () => {
 
 /** A second dockerd (only its API is used: no builds) whose insecure-registries lists `registry`. */
 async function startEngineWithInsecureRegistry(state: string, registry: string): Promise<{ host: string; stop: () => Promise<void> }> {
-  mkdirSync(state, { recursive: true });
   const socket = join(state, 'docker.sock');
-  const dockerd: ChildProcess = spawn(
-    'dockerd',
-    [
-      '--iptables=false',
-      '--ip6tables=false',
-      '--bridge=none',
-      '--storage-driver=vfs',
-      '--data-root',
-      join(state, 'data'),
-      '--exec-root',
-      join(state, 'exec'),
-      '--pidfile',
-      join(state, 'dockerd.pid'),
-      '--insecure-registry',
-      registry,
-      '-H',
-      `unix://${socket}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  const exited = new Promise<void>((r) => dockerd.on('exit', () => r()));
-  const stop = async () => {
-    dockerd.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-    try {
-      execFileSync('sh', ['-c', `grep -o ' ${state}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
-    } catch {
-      // nothing mounted
-    }
-  };
+  const engine = spawnDockerd(state, ['--insecure-registry', registry, '-H', `unix://${socket}`]);
   for (let i = 0; i < 100; i++) {
     try {
       execFileSync('curl', ['-fsS', '--max-time', '1', '--unix-socket', socket, 'http://localhost/_ping'], { stdio: 'ignore' });
-      return { host: `unix://${socket}`, stop };
+      return { host: `unix://${socket}`, stop: engine.stop };
     } catch {
-      if (dockerd.exitCode !== null) break;
+      if (engine.process.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  await stop();
-  throw new Error('the dockerd with an insecure registry did not start');
+  await engine.stop();
+  throw new Error(`the dockerd with an insecure registry did not start; its log ends:\n${engine.log()}`);
 }

@@ -61,21 +61,9 @@ export async function startTlsEngine(): Promise<TlsEngine> {
 
   const port = await closedPort();
   const state = join(root, 'engine');
-  mkdirSync(state);
-  const dockerd: ChildProcess = spawn(
-    chrootDir ? 'chroot' : 'dockerd',
+  const engine = spawnDockerd(
+    state,
     [
-      ...(chrootDir ? [chrootDir, 'dockerd'] : []),
-      '--iptables=false',
-      '--ip6tables=false',
-      '--bridge=none',
-      '--storage-driver=vfs',
-      '--data-root',
-      join(state, 'data'),
-      '--exec-root',
-      join(state, 'exec'),
-      '--pidfile',
-      join(state, 'dockerd.pid'),
       '--tlsverify',
       '--tlscacert',
       join(root, 'ca/ca.pem'),
@@ -86,24 +74,11 @@ export async function startTlsEngine(): Promise<TlsEngine> {
       '-H',
       `tcp://127.0.0.1:${port}`,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    chrootDir,
   );
-  let log = '';
-  dockerd.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => dockerd.on('exit', () => resolve()));
+  const { process: dockerd } = engine;
   const stop = async () => {
-    dockerd.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-    if (dockerd.exitCode === null) dockerd.kill('SIGKILL');
-    // dockerd leaves its network namespace mounted under exec-root; unmount before removing.
-    // The root's dockerd mounts through the root: the host sees those mounts under it.
-    for (const dir of chrootDir ? [state, join(chrootDir, state)] : [state]) {
-      try {
-        execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
-      } catch {
-        // nothing mounted
-      }
-    }
+    await engine.stop();
     rmSync(root, { recursive: true, force: true });
   };
   const cert = (n: string) => readFileSync(join(goodCerts, n));
@@ -124,5 +99,49 @@ export async function startTlsEngine(): Promise<TlsEngine> {
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();
-  throw new Error(`the TLS dockerd did not start; its log ends:\n${log}`);
+  throw new Error(`the TLS dockerd did not start; its log ends:\n${engine.log()}`);
+}
+
+/**
+ * A dockerd for a test (vfs, no bridge, no iptables) with its state under `state` and `args` of its
+ * own (-H, TLS, insecure registries); from `chrootDir` when given. `stop` also unmounts what it left.
+ */
+export function spawnDockerd(state: string, args: string[], chrootDir?: string): { process: ChildProcess; log: () => string; stop: () => Promise<void> } {
+  mkdirSync(state, { recursive: true });
+  const dockerd: ChildProcess = spawn(
+    chrootDir ? 'chroot' : 'dockerd',
+    [
+      ...(chrootDir ? [chrootDir, 'dockerd'] : []),
+      '--iptables=false',
+      '--ip6tables=false',
+      '--bridge=none',
+      '--storage-driver=vfs',
+      '--data-root',
+      join(state, 'data'),
+      '--exec-root',
+      join(state, 'exec'),
+      '--pidfile',
+      join(state, 'dockerd.pid'),
+      ...args,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  dockerd.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => dockerd.on('exit', () => resolve()));
+  const stop = async () => {
+    dockerd.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    if (dockerd.exitCode === null) dockerd.kill('SIGKILL');
+    // dockerd leaves its network namespace mounted under exec-root; unmount before removing.
+    // The root's dockerd mounts through the root: the host sees those mounts under it.
+    for (const dir of chrootDir ? [state, join(chrootDir, state)] : [state]) {
+      try {
+        execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
+      } catch {
+        // nothing mounted
+      }
+    }
+  };
+  return { process: dockerd, log: () => log, stop };
 }
