@@ -96,11 +96,11 @@ export class RegistryEndpoints {
   /** Why the engine lets this registry go without TLS, or undefined when it does not. */
   private async insecureByEngine(registry: string): Promise<string | undefined> {
     // Loopback is insecure for every engine by default: no need to ask one.
-    if (LOOPBACK.test(registry)) return 'on loopback (insecure for the engine too)';
+    if (LOOPBACK.test(registry)) return 'on loopback, which the engine lets go without TLS too';
     this.engineConfig ??= (this.options.engineConfig?.() ?? Promise.resolve(undefined)).catch(() => undefined);
     const config = await this.engineConfig;
     const explicit = config?.secure[registry];
-    if (explicit === false) return 'insecure in the engine (insecure-registries)';
+    if (explicit === false) return "in the engine's insecure-registries";
     if (explicit === true) return undefined;
     if (!config?.insecureCidrs.length) return undefined;
     const host = hostOf(registry);

@@ -220,7 +220,7 @@ describe('plain HTTP exactly where the engine allows it', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).components[0]).toMatchObject({ state: 'needs-build' });
     const doctor = await runWithEnv({ DOCKER_HOST: engine.host }, ['doctor', '--push', `${PLAIN_NAME}:${registry.port}/ml`], project.root);
-    expect(doctor.stdout + doctor.stderr).toMatch(/plain HTTP \(insecure in the engine \(insecure-registries\)\)/);
+    expect(doctor.stdout + doctor.stderr).toMatch(/plain HTTP \(in the engine's insecure-registries\)/);
   });
 });
 
