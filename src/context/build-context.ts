@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
 import * as dockerignoreModule from '@balena/dockerignore';
@@ -10,7 +10,8 @@ type DockerignoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
 const dockerignore: DockerignoreFactory =
   (dockerignoreModule as unknown as { default?: DockerignoreFactory }).default ?? (dockerignoreModule as unknown as DockerignoreFactory);
 
-export type EntryKind = 'file' | 'dir' | 'symlink';
+/** A FIFO is sent as one (no content), as docker build sends it. */
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'fifo';
 
 export interface ContextEntry {
   /** Path relative to the context root, with forward slashes. */
@@ -87,9 +88,17 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
     .crawl(root)
     .sync();
 
+  // fdir lists no FIFOs: the folders it walked are read again for them.
+  const fifos: string[] = [];
+  for (const raw of found) {
+    if (raw !== '.' && !raw.endsWith('/') && raw !== '') continue;
+    const dir = toSlash(raw).replace(/\/$/, '').replace(/^\.$/, '');
+    for (const d of readdirSync(join(root, dir), { withFileTypes: true })) if (d.isFIFO()) fifos.push(dir ? `${dir}/${d.name}` : d.name);
+  }
+
   const entries: ContextEntry[] = [];
   let bytes = 0;
-  for (const raw of found) {
+  for (const raw of [...found, ...fifos]) {
     const rel = toSlash(raw).replace(/\/$/, '');
     if (rel === '' || rel === '.' || !keep(rel)) continue;
     const abs = join(root, rel);
@@ -107,8 +116,10 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
       const digest = options.hasher ? options.hasher.hash(abs, st, read) : read();
       bytes += size;
       entries.push({ path: rel, kind: 'file', mode, size, sha256: digest });
+    } else if (st.isFIFO()) {
+      entries.push({ path: rel, kind: 'fifo', mode, size: 0, sha256: '' });
     }
-    // Sockets, FIFOs and devices are never sent, as with docker build.
+    // Sockets and devices are never sent, as with docker build.
   }
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {

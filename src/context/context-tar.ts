@@ -134,6 +134,10 @@ class ContextTarStream extends Readable {
       this.checkFolder(entry.path);
       return this.push(encodeHeader({ name: entry.path, type: 'directory', mode: 0o755, size: 0, mtime: FIXED_MTIME }));
     }
+    if (entry.kind === 'fifo') {
+      if (!isFifo(abs)) this.changed.push(entry.path);
+      return this.push(encodeHeader({ name: entry.path, type: 'fifo', mode: entry.mode & 0o777, size: 0, mtime: FIXED_MTIME }));
+    }
     if (entry.kind === 'symlink') {
       const target = readLinkOrEmpty(abs);
       if (sha256(target) !== entry.sha256) this.changed.push(entry.path);
@@ -233,7 +237,7 @@ class ContextTarStream extends Readable {
     }
     for (const d of names) {
       const rel = path ? `${path}/${d.name}` : d.name;
-      const sendable = d.isFile() || d.isDirectory() || d.isSymbolicLink();
+      const sendable = d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO();
       if (sendable && !this.walked?.has(rel) && this.ctx.admits(rel)) this.changed.push(rel);
     }
   }
@@ -286,5 +290,13 @@ function readLinkOrEmpty(path: string): string {
     return readlinkSync(path);
   } catch {
     return '';
+  }
+}
+
+function isFifo(path: string): boolean {
+  try {
+    return lstatSync(path).isFIFO();
+  } catch {
+    return false;
   }
 }

@@ -11,14 +11,14 @@ export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
 
 export interface TarHeader {
   name: string;
-  type: 'file' | 'directory' | 'symlink';
+  type: 'file' | 'directory' | 'symlink' | 'fifo';
   mode: number;
   size: number;
   mtime: Date;
   linkname?: string;
 }
 
-const TYPE_FLAG = { file: '0', symlink: '2', directory: '5' } as const;
+const TYPE_FLAG = { file: '0', symlink: '2', directory: '5', fifo: '6' } as const;
 /** The largest size an 11-digit octal field holds. */
 const MAX_OCTAL_SIZE = 8 ** 11 - 1;
 

@@ -9,7 +9,7 @@ import type { EngineRegistryConfig } from '../registry/registry-endpoints.js';
 import { retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
 import { readBuildkitBuild, readClassicBuild } from './build-streams.js';
 import { runToEnd } from './containers.js';
-import type { BuildRequest, EngineCapabilities, EngineClient, EngineFacts, ImageInfo, PushRequest, RunRequest } from './engine-client.js';
+import type { BuildRequest, EngineCapabilities, EngineClient, EngineFacts, ImageInfo, LocalDirs, PushRequest, RunRequest } from './engine-client.js';
 import { describeEngine, engineOptions } from './engine-connection.js';
 import { engineError, RETRIED_CODES, registryTransferError, START_ENGINE_HINT, transportFailure } from './engine-errors.js';
 import { readProgress } from './progress-stream.js';
@@ -100,8 +100,10 @@ export class DockerEngine implements EngineClient {
 
   /** The classic builder: the tar body, and X-Registry-Config for the registries its FROM lines pull from. */
   private async classicBuild(req: BuildRequest, options: Record<string, unknown>): Promise<string> {
+    if (isLocalDirs(req.context)) throw new Error('the classic builder reads its context from a tar body only');
+    const context = req.context;
     const stream = await this.call(`build ${req.name}`, (d) =>
-      d.buildImage(req.context, {
+      d.buildImage(context, {
         ...options,
         ...(req.registryAuth && Object.keys(req.registryAuth).length ? { registryconfig: req.registryAuth } : {}),
         rm: true,
@@ -120,8 +122,10 @@ export class DockerEngine implements EngineClient {
   private async buildkitBuild(req: BuildRequest, options: Record<string, unknown>): Promise<string> {
     const docker = await this.api();
     const { BuildSession } = await import('./session/build-session.js');
+    const local = isLocalDirs(req.context) ? req.context : undefined;
+    const sessionOptions = { ...(req.session ?? { sharedKey: req.name }), ...(local ? { localDirs: local } : {}) };
     const session = await this.call(`open a build session for ${req.name}`, () =>
-      BuildSession.open(docker.modem as unknown as Modem, req.session ?? { sharedKey: req.name }, req.name, req.signal),
+      BuildSession.open(docker.modem as unknown as Modem, sessionOptions, req.name, req.signal),
     );
     try {
       const stream = await this.call(
@@ -132,8 +136,9 @@ export class DockerEngine implements EngineClient {
               {
                 path: '/build?',
                 method: 'POST',
-                file: req.context,
-                options: { ...options, version: '2', session: session.id },
+                // From the session, the daemon reads the context and the Dockerfile itself: no body.
+                file: local ? Buffer.alloc(0) : req.context,
+                options: { ...options, version: '2', session: session.id, ...(local ? { remote: 'client-session' } : {}) },
                 isStream: true,
                 statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
                 ...(req.signal ? { abortSignal: req.signal } : {}),
@@ -277,6 +282,10 @@ export class DockerEngine implements EngineClient {
   async removeImage(ref: string): Promise<void> {
     await this.call(`remove image ${ref}`, (d) => ignoreNotFound(d.getImage(ref).remove({ force: true, noprune: false })), true);
   }
+}
+
+function isLocalDirs(context: BuildRequest['context']): context is LocalDirs {
+  return (context as Partial<LocalDirs>).kind === 'local-dirs';
 }
 
 interface EngineInfo {

@@ -15,8 +15,12 @@ export type Builder = 'classic' | 'buildkit';
 export interface BuildRequest {
   /** What is being built, for messages (the component name). */
   name: string;
-  context: Readable;
-  /** Dockerfile path inside the context tar. */
+  /**
+   * The context as a tar body (the classic builder, or BuildKit with HELMET_CONTEXT_TRANSFER=tar),
+   * or, for BuildKit, the folders its FileSync serves (the context and the Dockerfile, apart).
+   */
+  context: Readable | LocalDirs;
+  /** Dockerfile path inside the context tar, or its name in the `dockerfile` folder of `LocalDirs`. */
   dockerfile: string;
   tags: string[];
   buildArgs: Record<string, string>;
@@ -44,6 +48,49 @@ export interface BuildRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * The folders a BuildKit build reads through the session's FileSync (`moby.filesync.v1.FileSync/DiffCopy`):
+ * `context` and `dockerfile`, as the Dockerfile frontend names them.
+ */
+export interface LocalDirs {
+  kind: 'local-dirs';
+  dir(name: string): LocalDir | undefined;
+}
+
+/** What the daemon asks of a folder: fsutil's filters (root-anchored .dockerignore patterns, paths to follow). */
+export interface DirFilter {
+  includePatterns: string[];
+  excludePatterns: string[];
+  followPaths: string[];
+}
+
+/** One entry of a folder as FileSync sends it (fsutil's Stat). */
+export interface LocalEntry {
+  /** Relative, `/`-separated. */
+  path: string;
+  /** Go's os.FileMode: permission bits, and the type bits (Dir 1<<31, Symlink 1<<27, NamedPipe 1<<25). */
+  mode: number;
+  size: number;
+  /** Nanoseconds since the epoch, as a decimal string (beyond what a JS number holds exactly). */
+  modTime: string;
+  linkname?: string;
+}
+
+/** One FileSync transfer: the folder, how many entries it listed, how many files the daemon asked for, their bytes. */
+export interface ContextSent {
+  dir: string;
+  entries: number;
+  files: number;
+  bytes: number;
+}
+
+export interface LocalDir {
+  /** The entries to send for one request, in fsutil's order (depth first, names in byte order), parents first. */
+  list(filter: DirFilter): LocalEntry[];
+  /** The content of a regular file listed by `list`, in pieces; throws when it is no longer what was listed. */
+  read(entry: LocalEntry): Iterable<Buffer>;
+}
+
 /** A build secret (`RUN --mount=type=secret,id=ID`): its value is read from `env` or `file` when the build asks for it. */
 export type BuildSecret = { id: string; env: string } | { id: string; file: string };
 
@@ -61,6 +108,9 @@ export interface SessionOptions {
   credentials?: (host: string) => Promise<RegistryAuth | undefined>;
   secrets?: BuildSecret[];
   ssh?: SshAgent[];
+  /** The folders FileSync serves (the context and the Dockerfile); without them, none is served. */
+  localDirs?: LocalDirs;
+  onContextSent?: (sent: ContextSent) => void;
 }
 
 /** What an engine can do for builds. */

@@ -4,8 +4,16 @@ import type { Builder, EngineClient } from './engine-client.js';
 
 export type BuilderChoice = 'auto' | Builder;
 
+/** How a BuildKit build gets its context: through the session's FileSync, or as a tar body. */
+export type ContextTransfer = 'filesync' | 'tar';
+
+/** The environment variable that chooses the ContextTransfer of BuildKit builds. */
+export const CONTEXT_TRANSFER = 'HELMET_CONTEXT_TRANSFER';
+
 export interface EngineSetup {
   builder: Builder;
+  /** BuildKit only: how the context is sent (the classic builder always reads a tar body). */
+  contextTransfer?: ContextTransfer;
   /** Network of RUN steps for components that set none. */
   network?: string;
 }
@@ -23,9 +31,19 @@ export async function decideEngineSetup(engine: EngineClient, wanted: BuilderCho
     });
   }
   const builder: Builder = wanted === 'auto' ? (caps.buildkit ? 'buildkit' : 'classic') : wanted;
-  if (builder === 'buildkit') await refuseBrokenTarContexts(engine);
+  const contextTransfer = builder === 'buildkit' ? contextTransferSetting() : undefined;
+  if (contextTransfer === 'tar') await refuseBrokenTarContexts(engine);
   const network = buildNetwork ?? (builder === 'buildkit' && !caps.bridge ? 'host' : undefined);
-  return { builder, ...(network ? { network } : {}) };
+  return { builder, ...(contextTransfer ? { contextTransfer } : {}), ...(network ? { network } : {}) };
+}
+
+/** HELMET_CONTEXT_TRANSFER: `filesync` (the default) or `tar`. */
+function contextTransferSetting(): ContextTransfer {
+  const value = process.env[CONTEXT_TRANSFER]?.trim() || 'filesync';
+  if (value === 'filesync' || value === 'tar') return value;
+  throw new UsageError(`${CONTEXT_TRANSFER} must be filesync or tar, not "${value}"`, {
+    hint: 'filesync sends the context through the build session (the default); tar uploads it as the request body.',
+  });
 }
 
 /** One line for `doctor`: the builder this engine gets, and why its RUN steps use the network they use. */
@@ -39,14 +57,17 @@ const TAR_CONTEXT_FIXED_IN = [27, 5, 0];
 
 /**
  * Docker 25–27.4 with the containerd image store fails every BuildKit build whose context comes as
- * a tar body ("failed to read downloaded context"): say so before the first build, with the ways out.
+ * a tar body ("failed to read downloaded context"): with HELMET_CONTEXT_TRANSFER=tar, say so before
+ * the first build, with the ways out. FileSync builds work there.
  */
 async function refuseBrokenTarContexts(engine: EngineClient): Promise<void> {
   const facts = await engine.describe();
   if (facts.imageStore !== 'containerd' || !olderThan(facts.version, TAR_CONTEXT_FIXED_IN)) return;
   throw new EngineUnsupportedError(
     `Docker ${facts.version} with the containerd image store cannot build with BuildKit from an uploaded context (moby/moby#47717, fixed in Docker 27.5)`,
-    { hint: 'Use --builder classic (or HELMET_BUILDER=classic), upgrade the engine to Docker 27.5 or later, or turn off its containerd image store.' },
+    {
+      hint: `Unset ${CONTEXT_TRANSFER} (the context then goes through the build session), use --builder classic, upgrade the engine to Docker 27.5 or later, or turn off its containerd image store.`,
+    },
   );
 }
 

@@ -1,12 +1,15 @@
 /**
- * The build job of one component: its context sent as a tar, built with the run's builder and the
- * component's settings, labelled with its input digest. A context that changed while it was sent
- * fails the build and leaves no content tag behind.
+ * The build job of one component: its context sent through the build session's FileSync (BuildKit)
+ * or as a tar body (the classic builder, or HELMET_CONTEXT_TRANSFER=tar), built with the run's
+ * builder and the component's settings, labelled with its input digest. A context that changed
+ * since its digest was computed fails the build and leaves no content tag behind.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
 import { baseRegistries } from '../engine/dockerfile-bases.js';
-import type { Builder, BuildSecret, EngineClient, SshAgent } from '../engine/engine-client.js';
+import type { Builder, BuildSecret, ContextSent, EngineClient, LocalDirs, SshAgent } from '../engine/engine-client.js';
 import type { EngineSetup } from '../engine/engine-setup.js';
 import { ContextChangedError, UsageError } from '../errors.js';
 import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL } from '../images/image-labels.js';
@@ -61,9 +64,8 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
       },
     );
   }
-  // Loaded here: a run that builds nothing never loads the tar writer.
-  const { createContextTar } = await import('../context/context-tar.js');
-  const tar = createContextTar(planned.context, builder);
+  const fileSync = builder === 'buildkit' && recipe.engine.contextTransfer !== 'tar';
+  const sent = await sendableContext(planned, builder, fileSync);
   const buildArgs = {
     ...planned.buildArgs,
     ...(baseImage ? { BASE_IMAGE: baseImage } : {}),
@@ -71,10 +73,10 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
   };
   const pulls = builder === 'classic' ? await classicRegistryAuth(planned.context.dockerfileContent.toString('utf8'), buildArgs, recipe) : undefined;
   const t0 = Date.now();
-  const imageId = await engine.build({
+  const building = engine.build({
     name: entry.component,
-    context: tar.stream,
-    dockerfile: tar.dockerfile,
+    context: sent.context,
+    dockerfile: sent.dockerfile,
     tags: [tag],
     buildArgs,
     redact: credentialValues(buildArgs),
@@ -90,6 +92,9 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
             credentials: async (registry: string) => recipe.credentials(registry),
             secrets: recipe.secrets,
             ssh: recipe.ssh,
+            onContextSent: (c: ContextSent) => {
+              ctx.log(`context: ${c.dir} sent through FileSync, ${c.files} of ${c.entries} entries asked for, ${c.bytes} bytes`);
+            },
           },
         }
       : {}),
@@ -115,8 +120,13 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
     },
     signal: recipe.signal,
   });
-  const changed = tar.changedEntries();
-  if (changed.length) {
+  // A file that changed fails a FileSync transfer (and so the build): the change is what to report.
+  const imageId = await building.catch((e: unknown) => {
+    if (sent.changedEntries().length) return undefined;
+    throw e;
+  });
+  const changed = sent.changedEntries();
+  if (changed.length || imageId === undefined) {
     // The image holds other content than its content tag names: never leave that tag behind.
     await engine.removeImage(tag).catch(() => undefined);
     throw new ContextChangedError(`files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`, {
@@ -124,6 +134,23 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
     });
   }
   return { imageId, ...(baseImage ? { baseImage } : {}), inlineCache: cacheRepository !== undefined, ms: Date.now() - t0 };
+}
+
+/** The context as the build reads it: FileSync's folders, or the tar body. */
+async function sendableContext(
+  planned: PlannedBuild,
+  builder: Builder,
+  fileSync: boolean,
+): Promise<{ context: Readable | LocalDirs; dockerfile: string; changedEntries(): string[] }> {
+  // Loaded here: a run that builds nothing never loads the tar writer or the FileSync folders.
+  if (fileSync) {
+    const { createContextDirs } = await import('../context/context-sync.js');
+    const dirs = createContextDirs(planned.context, basename(planned.component.build.dockerfilePath));
+    return { context: dirs, dockerfile: dirs.dockerfile, changedEntries: () => dirs.changedEntries() };
+  }
+  const { createContextTar } = await import('../context/context-tar.js');
+  const tar = createContextTar(planned.context, builder);
+  return { context: tar.stream, dockerfile: tar.dockerfile, changedEntries: () => tar.changedEntries() };
 }
 
 /** The classic builder asks for no credentials: it gets those of every registry its FROM lines pull from, up front. */

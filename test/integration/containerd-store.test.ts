@@ -1,8 +1,9 @@
 /**
- * Docker 26.1 with the containerd image store (scripts/services.sh up --containerd): its BuildKit
- * fails every build whose context is uploaded as a tar (moby/moby#47717, fixed in 27.5), so such a
- * build is refused before it starts — exit 3, naming the engine and the ways out — while the classic
- * builder builds and pushes there.
+ * Docker 26.1 with the containerd image store (scripts/services.sh up --containerd): BuildKit builds
+ * work there through the session's FileSync (the default) and push; its BuildKit fails every build
+ * whose context is uploaded as a tar (moby/moby#47717, fixed in 27.5), so with
+ * HELMET_CONTEXT_TRANSFER=tar such a build is refused before it starts — exit 3, naming the engine and
+ * the ways out. The classic builder builds and pushes there too.
  */
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,9 +12,20 @@ import { services, uniqueName } from '../support/services.js';
 
 const engine = process.env.HELMET_CONTAINERD_DOCKER_HOST;
 
-async function onContainerdEngine(args: string[], root: string) {
+async function onContainerdEngine(args: string[], root: string, env: Record<string, string> = {}) {
   if (!engine) throw new Error('HELMET_CONTAINERD_DOCKER_HOST is not set: start it with scripts/services.sh up --containerd');
-  return withEnv({ DOCKER_HOST: engine }, () => runCli(args, root));
+  return withEnv({ DOCKER_HOST: engine, ...env }, () => runCli(args, root));
+}
+
+/** The digest the test registry gives a pushed tag. This store pushes an OCI index: ask for every manifest type. */
+async function pushedDigest(repository: string, tag: string): Promise<string | null> {
+  const res = await fetch(`http://${services.registry}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: {
+      Accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+    },
+  });
+  return res.headers.get('docker-content-digest');
 }
 
 describe('an engine with the containerd image store (Docker 26.1)', () => {
@@ -34,13 +46,25 @@ describe('an engine with the containerd image store (Docker 26.1)', () => {
     }
   });
 
-  it('a BuildKit build is refused before it starts: exit 3, naming the engine version and what to do', async () => {
-    const r = await onContainerdEngine(['all', '--json'], project.root);
+  it('a BuildKit build (the context through FileSync) builds and pushes there, pinned to the registry digest', async () => {
+    const r = await onContainerdEngine(['all', '--builder', 'buildkit', '--push', `${services.registry}/${prefix}-bk`, '--json'], project.root);
+    expect(r.code, r.stderr).toBe(0);
+    const events = ndjson(r.stdout);
+    expect(events.at(-1).ok).toBe(true);
+    expect(events.some((e) => e.type === 'job-log' && /^context: context sent through FileSync/.test(e.line))).toBe(true);
+    const tag = events.find((e) => e.type === 'plan').entries[0].contentTag;
+    const pinned = events.find((e) => e.type === 'job-finished' && e.kind === 'push').summary as string;
+    expect(pinned).toContain(`@${await pushedDigest(`${prefix}-bk/${image}`, tag)}`);
+  });
+
+  it('with HELMET_CONTEXT_TRANSFER=tar a BuildKit build is refused before it starts: exit 3, naming the engine version and what to do', async () => {
+    const r = await onContainerdEngine(['all', '--builder', 'buildkit', '--no-cache', '--json'], project.root, { HELMET_CONTEXT_TRANSFER: 'tar' });
     expect(r.code, r.stderr).toBe(3);
     const events = ndjson(r.stdout);
     const failed = events.find((e) => e.type === 'job-finished' && e.outcome === 'failed');
     expect(failed.error).toMatchObject({ code: 'ENGINE_UNSUPPORTED', exitCode: 3 });
     expect(failed.error.message).toMatch(/Docker 26\.1\.\d+\S* with the containerd image store cannot build with BuildKit from an uploaded context/);
+    expect(failed.error.hint).toMatch(/Unset HELMET_CONTEXT_TRANSFER/);
     expect(failed.error.hint).toMatch(/--builder classic/);
     // Refused before any build reached the engine: no step ever started.
     expect(events.some((e) => e.type === 'build-step')).toBe(false);
@@ -54,15 +78,8 @@ describe('an engine with the containerd image store (Docker 26.1)', () => {
     const events = ndjson(r.stdout);
     const plan = events.find((e) => e.type === 'plan');
     const tag = plan.entries[0].contentTag;
-    // This store pushes an OCI index: ask for every manifest type.
-    const res = await fetch(`http://${services.registry}/v2/${prefix}/${image}/manifests/${tag}`, {
-      method: 'HEAD',
-      headers: {
-        Accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
-      },
-    });
     const pinned = events.find((e) => e.type === 'job-finished' && e.kind === 'push').summary as string;
-    expect(pinned).toContain(`@${res.headers.get('docker-content-digest')}`);
+    expect(pinned).toContain(`@${await pushedDigest(`${prefix}/${image}`, tag)}`);
   });
 
   it('doctor names the image store', async () => {

@@ -47,6 +47,7 @@ function runWhileBaseBuilds(
 
 const CHANGES: { name: string; change: (app: string) => void; path: string }[] = [
   { name: 'a file deleted', change: (app) => unlinkSync(join(app, 'data.txt')), path: 'data.txt' },
+  { name: 'a file edited (same size)', change: (app) => writeFileSync(join(app, 'data.txt'), 'DATA\n'), path: 'data.txt' },
   { name: 'a file added to a folder that was walked', change: (app) => writeFileSync(join(app, 'lib/new.py'), 'print(1)\n'), path: 'lib/new.py' },
   {
     name: 'a file replaced by a folder',

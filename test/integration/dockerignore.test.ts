@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -7,10 +8,16 @@ import { type FileTree, makeProject, runCli } from '../support/project.js';
 import { removeImages, runImage, uniqueName } from '../support/services.js';
 
 /**
- * The oracle is Docker itself: the docker CLI (classic builder) builds the same context, and both
- * images list what `COPY . /ctx` received.
+ * The oracle is Docker itself: the docker CLI builds the same context with the same builder (classic,
+ * or BuildKit through buildx), and both images list what `COPY . /ctx` received.
  */
 const LIST_CTX = 'FROM helmet/busybox:latest\nCOPY . /ctx\nCMD ["/bin/sh", "-c", "cd /ctx && find . -mindepth 1 | sort"]\n';
+
+/** Every entry with its kind and mode, size, link target and content hash (newlines in names shown as `|`). */
+const DETAIL =
+  'cd /ctx && find . -mindepth 1 -exec sh -c \'for f; do n=$(printf "%s" "$f" | tr "\\n" "|"); ' +
+  'if [ -L "$f" ]; then echo "link $n => $(readlink "$f")"; elif [ -f "$f" ]; then echo "$(stat -c "%A %s" "$f") $(md5sum < "$f" | cut -c1-32) $n"; ' +
+  'else echo "$(stat -c "%A" "$f") $n"; fi; done\' _ {} + | sort';
 
 const CONTEXT: FileTree = {
   '.dockerignore': [
@@ -41,8 +48,17 @@ const CONTEXT: FileTree = {
   'nested/x/keep': 'k',
 };
 
-async function dockerCliListing(contextDir: string, dockerfile: string, tag: string): Promise<string[]> {
-  await execa('docker', ['build', '-q', '-t', tag, '-f', dockerfile, contextDir], { env: { DOCKER_BUILDKIT: '0' } });
+/**
+ * The docker CLI's own build of the context: the classic builder (DOCKER_BUILDKIT=0), or BuildKit
+ * through buildx's docker driver, which sends the context and the Dockerfile through FileSync.
+ */
+async function dockerCliListing(contextDir: string, dockerfile: string, tag: string, builder: string): Promise<string[]> {
+  if (builder === 'classic') await execa('docker', ['build', '-q', '-t', tag, '-f', dockerfile, contextDir], { env: { DOCKER_BUILDKIT: '0' } });
+  else {
+    const config = process.env.HELMET_MODERN_DOCKER_CONFIG;
+    if (!config) throw new Error('HELMET_MODERN_DOCKER_CONFIG is not set (buildx): start the services with scripts/services.sh up');
+    await execa('docker', ['buildx', 'build', '-q', '--load', '-t', tag, '-f', dockerfile, contextDir], { env: { DOCKER_CONFIG: config } });
+  }
   return lines((await runImage(tag)).output);
 }
 
@@ -79,7 +95,7 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     try {
       const ctx = join(p.root, 'components/lister');
       const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-inside`);
+      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-inside`, builder);
       expect(ours).toEqual(docker);
       expect(ours).toEqual([
         './.dockerignore',
@@ -123,16 +139,11 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     try {
       const ctx = join(p.root, 'components/lister');
       const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-self`);
+      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-self`, builder);
+      // BuildKit gets the Dockerfile apart (FileSync), so .dockerignore applies to the context whole.
+      expect(ours).toEqual(docker);
       expect(ours).not.toContain('./.dockerignore');
-      if (builder === 'classic') {
-        expect(ours).toEqual(docker);
-        expect(ours).not.toContain('./Dockerfile');
-      } else {
-        // BuildKit reads the Dockerfile from the uploaded context and applies no .dockerignore to it:
-        // the one difference from docker build is the Dockerfile itself (README, "Builders").
-        expect(ours).toEqual([...docker, './Dockerfile'].sort());
-      }
+      expect(ours).not.toContain('./Dockerfile');
     } finally {
       p.cleanup();
     }
@@ -143,10 +154,10 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     try {
       const ctx = join(p.root, 'components/lister');
       const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/lister.Dockerfile'), `${image}:docker-cli-outside`);
-      expect(ours.filter((l) => !l.startsWith('./.dockerfile.'))).toEqual(docker.filter((l) => !l.startsWith('./.dockerfile.')));
-      // Classic: the engine drops the added Dockerfile; BuildKit: it stays, as the one extra entry.
-      expect(ours.filter((l) => l.includes('dockerfile'))).toHaveLength(builder === 'classic' ? 0 : 1);
+      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/lister.Dockerfile'), `${image}:docker-cli-outside`, builder);
+      expect(ours).toEqual(docker);
+      // The Dockerfile from outside never reaches the image (classic: the engine drops it; BuildKit: it is sent apart).
+      expect(ours.filter((l) => l.toLowerCase().includes('dockerfile'))).toEqual([]);
     } finally {
       p.cleanup();
     }
@@ -168,9 +179,9 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
       symlinkSync('nothing-here', join(ctx, 'dangling-link'));
       symlinkSync('folder', join(ctx, 'folder-link'));
       symlinkSync('../../README.md', join(ctx, 'outside-link'));
-      const ours = (await helmetListing(p.root, 'lister', builder)).filter((l) => !l.startsWith('./.dockerfile.'));
-      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/links.Dockerfile'), `${image}:docker-cli-links`);
-      expect(ours).toEqual(docker.filter((l) => !l.startsWith('./.dockerfile.')));
+      const ours = await helmetListing(p.root, 'lister', builder);
+      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/links.Dockerfile'), `${image}:docker-cli-links`, builder);
+      expect(ours).toEqual(docker);
       expect(ours).toEqual(
         expect.arrayContaining([
           './rel-link => a.txt',
@@ -180,6 +191,54 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
           './outside-link => ../../README.md',
         ]),
       );
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it('odd names, empty files, FIFOs, modes and contents: the same files, kinds, modes, sizes and bytes as docker build', async () => {
+    // In the context: the docker CLI rewrites .dockerignore for a Dockerfile from outside (classic).
+    const p = listerProject(image, 'components/lister/Dockerfile', {
+      'components/lister/Dockerfile': `FROM helmet/busybox:latest\nCOPY . /ctx\nCMD ${JSON.stringify(['/bin/sh', '-c', DETAIL])}\n`,
+      'components/lister/with space.txt': 'space',
+      'components/lister/ünïcødé/日本.txt': 'unicode',
+      'components/lister/line\nbreak.txt': 'newline',
+      'components/lister/empty': '',
+      'components/lister/empty-dir/.keep': '',
+      'components/lister/a/b.txt': 'ab',
+      'components/lister/a.b': 'a.b',
+      'components/lister/a-b': 'a-b',
+      'components/lister/tool': { content: '#!/bin/sh\n', mode: 0o755 },
+    });
+    try {
+      const ctx = join(p.root, 'components/lister');
+      execFileSync('mkfifo', [join(ctx, 'a-fifo')]);
+      const ours = await helmetListing(p.root, 'lister', builder);
+      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-detail`, builder);
+      expect(ours).toEqual(docker);
+      // The classic builder copies a FIFO as one; BuildKit 0.8's COPY leaves it out, 0.13's keeps it (as with docker buildx).
+      if (builder === 'classic') expect(ours).toContain('prw-r--r-- ./a-fifo');
+      expect(ours).toContain('-rw-r--r-- 7 85a422ca8625a1f6325c2e044756b4e3 ./line|break.txt');
+      expect(ours).toEqual(expect.arrayContaining([expect.stringMatching(/^-rw-r--r-- 0 .*\.\/empty$/), expect.stringMatching(/^-rwxr-xr-x .*\.\/tool$/)]));
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it('a .dockerignore of 300 patterns', async () => {
+    const patterns = Array.from({ length: 300 }, (_, i) => `generated/file-${i}.txt`);
+    const files = Object.fromEntries(Array.from({ length: 310 }, (_, i) => [`components/lister/generated/file-${i}.txt`, `${i}`]));
+    const p = listerProject(image, 'components/lister/Dockerfile', {
+      ...files,
+      'components/lister/.dockerignore': `${patterns.join('\n')}\n`,
+      'components/lister/Dockerfile': LIST_CTX,
+    });
+    try {
+      const ctx = join(p.root, 'components/lister');
+      const ours = await helmetListing(p.root, 'lister', builder);
+      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-long`, builder);
+      expect(ours).toEqual(docker);
+      expect(ours.filter((l) => l.startsWith('./generated/'))).toHaveLength(10);
     } finally {
       p.cleanup();
     }

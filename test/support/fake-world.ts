@@ -16,6 +16,21 @@ function unexpected(call: string): never {
   throw new Error(`the fake engine was not expected to ${call}`);
 }
 
+/** Read the whole context, as a daemon does: the tar body, or every FileSync folder and file. */
+async function readContext(context: BuildRequest['context']): Promise<void> {
+  if (!('kind' in context && context.kind === 'local-dirs')) {
+    for await (const _ of context as AsyncIterable<unknown>);
+    return;
+  }
+  for (const name of ['dockerfile', 'context']) {
+    const dir = context.dir(name);
+    for (const entry of dir?.list({ includePatterns: [], excludePatterns: [], followPaths: [] }) ?? []) {
+      // Regular files only (no os.ModeType bit): the ones whose content a daemon asks for.
+      if ((entry.mode & 0x8f280000) === 0) for (const _ of dir!.read(entry));
+    }
+  }
+}
+
 export class FakeEngine implements EngineClient {
   constructor(private readonly world: FakeWorld) {}
 
@@ -28,7 +43,7 @@ export class FakeEngine implements EngineClient {
   build = async (req: BuildRequest): Promise<string> => {
     const w = this.world;
     w.log.push({ at: Date.now(), what: `build-start ${req.name}` });
-    for await (const _ of req.context);
+    await readContext(req.context);
     await sleep(w.buildMs);
     const id = `sha256:${String(++w.seq).padStart(64, '0')}`;
     for (const t of req.tags) w.images.set(t, { id, labels: req.labels, repoDigests: [] });

@@ -3,8 +3,9 @@
  * `POST /session` upgraded to h2c, after which the daemon is the gRPC client on that connection and
  * this process the server. It serves Health (the daemon checks it every second on 20.10, every five
  * on 26.1, and drops a session that misses one), Auth (registry credentials for every registry the
- * build pulls from), Secrets and SSH (agent forwarding). A session is opened before its build, with
- * everything it serves known, and closed with the build (or when the build is cancelled).
+ * build pulls from), Secrets, SSH (agent forwarding) and FileSync (the context and the Dockerfile,
+ * file-sync.ts). A session is opened before its build, with everything it serves known, and closed
+ * with the build (or when the build is cancelled).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import type * as Grpc from '@grpc/grpc-js';
 import { isHelmetError } from '../../errors.js';
 import type { SessionOptions } from '../engine-client.js';
+import { DIFF_COPY_PATH, diffCopyHandler } from './file-sync.js';
 import { METHODS, type MethodSpec, SERVING } from './session-protocol.js';
 
 /** docker-modem's `dial`, the part used here (dockerode's `docker.modem`). */
@@ -23,6 +25,9 @@ export interface Modem {
 /** Metadata key naming the agent a ForwardAgent stream is for (moby/buildkit session/sshforward). */
 const SSH_ID_KEY = 'buildkit.ssh.id';
 const DEFAULT_SSH_ID = 'default';
+/** Header lines and bytes a FileSync request may carry (its patterns are header lines). */
+const MAX_HEADER_PAIRS = 65536;
+const MAX_HEADER_LIST_BYTES = 16 * 1024 * 1024;
 
 export class BuildSession {
   private closed = false;
@@ -47,6 +52,13 @@ export class BuildSession {
     const grpc: typeof Grpc = typeof loaded.Server === 'function' ? loaded : (loaded as unknown as { default: typeof Grpc }).default;
     const id = randomUUID();
     const server = new grpc.Server();
+    // FileSync's filters come as gRPC metadata, one header per .dockerignore line: Node's http2
+    // refuses more than 128 header lines by default, which a long .dockerignore exceeds.
+    const http2Options = (server as unknown as { commonServerOptions?: Record<string, unknown> }).commonServerOptions;
+    if (http2Options) {
+      http2Options.maxHeaderListPairs = MAX_HEADER_PAIRS;
+      http2Options.settings = { ...(http2Options.settings as object | undefined), maxHeaderListSize: MAX_HEADER_LIST_BYTES };
+    }
     const agents = new Set<Socket>();
     const methods = serve(grpc, server, options, agents);
     const socket = await new Promise<Duplex>((resolve, reject) => {
@@ -76,6 +88,9 @@ export class BuildSession {
     // Health checks and credential requests come over this connection: it must not end the process's
     // wait for them, but a failure on it ends only the session (the build reports its own error).
     socket.on('error', () => session.close());
+    // A TLS connection to the engine negotiated no ALPN protocol (it began as HTTP/1.1 and was
+    // upgraded): Node's http2 server would take it for an HTTP/1.1 client and close it.
+    if ((socket as { alpnProtocol?: string | false }).alpnProtocol === false) (socket as { alpnProtocol?: string }).alpnProtocol = 'h2';
     server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket);
     return session;
   }
@@ -106,6 +121,13 @@ function serve(grpc: typeof Grpc, server: Grpc.Server, options: SessionOptions, 
   };
 
   unary(METHODS.healthCheck, async () => ({ status: SERVING }));
+
+  if (options.localDirs) {
+    // Packets are encoded and decoded by the handler: the codecs pass bytes through.
+    const bytes = (b: Buffer) => b;
+    server.register(DIFF_COPY_PATH, diffCopyHandler(grpc, options.localDirs, options.onContextSent), bytes, bytes, 'bidi');
+    paths.push(DIFF_COPY_PATH);
+  }
 
   // Only Credentials: FetchToken and GetTokenAuthority are left unregistered, so the daemon gets
   // UNIMPLEMENTED and fetches tokens itself with the credentials it was given.

@@ -1,0 +1,283 @@
+/**
+ * The folders a BuildKit build reads through the session's FileSync, made from the walk the input
+ * digest was computed over: `context` holds exactly the walked entries (the daemon's own
+ * `.dockerignore` patterns then drop `.dockerignore` and an in-context Dockerfile when it lists
+ * them, as with docker build), `dockerfile` holds the Dockerfile content that was digested, alone.
+ *
+ * What is sent is checked against the digest: every entry is looked at again when the daemon asks
+ * for the list, every file's content as it is sent. A difference is recorded (and a file whose
+ * content differs is never completed: the transfer fails), so the build cannot carry the content tag.
+ *
+ * Metadata is normalised as in the tar body (owner 0:0, mode 0644/0755 from the executable bit);
+ * an entry's mtime is derived from its content hash, so the daemon, which compares sizes and mtimes
+ * with what it kept from the last build, asks again exactly for the files whose content changed,
+ * and image layers depend on content only.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ignore } from '@balena/dockerignore';
+import * as dockerignoreModule from '@balena/dockerignore';
+import type { BuildContext, ContextEntry } from './build-context.js';
+import { sha256 } from './hashing.js';
+
+type DockerignoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
+const dockerignore: DockerignoreFactory =
+  (dockerignoreModule as unknown as { default?: DockerignoreFactory }).default ?? (dockerignoreModule as unknown as DockerignoreFactory);
+
+/** Go's os.FileMode type bits. */
+const GO_DIR = 0x80000000;
+const GO_SYMLINK = 0x08000000;
+const GO_NAMED_PIPE = 0x02000000;
+/** 2000-01-01T00:00:00Z in nanoseconds: the mtime of folders, and the base of content-derived ones. */
+const BASE_NS = 946684800n * 1_000_000_000n;
+/** Files up to this size are read (and checked) whole before any byte is sent. */
+const SMALL_FILE_LIMIT = 1024 * 1024;
+const CHUNK = 1024 * 1024;
+/** A file replaced by a FIFO must not block the run, one replaced by a link is not followed. */
+const READ_NEVER_BLOCKING = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+
+/** What FileSync sends of one entry (the engine's LocalEntry). */
+export interface SyncEntry {
+  path: string;
+  mode: number;
+  size: number;
+  modTime: string;
+  linkname?: string;
+}
+
+export interface SyncFilter {
+  includePatterns: string[];
+  excludePatterns: string[];
+  followPaths: string[];
+}
+
+export interface SyncDir {
+  list(filter: SyncFilter): SyncEntry[];
+  read(entry: SyncEntry): Iterable<Buffer>;
+}
+
+export interface ContextDirs {
+  kind: 'local-dirs';
+  /** The Dockerfile's name in the `dockerfile` folder (the build's `dockerfile` parameter). */
+  dockerfile: string;
+  dir(name: string): SyncDir | undefined;
+  /** The entries that differ from what the input digest was computed over; non-empty: no content tag. */
+  changedEntries(): string[];
+}
+
+/** FileSync's two folders for `ctx`; `dockerfileName` names the Dockerfile in its own folder. */
+export function createContextDirs(ctx: BuildContext, dockerfileName: string): ContextDirs {
+  const changed = new Set<string>();
+  const context = new ContextDir(ctx, changed);
+  const dockerfile = new DockerfileDir(dockerfileName, ctx.dockerfileContent);
+  return {
+    kind: 'local-dirs',
+    dockerfile: dockerfileName,
+    dir: (name) => (name === 'context' ? context : name === 'dockerfile' ? dockerfile : undefined),
+    changedEntries: () => [...changed].sort(),
+  };
+}
+
+/** A content-derived mtime: a changed content changes it, the same content keeps it. */
+function contentTime(hex: string): string {
+  return (BASE_NS + BigInt(`0x${hex.slice(0, 10)}`)).toString();
+}
+
+function fileEntry(path: string, executable: boolean, size: number, hex: string): SyncEntry {
+  return { path, mode: executable ? 0o755 : 0o644, size, modTime: contentTime(hex) };
+}
+
+function dirEntry(path: string): SyncEntry {
+  return { path, mode: (GO_DIR | 0o755) >>> 0, size: 0, modTime: BASE_NS.toString() };
+}
+
+class DockerfileDir implements SyncDir {
+  private readonly hex: string;
+
+  constructor(
+    private readonly name: string,
+    private readonly content: Buffer,
+  ) {
+    this.hex = sha256(content);
+  }
+
+  list(filter: SyncFilter): SyncEntry[] {
+    // Only the Dockerfile itself: a `<name>.dockerignore` beside it is not part of the input digest.
+    if (filter.followPaths.length && !filter.followPaths.includes(this.name)) return [];
+    return [fileEntry(this.name, false, this.content.length, this.hex)];
+  }
+
+  *read(): Iterable<Buffer> {
+    yield this.content;
+  }
+}
+
+class ContextDir implements SyncDir {
+  private readonly byPath: Map<string, ContextEntry>;
+  private checked = false;
+
+  constructor(
+    private readonly ctx: BuildContext,
+    private readonly changed: Set<string>,
+  ) {
+    this.byPath = new Map(ctx.entries.map((e) => [e.path, e]));
+  }
+
+  list(filter: SyncFilter): SyncEntry[] {
+    if (!this.checked) {
+      this.checked = true;
+      this.checkAll();
+    }
+    const excluded = filter.excludePatterns.length ? dockerignore({ ignorecase: false }).add(filter.excludePatterns) : undefined;
+    const included = filter.includePatterns.length ? dockerignore({ ignorecase: false }).add(filter.includePatterns) : undefined;
+    const follow = this.followed(filter.followPaths);
+    const kept = new Map<string, SyncEntry>();
+    for (const e of this.ctx.entries) {
+      if (excluded?.ignores(e.path)) continue;
+      if (included && !included.ignores(e.path)) continue;
+      if (follow && !follow.some((f) => e.path === f || e.path.startsWith(`${f}/`))) continue;
+      kept.set(e.path, this.toSync(e));
+    }
+    // fsutil sends every parent before what it holds, also a folder .dockerignore excludes whose
+    // content a `!` pattern brings back (docker build creates it too).
+    for (const path of [...kept.keys()]) {
+      for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+        const parent = path.slice(0, i);
+        if (kept.has(parent)) break;
+        kept.set(parent, dirEntry(parent));
+      }
+    }
+    return sortFsutil([...kept.values()]);
+  }
+
+  /** Paths to follow, with the in-context targets of links among them (fsutil follows them too). */
+  private followed(paths: string[]): string[] | undefined {
+    if (!paths.length) return undefined;
+    const out = [...paths];
+    for (const p of paths) {
+      const target = this.byPath.get(p)?.linkTarget;
+      if (target && !target.startsWith('/')) {
+        const resolved = join(p, '..', target);
+        if (!resolved.startsWith('..')) out.push(resolved);
+      }
+    }
+    return out;
+  }
+
+  private toSync(e: ContextEntry): SyncEntry {
+    if (e.kind === 'dir') return dirEntry(e.path);
+    if (e.kind === 'fifo') return { path: e.path, mode: (GO_NAMED_PIPE | (e.mode & 0o777)) >>> 0, size: 0, modTime: BASE_NS.toString() };
+    if (e.kind === 'symlink') {
+      const link = e.linkTarget ?? '';
+      return { path: e.path, mode: (GO_SYMLINK | 0o777) >>> 0, size: Buffer.byteLength(link), modTime: contentTime(e.sha256), linkname: link };
+    }
+    return fileEntry(e.path, (e.mode & 0o111) !== 0, e.size, e.sha256);
+  }
+
+  /**
+   * Every walked entry is still what it was (kind, size, link target), and no walked folder holds
+   * something the context would take that the walk did not see.
+   */
+  private checkAll(): void {
+    const walked = new Set(this.byPath.keys());
+    this.checkFolder('', walked);
+    for (const e of this.ctx.entries) {
+      const abs = join(this.ctx.root, e.path);
+      let st: ReturnType<typeof lstatSync>;
+      try {
+        st = lstatSync(abs);
+      } catch {
+        this.changed.add(e.path);
+        continue;
+      }
+      if (e.kind === 'dir') {
+        if (st.isDirectory()) this.checkFolder(e.path, walked);
+        else this.changed.add(e.path);
+      } else if (e.kind === 'symlink') {
+        if (!st.isSymbolicLink() || sha256(readLinkOrEmpty(abs)) !== e.sha256) this.changed.add(e.path);
+      } else if (e.kind === 'fifo') {
+        if (!st.isFIFO()) this.changed.add(e.path);
+      } else if (!st.isFile() || st.size !== e.size) this.changed.add(e.path);
+    }
+  }
+
+  private checkFolder(path: string, walked: Set<string>): void {
+    let names: Dirent[];
+    try {
+      names = readdirSync(join(this.ctx.root, path), { withFileTypes: true });
+    } catch {
+      this.changed.add(path);
+      return;
+    }
+    for (const d of names) {
+      const rel = path ? `${path}/${d.name}` : d.name;
+      const sendable = d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO();
+      if (sendable && !walked.has(rel) && this.ctx.admits(rel)) this.changed.add(rel);
+    }
+  }
+
+  /** The content of a file as digested; a file that differs is recorded and its transfer fails before it completes. */
+  *read(entry: SyncEntry): Iterable<Buffer> {
+    const want = this.byPath.get(entry.path);
+    if (want?.kind !== 'file') throw new Error(`${entry.path} is not a file of the context`);
+    const fail = () => {
+      this.changed.add(entry.path);
+      return new Error(`${entry.path} changed since the input digest was computed`);
+    };
+    let fd: number;
+    try {
+      fd = openSync(join(this.ctx.root, entry.path), READ_NEVER_BLOCKING);
+    } catch {
+      throw fail();
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw fail();
+      if (want.size <= SMALL_FILE_LIMIT) {
+        // One byte more than digested: a file that grew is noticed.
+        const buffer = Buffer.allocUnsafe(want.size + 1);
+        const n = readSync(fd, buffer, 0, buffer.length, 0);
+        const content = buffer.subarray(0, n);
+        if (n !== want.size || sha256(content) !== want.sha256) throw fail();
+        yield content;
+        return;
+      }
+      const hash = createHash('sha256');
+      let left = want.size;
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      while (left > 0) {
+        const n = readSync(fd, buffer, 0, Math.min(CHUNK, left), null);
+        if (n === 0) throw fail();
+        left -= n;
+        hash.update(buffer.subarray(0, n));
+        yield buffer.subarray(0, n);
+      }
+      // Nothing more than digested, and the same bytes.
+      if (readSync(fd, Buffer.allocUnsafe(1), 0, 1, null) !== 0 || hash.digest('hex') !== want.sha256) throw fail();
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/**
+ * fsutil's order (its ComparePath): byte by byte, with `/` before any other byte, which is a depth
+ * first walk with the names of each folder in byte order.
+ */
+export function sortFsutil<T extends { path: string }>(entries: T[]): T[] {
+  const keyed = entries.map((e) => {
+    const key = Buffer.from(e.path, 'utf8');
+    for (let i = 0; i < key.length; i++) if (key[i] === 0x2f) key[i] = 0;
+    return { e, key };
+  });
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  return keyed.map((k) => k.e);
+}
+
+function readLinkOrEmpty(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
