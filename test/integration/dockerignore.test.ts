@@ -243,4 +243,26 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
       p.cleanup();
     }
   });
+
+  // The classic builder on vfs copies slowly: 2,000 files there, 20,000 with BuildKit.
+  const many = builder === 'buildkit' ? 20_000 : 2_000;
+  it(`${many} files: the same files as docker build, and nothing more`, async () => {
+    const files = Object.fromEntries(Array.from({ length: many }, (_, i) => [`components/lister/many/d${i % 100}/f${i}.txt`, `${i}`]));
+    const p = listerProject(image, 'dockerfiles/many.Dockerfile', {
+      ...files,
+      'dockerfiles/many.Dockerfile':
+        'FROM helmet/busybox:latest\nCOPY . /ctx\nCMD ["/bin/sh", "-c", "cd /ctx && find . -type f | sort | md5sum && find . | wc -l"]\n',
+    });
+    try {
+      const ctx = join(p.root, 'components/lister');
+      const ours = await helmetListing(p.root, 'lister', builder);
+      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/many.Dockerfile'), `${image}:docker-cli-many`, builder);
+      expect(ours).toEqual(docker);
+      // The files in 100 folders under many/, and CONTEXT's own entries (find counts . too).
+      const own = readBuildContext(ctx, join(p.root, 'dockerfiles/many.Dockerfile')).entries.filter((e) => !e.path.startsWith('many'));
+      expect(Number(ours[1])).toBeGreaterThanOrEqual(1 + many + 101 + own.length);
+    } finally {
+      p.cleanup();
+    }
+  }, 180_000);
 });
