@@ -154,7 +154,10 @@ export class RegistryClient implements RegistryApi {
       throw new RegistryAuthError(`registry ${registry} sent a Bearer challenge with a realm that is no URL: ${params.realm}`);
     }
     if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.set('scope', params.scope ?? scope);
+    // The scope this call needs (the same for every call of its kind, so the token is reused), and the
+    // challenge's own when it names another one.
+    url.searchParams.append('scope', scope);
+    if (params.scope && params.scope !== scope) url.searchParams.append('scope', params.scope);
     const realmHost = url.host;
     const mayCarryCredentials = url.protocol === 'https:' || realmHost === registry || LOOPBACK_HOST.test(url.hostname);
     const headers: Record<string, string> = {};
@@ -167,7 +170,7 @@ export class RegistryClient implements RegistryApi {
           grant_type: 'refresh_token',
           refresh_token: creds.identityToken,
           service: params.service ?? '',
-          scope: url.searchParams.get('scope') ?? '',
+          scope: url.searchParams.getAll('scope').join(' '),
           client_id: 'helmet-build',
         }).toString(),
       };
