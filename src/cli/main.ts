@@ -60,16 +60,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     <F extends object>(load: () => Promise<(flags: F & { cwd: string }, io: Io) => Promise<number>>) =>
     async (flags: F) =>
       setExit(await (await load())({ ...flags, cwd: cwd() }, io));
+  /** The same for a command that takes arguments before its flags. */
+  const runsOn =
+    <A, F extends object>(load: () => Promise<(args: A, flags: F & { cwd: string }, io: Io) => Promise<number>>) =>
+    async (args: A, flags: F) =>
+      setExit(await (await load())(args, { ...flags, cwd: cwd() }, io));
 
   addBuildOptions(
     program
       .command('all')
       .description('build every component (bases first, the rest in parallel), push with --push, write dist/')
       .addHelpText('after', '\nExample:\n  helmet-build all --push localhost:5000/helmet --tag v1\n'),
-  ).action(async (flags) => {
-    const { runBuildCommand } = await import('./commands/build.js');
-    setExit(await runBuildCommand([], { ...flags, cwd: cwd() }, io));
-  });
+  ).action((flags) => runsOn(async () => (await import('./commands/build.js')).runBuildCommand)([], flags));
 
   addBuildOptions(
     program
@@ -77,10 +79,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('build the named components (and the components they start from)')
       .argument('<component...>', 'component folder names under components/')
       .addHelpText('after', '\nExample:\n  helmet-build build train --push localhost:5000/helmet\n'),
-  ).action(async (components: string[], flags) => {
-    const { runBuildCommand } = await import('./commands/build.js');
-    setExit(await runBuildCommand(components, { ...flags, cwd: cwd() }, io));
-  });
+  ).action(runsOn(async () => (await import('./commands/build.js')).runBuildCommand));
 
   addLogin(
     program
@@ -95,10 +94,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .addOption(sharedOptions.json(`print the plan as one JSON document (format version ${PLAN_FORMAT_VERSION}; see README)`)),
   )
     .addHelpText('after', '\nExample:\n  helmet-build plan --push localhost:5000/helmet --json\n')
-    .action(async (components: string[], flags) => {
-      const { runPlanCommand } = await import('./commands/build.js');
-      setExit(await runPlanCommand(components, { ...flags, cwd: cwd() }, io));
-    });
+    .action(runsOn(async () => (await import('./commands/build.js')).runPlanCommand));
 
   addLogin(
     program
@@ -160,10 +156,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--from <component>', 'start from the image of this built component (passed as BASE_IMAGE)')
     .option('--dockerfile <path>', 'Dockerfile relative to the project root (default: dockerfiles/base.Dockerfile, written when missing)')
     .addHelpText('after', '\nExample:\n  helmet-build new score-model && helmet-build build score-model\n')
-    .action(async (name: string, flags) => {
-      const { runNewCommand } = await import('./commands/new.js');
-      setExit(await runNewCommand(name, { ...flags, cwd: cwd() }, io));
-    });
+    .action(runsOn(async () => (await import('./commands/new.js')).runNewCommand));
 
   addLogin(
     program

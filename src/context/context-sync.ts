@@ -14,11 +14,12 @@
  * and image layers depend on content only.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
 import * as dockerignoreModule from '@balena/dockerignore';
 import type { BuildContext, ContextEntry } from './build-context.js';
+import { changesInFolder } from './context-recheck.js';
 import { sha256 } from './hashing.js';
 
 type DockerignoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
@@ -203,18 +204,7 @@ class ContextDir implements SyncDir {
   }
 
   private checkFolder(path: string, walked: Set<string>): void {
-    let names: Dirent[];
-    try {
-      names = readdirSync(join(this.ctx.root, path), { withFileTypes: true });
-    } catch {
-      this.changed.add(path);
-      return;
-    }
-    for (const d of names) {
-      const rel = path ? `${path}/${d.name}` : d.name;
-      const sendable = d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO();
-      if (sendable && !walked.has(rel) && this.ctx.admits(rel)) this.changed.add(rel);
-    }
+    for (const p of changesInFolder(this.ctx, path, walked)) this.changed.add(p);
   }
 
   /** The content of a file as digested; a file that differs is recorded and its transfer fails before it completes. */

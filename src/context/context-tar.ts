@@ -1,8 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BuildContext, ContextEntry } from './build-context.js';
+import { changesInFolder } from './context-recheck.js';
 import { sha256 } from './hashing.js';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, padding, padLength, type TarHeader, ustarName, writeHeaderBlock } from './tar-format.js';
 
@@ -222,24 +223,8 @@ class ContextTarStream extends Readable {
     return this.push(fileRecord(entry.path, mode, content));
   }
 
-  /**
-   * A folder the digest walked must still be one, holding nothing the context would take that the
-   * walk did not see (a file added since would be missing from the image its content tag names).
-   */
   private checkFolder(path: string): void {
-    let names: Dirent[];
-    try {
-      if (!lstatSync(join(this.ctx.root, path)).isDirectory()) throw new Error('not a folder');
-      names = readdirSync(join(this.ctx.root, path), { withFileTypes: true });
-    } catch {
-      this.changed.push(path);
-      return;
-    }
-    for (const d of names) {
-      const rel = path ? `${path}/${d.name}` : d.name;
-      const sendable = d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO();
-      if (sendable && !this.walked?.has(rel) && this.ctx.admits(rel)) this.changed.push(rel);
-    }
+    this.changed.push(...changesInFolder(this.ctx, path, this.walked ?? new Set()));
   }
 
   /** Push what the batch holds; false when the reader wants no more for now. */

@@ -120,6 +120,36 @@ async function uploadVersion(
   return { id: required(body, idKey, 'upload version'), name: v.name, description: v.description };
 }
 
+/** The one object of `list` whose `nameKey` is `name` (at most one: see `single`), or undefined. */
+async function findByName(
+  http: KfpHttp,
+  api: 'v1beta1' | 'v2beta1',
+  q: { path: string; nameKey: string; name: string; list: string; kind: string; extra?: Query },
+): Promise<Record<string, unknown> | undefined> {
+  const body = await http.call({
+    method: 'GET',
+    path: q.path,
+    query: { filter: equalsFilter(api, q.nameKey, q.name), page_size: 10, ...q.extra },
+    what: `look up the ${q.kind} ${q.name}`,
+  });
+  return single(list(body, q.list), `${q.kind}s named ${q.name}`);
+}
+
+/** An experiment created from `json`; its id comes back as `idKey`. */
+async function createExperiment(http: KfpHttp, path: string, idKey: string, name: string, json: Record<string, unknown>): Promise<ExperimentRef> {
+  const body = await http.call({ method: 'POST', path, json, what: `create the experiment ${name}` });
+  return { id: required(body, idKey, 'create experiment'), name, archived: false };
+}
+
+/** A run started from `json` (the answer is the run, as getRun reads it). */
+function startRun(http: KfpHttp, api: 'v1beta1' | 'v2beta1', name: string, json: Record<string, unknown>): Promise<unknown> {
+  return http.call({ method: 'POST', path: `/apis/${api}/runs`, json, what: `start the run ${name}` });
+}
+
+function readRun(http: KfpHttp, api: 'v1beta1' | 'v2beta1', runId: string): Promise<unknown> {
+  return http.call({ method: 'GET', path: `/apis/${api}/runs/${encodeURIComponent(runId)}`, what: `read the run ${runId}` });
+}
+
 /** KFP 2.x: /apis/v2beta1. */
 export class V2beta1Api implements KfpApiClient {
   readonly api = 'v2beta1' as const;
@@ -127,13 +157,7 @@ export class V2beta1Api implements KfpApiClient {
   constructor(private readonly http: KfpHttp) {}
 
   async findPipeline(name: string): Promise<PipelineRef | undefined> {
-    const body = await this.http.call({
-      method: 'GET',
-      path: '/apis/v2beta1/pipelines',
-      query: { filter: equalsFilter(this.api, 'display_name', name), page_size: 10 },
-      what: `look up the pipeline ${name}`,
-    });
-    const p = single(list(body, 'pipelines'), `pipelines named ${name}`);
+    const p = await findByName(this.http, this.api, { path: '/apis/v2beta1/pipelines', nameKey: 'display_name', name, list: 'pipelines', kind: 'pipeline' });
     return p ? { id: required(p, 'pipeline_id', 'list pipelines'), name: str(p, 'display_name') ?? name } : undefined;
   }
 
@@ -148,13 +172,13 @@ export class V2beta1Api implements KfpApiClient {
   }
 
   async findVersion(pipelineId: string, name: string): Promise<VersionRef | undefined> {
-    const body = await this.http.call({
-      method: 'GET',
+    const v = await findByName(this.http, this.api, {
       path: `/apis/v2beta1/pipelines/${encodeURIComponent(pipelineId)}/versions`,
-      query: { filter: equalsFilter(this.api, 'display_name', name), page_size: 10 },
-      what: `look up the version ${name}`,
+      nameKey: 'display_name',
+      name,
+      list: 'pipeline_versions',
+      kind: 'version',
     });
-    const v = single(list(body, 'pipeline_versions'), `versions named ${name}`);
     return v ? { id: required(v, 'pipeline_version_id', 'list versions'), name, description: str(v, 'description') } : undefined;
   }
 
@@ -163,44 +187,33 @@ export class V2beta1Api implements KfpApiClient {
   }
 
   async findExperiment(name: string, namespace: string | undefined): Promise<ExperimentRef | undefined> {
-    const body = await this.http.call({
-      method: 'GET',
+    const e = await findByName(this.http, this.api, {
       path: '/apis/v2beta1/experiments',
-      query: { filter: equalsFilter(this.api, 'display_name', name), page_size: 10, namespace },
-      what: `look up the experiment ${name}`,
+      nameKey: 'display_name',
+      name,
+      list: 'experiments',
+      kind: 'experiment',
+      extra: { namespace },
     });
-    const e = single(list(body, 'experiments'), `experiments named ${name}`);
     return e ? { id: required(e, 'experiment_id', 'list experiments'), name, archived: str(e, 'storage_state') === 'ARCHIVED' } : undefined;
   }
 
-  async createExperiment(name: string, namespace: string | undefined): Promise<ExperimentRef> {
-    const body = await this.http.call({
-      method: 'POST',
-      path: '/apis/v2beta1/experiments',
-      json: { display_name: name, ...(namespace ? { namespace } : {}) },
-      what: `create the experiment ${name}`,
-    });
-    return { id: required(body, 'experiment_id', 'create experiment'), name, archived: false };
+  createExperiment(name: string, namespace: string | undefined): Promise<ExperimentRef> {
+    return createExperiment(this.http, '/apis/v2beta1/experiments', 'experiment_id', name, { display_name: name, ...(namespace ? { namespace } : {}) });
   }
 
   async createRun(run: NewRun): Promise<RunStatus> {
-    const body = await this.http.call({
-      method: 'POST',
-      path: '/apis/v2beta1/runs',
-      json: {
-        display_name: run.name,
-        experiment_id: run.experimentId,
-        pipeline_version_reference: { pipeline_id: run.pipelineId, pipeline_version_id: run.versionId },
-        runtime_config: { parameters: run.parameters },
-      },
-      what: `start the run ${run.name}`,
-    });
-    return this.status(body, 'create run');
+    const json = {
+      display_name: run.name,
+      experiment_id: run.experimentId,
+      pipeline_version_reference: { pipeline_id: run.pipelineId, pipeline_version_id: run.versionId },
+      runtime_config: { parameters: run.parameters },
+    };
+    return this.status(await startRun(this.http, this.api, run.name, json), 'create run');
   }
 
   async getRun(runId: string): Promise<RunStatus> {
-    const body = await this.http.call({ method: 'GET', path: `/apis/v2beta1/runs/${encodeURIComponent(runId)}`, what: `read the run ${runId}` });
-    return this.status(body, 'get run');
+    return this.status(await readRun(this.http, this.api, runId), 'get run');
   }
 
   private status(body: unknown, what: string): RunStatus {
@@ -239,13 +252,7 @@ export class V1beta1Api implements KfpApiClient {
   constructor(private readonly http: KfpHttp) {}
 
   async findPipeline(name: string): Promise<PipelineRef | undefined> {
-    const body = await this.http.call({
-      method: 'GET',
-      path: '/apis/v1beta1/pipelines',
-      query: { filter: equalsFilter(this.api, 'name', name), page_size: 10 },
-      what: `look up the pipeline ${name}`,
-    });
-    const p = single(list(body, 'pipelines'), `pipelines named ${name}`);
+    const p = await findByName(this.http, this.api, { path: '/apis/v1beta1/pipelines', nameKey: 'name', name, list: 'pipelines', kind: 'pipeline' });
     return p ? { id: required(p, 'id', 'list pipelines'), name } : undefined;
   }
 
@@ -267,13 +274,14 @@ export class V1beta1Api implements KfpApiClient {
   }
 
   async findVersion(pipelineId: string, name: string): Promise<VersionRef | undefined> {
-    const body = await this.http.call({
-      method: 'GET',
+    const v = await findByName(this.http, this.api, {
       path: '/apis/v1beta1/pipeline_versions',
-      query: { 'resource_key.type': 'PIPELINE', 'resource_key.id': pipelineId, filter: equalsFilter(this.api, 'name', name), page_size: 10 },
-      what: `look up the version ${name}`,
+      nameKey: 'name',
+      name,
+      list: 'versions',
+      kind: 'version',
+      extra: { 'resource_key.type': 'PIPELINE', 'resource_key.id': pipelineId },
     });
-    const v = single(list(body, 'versions'), `versions named ${name}`);
     return v ? { id: required(v, 'id', 'list versions'), name, description: str(v, 'description') } : undefined;
   }
 
@@ -283,48 +291,38 @@ export class V1beta1Api implements KfpApiClient {
 
   async findExperiment(name: string, namespace: string | undefined): Promise<ExperimentRef | undefined> {
     const scope: Query = namespace ? { 'resource_reference_key.type': 'NAMESPACE', 'resource_reference_key.id': namespace } : {};
-    const body = await this.http.call({
-      method: 'GET',
+    const e = await findByName(this.http, this.api, {
       path: '/apis/v1beta1/experiments',
-      query: { filter: equalsFilter(this.api, 'name', name), page_size: 10, ...scope },
-      what: `look up the experiment ${name}`,
+      nameKey: 'name',
+      name,
+      list: 'experiments',
+      kind: 'experiment',
+      extra: { ...scope },
     });
-    const e = single(list(body, 'experiments'), `experiments named ${name}`);
     return e ? { id: required(e, 'id', 'list experiments'), name, archived: str(e, 'storage_state') === 'STORAGESTATE_ARCHIVED' } : undefined;
   }
 
-  async createExperiment(name: string, namespace: string | undefined): Promise<ExperimentRef> {
-    const body = await this.http.call({
-      method: 'POST',
-      path: '/apis/v1beta1/experiments',
-      json: { name, ...(namespace ? { resource_references: [{ key: { type: 'NAMESPACE', id: namespace }, relationship: 'OWNER' }] } : {}) },
-      what: `create the experiment ${name}`,
-    });
-    return { id: required(body, 'id', 'create experiment'), name, archived: false };
+  createExperiment(name: string, namespace: string | undefined): Promise<ExperimentRef> {
+    const owner = namespace ? { resource_references: [{ key: { type: 'NAMESPACE', id: namespace }, relationship: 'OWNER' }] } : {};
+    return createExperiment(this.http, '/apis/v1beta1/experiments', 'id', name, { name, ...owner });
   }
 
   async createRun(run: NewRun): Promise<RunStatus> {
-    const body = await this.http.call({
-      method: 'POST',
-      path: '/apis/v1beta1/runs',
-      json: {
-        name: run.name,
-        pipeline_spec: {
-          parameters: Object.entries(run.parameters).map(([name, value]) => ({ name, value: typeof value === 'string' ? value : JSON.stringify(value) })),
-        },
-        resource_references: [
-          { key: { type: 'EXPERIMENT', id: run.experimentId }, relationship: 'OWNER' },
-          { key: { type: 'PIPELINE_VERSION', id: run.versionId }, relationship: 'CREATOR' },
-        ],
+    const json = {
+      name: run.name,
+      pipeline_spec: {
+        parameters: Object.entries(run.parameters).map(([name, value]) => ({ name, value: typeof value === 'string' ? value : JSON.stringify(value) })),
       },
-      what: `start the run ${run.name}`,
-    });
-    return this.status(body, 'create run');
+      resource_references: [
+        { key: { type: 'EXPERIMENT', id: run.experimentId }, relationship: 'OWNER' },
+        { key: { type: 'PIPELINE_VERSION', id: run.versionId }, relationship: 'CREATOR' },
+      ],
+    };
+    return this.status(await startRun(this.http, this.api, run.name, json), 'create run');
   }
 
   async getRun(runId: string): Promise<RunStatus> {
-    const body = await this.http.call({ method: 'GET', path: `/apis/v1beta1/runs/${encodeURIComponent(runId)}`, what: `read the run ${runId}` });
-    return this.status(body, 'get run');
+    return this.status(await readRun(this.http, this.api, runId), 'get run');
   }
 
   /** apiRunDetail: `{run: {id, status, error}, pipeline_runtime}`. */
