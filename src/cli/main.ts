@@ -8,16 +8,21 @@ import { collect, parsePositiveInt, refuseBlankValues, sharedOptions } from './o
 const EXIT_CODES_HELP = `
 Exit codes:
   0    everything succeeded
-  1    a build, push or pipeline step failed (the others still finished; see dist/build.json)
+  1    a build, push or pipeline step failed (the others still finished; see dist/build.json), the registry
+       refused (credentials, permissions), or an output could not be written (a full disk, a read-only folder)
   2    bad input: component.yaml, pipeline.yaml, flags or arguments (or a GPU step on an engine without GPUs)
-  3    the Docker engine or the registry is unreachable (refused connection, DNS, timeout)
+  3    the Docker engine or the registry is unreachable (refused connection, DNS, timeout), a registry's TLS
+       certificate is not trusted, or the engine cannot build the way the run asks
   130  interrupted
 
 Environment:
   DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH   select the engine, as for the docker CLI
   HELMET_REGISTRY_USER, HELMET_REGISTRY_PASSWORD     registry credentials (else the Docker config; or --password-stdin)
-  HELMET_INSECURE_REGISTRIES                         host:port,... spoken to over HTTP (loopback always is)
+  HELMET_INSECURE_REGISTRIES                         host:port,... spoken to over plain HTTP at once (else as the engine allows)
   HELMET_BUILDER                                     classic or buildkit, as --builder
+  HELMET_CONTEXT_TRANSFER                            filesync (default) or tar: how BuildKit builds get their context
+  HELMET_REGISTRY_RETRIES, HELMET_ENGINE_RETRIES     tries again after a transient fault (default 3)
+  DOCKER_CONFIG                                      the Docker config folder (config.json, certs.d/)
 `;
 
 /** The options of the commands that build: `all` and `build`. */
