@@ -16,6 +16,7 @@ import {
   RegistryForbiddenError,
   RegistryUnreachableError,
 } from '../errors.js';
+import { isUntrustedCertificate } from '../tls/tls-trust.js';
 import { describeEngine } from './engine-connection.js';
 
 /** Dropped or refused connections: worth another try for a call that changes nothing. */
@@ -25,24 +26,13 @@ export const START_ENGINE_HINT = 'Start an engine (scripts/services.sh up) or po
 
 /** Transport failures: no engine answers at DOCKER_HOST. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EACCES']);
-/** The engine's certificate is not one ca.pem vouches for. */
-const UNTRUSTED_CERT_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 const TLS_FILES_HINT = 'Check DOCKER_CERT_PATH: ca.pem must be the CA that signed the engine, cert.pem/key.pem a client certificate it accepts.';
 
 /** What went wrong on the way to the engine, when the failure is one of transport (exit 3); undefined otherwise. */
 export function transportFailure(e: unknown): { cause: string; hint: string } | undefined {
   const code = (e as { code?: string }).code ?? '';
   const message = errorMessage(e);
-  if (UNTRUSTED_CERT_CODES.has(code)) return { cause: `the engine's TLS certificate is not trusted (${code})`, hint: TLS_FILES_HINT };
+  if (isUntrustedCertificate(code)) return { cause: `the engine's TLS certificate is not trusted (${code})`, hint: TLS_FILES_HINT };
   if (/HTTP request to an HTTPS server/i.test(message)) {
     return {
       cause: 'the engine expects TLS, but DOCKER_TLS_VERIFY is not set',

@@ -6,6 +6,8 @@
  */
 import { Agent as HttpAgent, request as httpRequestRaw, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequestRaw } from 'node:https';
+import type { SecureContext } from 'node:tls';
+import { secureContextFor, type TlsTrust } from '../tls/tls-trust.js';
 
 export interface HttpRequest {
   method?: string;
@@ -13,15 +15,8 @@ export interface HttpRequest {
   body?: Uint8Array | string;
   /** Per attempt, covering the whole answer. @default 30 s */
   timeoutMs?: number;
-  /** Trust and client certificate for HTTPS; requests with the same `tls` share connections. @default the system CAs */
-  tls?: TlsMaterial;
-}
-
-/** What an HTTPS connection trusts and presents. */
-export interface TlsMaterial {
-  ca: string[];
-  cert?: string;
-  key?: string;
+  /** Trust and client certificate for HTTPS; requests with the same trust share connections. @default the system CAs */
+  tls?: TlsTrust;
 }
 
 export interface HttpResponse {
@@ -45,15 +40,16 @@ const agents = {
   'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }),
   'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
 };
-/** One keep-alive agent per TLS material (per registry, in practice). */
-const tlsAgents = new WeakMap<TlsMaterial, HttpsAgent>();
+/** One keep-alive agent per secure context: each trust set's context is made once and shared by its sockets. */
+const tlsAgents = new WeakMap<SecureContext, HttpsAgent>();
 
-function agentFor(url: URL, tls: TlsMaterial | undefined): HttpAgent | HttpsAgent | undefined {
+function agentFor(url: URL, tls: TlsTrust | undefined): HttpAgent | HttpsAgent | undefined {
   if (url.protocol !== 'https:' || !tls) return agents[url.protocol as keyof typeof agents];
-  let agent = tlsAgents.get(tls);
+  const secureContext = secureContextFor(tls);
+  let agent = tlsAgents.get(secureContext);
   if (!agent) {
-    agent = new HttpsAgent({ keepAlive: true, maxSockets: 16, ca: tls.ca, ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}) });
-    tlsAgents.set(tls, agent);
+    agent = new HttpsAgent({ keepAlive: true, maxSockets: 16, secureContext });
+    tlsAgents.set(secureContext, agent);
   }
   return agent;
 }

@@ -4,7 +4,7 @@ import { isTransientStatus, type RetryPolicy, retryPolicy, TransientFault, withR
 import type { CredentialSource, Credentials } from './credentials.js';
 import { type HttpRequest, type HttpResponse, HttpTransportError, httpRequest } from './http.js';
 import type { RegistryApi } from './registry-api.js';
-import { RegistryEndpoints, registryUrl } from './registry-endpoints.js';
+import { RegistryEndpoints, type RegistryRoute, registryUrl } from './registry-endpoints.js';
 import { plainHttpRefused, speaksNoTls, tlsFailure } from './registry-tls-errors.js';
 
 /** The environment variable that sets how often a registry call is tried again. */
@@ -29,6 +29,12 @@ export class RegistryClient implements RegistryApi {
   private readonly authorizations = new Map<string, { value: string; until: number }>();
   /** Registries the engine lets go without TLS that turned out to speak plain HTTP. */
   private readonly plainHttp = new Set<string>();
+  /**
+   * Per registry the engine lets go without TLS, the run's first request to it: the requests after it
+   * wait until it has learnt whether the registry speaks TLS, so a plain-HTTP registry costs one
+   * failed handshake a run, not one per request in flight.
+   */
+  private readonly firstContact = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly credentials: CredentialSource,
@@ -80,6 +86,25 @@ export class RegistryClient implements RegistryApi {
 
   private async request(registry: string, repository: string, actions: Actions, path: string, init: HttpRequest): Promise<HttpResponse> {
     const route = await this.endpoints.route(registry);
+    if (route.transport !== 'https-then-http') return this.requestOn(route, registry, repository, actions, path, init);
+    const first = this.firstContact.get(registry);
+    if (first) {
+      await first.catch(() => undefined);
+      return this.requestOn(route, registry, repository, actions, path, init);
+    }
+    const answer = this.requestOn(route, registry, repository, actions, path, init);
+    this.firstContact.set(registry, answer);
+    return answer;
+  }
+
+  private async requestOn(
+    route: RegistryRoute,
+    registry: string,
+    repository: string,
+    actions: Actions,
+    path: string,
+    init: HttpRequest,
+  ): Promise<HttpResponse> {
     const scopeKey = `${registry}/${repository}:${actions}`;
     const once = async (authorization?: string): Promise<HttpResponse> => {
       const plain = route.transport === 'http' || this.plainHttp.has(registry);

@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { extraCasOfEnv, type TlsTrust } from '../tls/tls-trust.js';
 
 /** What the engine says of registries (`GET /info` → RegistryConfig). */
 export interface EngineRegistryConfig {
@@ -23,12 +23,8 @@ export interface EngineRegistryConfig {
   secure: Record<string, boolean>;
 }
 
-/** The TLS material for one registry. */
-export interface RegistryTls {
-  /** The trust store: system roots, NODE_EXTRA_CA_CERTS, then the registry's own CA files. */
-  ca: string[];
-  cert?: string;
-  key?: string;
+/** The TLS material for one registry: the system roots and NODE_EXTRA_CA_CERTS, then `extraCas` (its own CA files). */
+export interface RegistryTls extends TlsTrust {
   /** Files read, for messages and `doctor`. */
   files: string[];
 }
@@ -136,8 +132,7 @@ export class RegistryEndpoints {
         }
       }
     }
-    const extra = this.env.NODE_EXTRA_CA_CERTS && existsSync(this.env.NODE_EXTRA_CA_CERTS) ? [readFileSync(this.env.NODE_EXTRA_CA_CERTS, 'utf8')] : [];
-    return { ca: [...rootCertificates, ...extra, ...cas], ...(cert && key ? { cert, key } : {}), files };
+    return { extraCas: [...extraCasOfEnv(this.env), ...cas], ...(cert && key ? { cert, key } : {}), files };
   }
 }
 

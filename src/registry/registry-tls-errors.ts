@@ -5,19 +5,7 @@
  * insecure registry can be spoken to over HTTP.
  */
 import { RegistryTlsError } from '../errors.js';
-
-/** The server's certificate did not verify against the trust store. */
-const UNTRUSTED = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_UNTRUSTED',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+import { isUntrustedCertificate } from '../tls/tls-trust.js';
 
 function codeOf(e: unknown): string {
   return (e as { code?: string }).code ?? '';
@@ -34,7 +22,7 @@ export function speaksNoTls(e: unknown): boolean {
 export function tlsFailure(registry: string, e: unknown, certsDirs: string[]): RegistryTlsError | undefined {
   const code = codeOf(e);
   const where = certsDirs.join(', ');
-  if (UNTRUSTED.has(code)) {
+  if (isUntrustedCertificate(code)) {
     const what =
       code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'is not for this host name' : code.startsWith('CERT_') ? 'is out of its validity period' : 'is not trusted';
     return new RegistryTlsError(`the TLS certificate of registry ${registry} ${what} (${code})`, {

@@ -11,8 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { UsageError } from '../errors.js';
+import { extraCasOfEnv, type TlsTrust } from '../tls/tls-trust.js';
 
 export interface KfpConnection {
   /** Base URL without a trailing slash; API paths (`/apis/v2beta1/…`) are appended to it. */
@@ -25,8 +25,8 @@ export interface KfpConnection {
   source: string;
   /** The namespace of ~/.config/kfp/context.json, when it names one. */
   contextNamespace?: string;
-  /** What HTTPS connections trust. */
-  ca: string[];
+  /** What HTTPS connections trust besides the system roots (NODE_EXTRA_CA_CERTS). */
+  tls: TlsTrust;
 }
 
 export interface ConnectionOptions {
@@ -93,7 +93,7 @@ export function kfpConnection(o: ConnectionOptions): KfpConnection {
     uiHost,
     source: sources.length ? sources.join(', ') : 'no credentials (none of KF_PIPELINES_TOKEN, KF_PIPELINES_SA_TOKEN_PATH, KF_PIPELINES_COOKIE is set)',
     ...(context.namespace ? { contextNamespace: context.namespace } : {}),
-    ca: trustedCas(o.env),
+    tls: { extraCas: extraCasOfEnv(o.env) },
     headers: () => {
       const h: Record<string, string> = {};
       const t = token();
@@ -139,9 +139,4 @@ function readContext(file: string): KfpContext {
     out[key] = v;
   }
   return out;
-}
-
-function trustedCas(env: NodeJS.ProcessEnv): string[] {
-  const extra = env.NODE_EXTRA_CA_CERTS;
-  return [...rootCertificates, ...(extra && existsSync(extra) ? [readFileSync(extra, 'utf8')] : [])];
 }

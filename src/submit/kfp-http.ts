@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { InterruptedError, KfpApiError, KfpAuthError, KfpForbiddenError, KfpUnreachableError } from '../errors.js';
+import { isUntrustedCertificate, secureContextFor } from '../tls/tls-trust.js';
 import type { KfpConnection } from './kfp-connection.js';
 
 export type Query = Record<string, string | number | undefined>;
@@ -33,15 +34,6 @@ export interface KfpAnswer {
   body: unknown;
 }
 
-const TLS_TRUST = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 export class KfpHttp {
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 4 });
   private readonly https: HttpsAgent;
@@ -51,7 +43,7 @@ export class KfpHttp {
     private readonly signal?: AbortSignal,
     private readonly timeoutMs = 30_000,
   ) {
-    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 4, ca: connection.ca });
+    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 4, secureContext: secureContextFor(connection.tls) });
   }
 
   /** The answer as JSON for a 2xx status; every other outcome is a typed error. */
@@ -138,7 +130,7 @@ export class KfpHttp {
   private transportError(req: KfpRequest, e: Error): Error {
     const code = (e as NodeJS.ErrnoException).code ?? 'ECONNRESET';
     const host = this.connection.host;
-    if (TLS_TRUST.has(code)) {
+    if (isUntrustedCertificate(code)) {
       return new KfpUnreachableError(`KFP ${host}: ${req.what}: TLS: ${e.message} (${code})`, {
         hint: "Trust the server's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or check that --host names the server the certificate is for.",
       });

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CredentialSource } from '../../src/registry/credentials.js';
+import { RegistryClient } from '../../src/registry/registry-client.js';
 import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent } from '../support/project.js';
 import { registryProxy } from '../support/registry-proxy.js';
 import { removeImages, services, uniqueName } from '../support/services.js';
@@ -11,6 +13,37 @@ describe('registry faults: retried when transient, final and named when not', ()
   const hosts: string[] = [];
   afterAll(async () => {
     for (const h of hosts) await removeImages(`${h}/${prefix}`);
+  });
+
+  it('a plain-HTTP registry costs one TLS handshake a run, however many lookups are in flight', async () => {
+    const proxy = await registryProxy(services.registry);
+    const names = ['plain-a', 'plain-b', 'plain-c', 'plain-d'];
+    const project = makeProject(Object.assign({ ...TINY_DOCKERFILE }, ...names.map((n) => tinyComponent(n, n, `${n} ${prefix}`))));
+    try {
+      const r = await runCli(['plan', '--push', `${proxy.host}/${prefix}`, '--json'], project.root);
+      expect(r.code, r.stderr).toBe(0);
+      const lookups = proxy.seen.filter((s) => s.startsWith('GET') && s.includes('/manifests/in-'));
+      expect(lookups.length).toBe(names.length);
+      // dockerd's order for an insecure registry: TLS first, then plain HTTP, remembered for the run.
+      expect(proxy.tlsHellos()).toBe(1);
+    } finally {
+      await proxy.close();
+      project.cleanup();
+    }
+  });
+
+  it('lookups in flight at once wait for the first to learn that the registry speaks plain HTTP', async () => {
+    const proxy = await registryProxy(services.registry);
+    try {
+      const client = new RegistryClient(new CredentialSource({ env: {}, dockerConfigDir: '/nonexistent' }));
+      const tags = ['t1', 't2', 't3', 't4', 't5', 't6'];
+      const digests = await Promise.all(tags.map((t) => client.manifestDigest(proxy.host, `${prefix}/absent`, t)));
+      expect(digests).toEqual(tags.map(() => undefined));
+      expect(proxy.seen.filter((s) => s.includes('/manifests/')).length).toBe(tags.length);
+      expect(proxy.tlsHellos()).toBe(1);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a connection reset on the lookup is retried, and the run succeeds', async () => {

@@ -10,7 +10,8 @@ export type Fault = { status: number } | { reset: true } | { delayMs: number } |
 /**
  * A loopback HTTP proxy in front of the real registry, for fault tests: `fault` decides per request
  * whether to answer it itself or pass it on (after an optional delay). Everything else is forwarded
- * untouched, so the engine and helmet-build talk to the real registry through it.
+ * untouched, so the engine and helmet-build talk to the real registry through it. It speaks plain
+ * HTTP only, and counts the TLS handshakes clients try on it first.
  */
 export async function registryProxy(upstream: string, fault: (req: IncomingMessage) => Fault = () => undefined) {
   const [upHost, upPort] = upstream.split(':') as [string, string];
@@ -44,7 +45,20 @@ export async function registryProxy(upstream: string, fault: (req: IncomingMessa
     if (f && 'delayMs' in f) setTimeout(forward, f.delayMs);
     else forward();
   });
+  // A TLS ClientHello (first byte 0x16) is no HTTP: count it, and answer as any plain-HTTP server does.
+  let tlsHellos = 0;
+  server.on('clientError', (err: Error & { rawPacket?: Buffer }, socket) => {
+    if (err.rawPacket?.[0] === 0x16) tlsHellos++;
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { host, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    host,
+    seen,
+    /** Connections that opened with a TLS handshake, which this plain-HTTP proxy refused. */
+    tlsHellos: () => tlsHellos,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
