@@ -4,8 +4,9 @@
 // use: docker-modem's ssh transport (ssh2, for ssh:// engines), dockerode's own BuildKit session
 // (gRPC; helmet-build opens its own) and its BuildKit progress reader (reads protos next to it).
 // Loading them at start cost a run that talks to the engine about 80 ms.
-import { rmSync } from 'node:fs';
-import { sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { build } from 'esbuild';
 
 /** `./name` required by a file of `pkg`'s lib/, to be loaded from node_modules only when called. */
@@ -35,6 +36,20 @@ const deferDockerParts = {
   },
 };
 
+/**
+ * This build's identity, from everything that goes into it: caches that hold what a build computed
+ * (the checked project in .helmet-cache/) are used again by the same build only.
+ */
+function buildId() {
+  const hash = createHash('sha256');
+  const files = readdirSync('src', { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath ?? d.path, d.name))
+    .sort();
+  for (const file of [...files, 'package-lock.json', 'scripts/bundle.mjs']) hash.update(file).update('\0').update(readFileSync(file)).update('\0');
+  return hash.digest('hex').slice(0, 32);
+}
+
 // Chunk names change with their content: start empty, so no stale chunk lingers.
 rmSync('lib/bundle', { recursive: true, force: true });
 
@@ -50,6 +65,7 @@ await build({
   // ssh2 has optional native parts: it stays in node_modules (and is loaded only for ssh:// engines).
   external: ['ssh2', 'cpu-features'],
   plugins: [deferDockerParts],
+  define: { __HELMET_BUILD_ID__: JSON.stringify(buildId()) },
   // CommonJS dependencies call require() for Node's own modules; an ES module bundle needs one.
   banner: { js: "import { createRequire as __helmetRequire } from 'node:module'; const require = __helmetRequire(import.meta.url);" },
   logLevel: 'warning',

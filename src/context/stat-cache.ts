@@ -10,11 +10,12 @@
  * so such an entry is not kept, and the file is hashed again next time.
  */
 import { readFileSync, type Stats } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { relative, sep } from 'node:path';
+import { CACHE_DIR, cacheFile, writeCacheFile } from '../fs/cache-dir.js';
 import { type FileHasher, sha256 } from './hashing.js';
 
-export const CACHE_DIR = '.helmet-cache';
+export { CACHE_DIR };
+
 const CACHE_FILE = 'stat-cache';
 /** First line of the cache file: its format (then a checksum of the rest). */
 const HEADER = 'helmet-build stat cache v3';
@@ -50,7 +51,7 @@ export class StatCache implements FileHasher {
     const entries = new Map<string, Entry>();
     let text: string;
     try {
-      text = readFileSync(join(root, CACHE_DIR, CACHE_FILE), 'utf8');
+      text = readFileSync(cacheFile(root, CACHE_FILE), 'utf8');
     } catch {
       return new StatCache(root, entries);
     }
@@ -89,7 +90,6 @@ export class StatCache implements FileHasher {
     return digest;
   }
 
-  /** Write the cache back if anything changed; a cache that cannot be written only costs speed. */
   /** Writes the cache when it changed; a cache that cannot be written costs only speed, so the failure is returned, not thrown. */
   save(): { message: string } | undefined {
     if (!this.changed) return undefined;
@@ -97,8 +97,7 @@ export class StatCache implements FileHasher {
     const kept = all.slice(Math.max(0, all.length - MAX_ENTRIES));
     try {
       const body = kept.map(([path, entry]) => `${path}\t${entry}`).join('\n');
-      writeFileAtomic(join(this.root, CACHE_DIR, CACHE_FILE), `${HEADER} ${sha256(body)}\n${body}`);
-      writeFileAtomic(join(this.root, CACHE_DIR, '.gitignore'), '*\n');
+      writeCacheFile(this.root, CACHE_FILE, `${HEADER} ${sha256(body)}\n${body}`);
       this.changed = false;
       return undefined;
     } catch (e) {

@@ -2,7 +2,8 @@
 import type { EngineClient } from '../engine/engine-client.js';
 import { decideEngineSetup, describeSetup } from '../engine/engine-setup.js';
 import { errorMessage, isHelmetError } from '../errors.js';
-import { findProjectRoot, loadProject } from '../project/load-project.js';
+import { loadProject } from '../project/load-project.js';
+import { findProjectRoot } from '../project/project-root.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { imageRepository, parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';

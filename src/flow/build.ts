@@ -23,8 +23,9 @@ import { RunRecords } from '../output/records.js';
 import { type Plan, resolvePlan } from '../plan/plan.js';
 import type { RunSettings } from '../plan/run-settings.js';
 import { checkBuildNeeds } from '../project/build-needs.js';
-import { loadProject, selectComponents, withBases } from '../project/load-project.js';
 import type { Project } from '../project/model.js';
+import { openProject } from '../project/project-cache.js';
+import { selectComponents, withBases } from '../project/project-root.js';
 import { publish } from '../publish/publish.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { parsePushTarget } from '../registry/image-ref.js';
@@ -262,7 +263,7 @@ async function loadAndPlan(
   /** A run that builds: what the components' builds need (secrets, SSH agents) is checked first. */
   building = false,
 ): Promise<{ project: Project; plan: Plan }> {
-  const project = options.project ?? loadProject(options.root);
+  const project = options.project ?? (await openProject(options.root));
   const selection = selectComponents(project, options.components ?? []);
   const settings = resolveSettings(project, options, deps);
   if (building) {

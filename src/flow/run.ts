@@ -12,8 +12,8 @@ import type { EventListener } from '../events.js';
 import { ignoreEvents } from '../events.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
 import { succeeded } from '../model/component-result.js';
-import { loadProject } from '../project/load-project.js';
 import type { PipelineStep } from '../project/model.js';
+import { openProject } from '../project/project-cache.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { checkExecutorInput, resolveParameters, skippedSteps } from '../runner/parameters.js';
@@ -62,7 +62,7 @@ export interface RunDeps {
 
 export async function runPipeline(options: RunOptions, deps: RunDeps): Promise<RunResult> {
   const emit = deps.onEvent ?? ignoreEvents;
-  const project = loadProject(options.root);
+  const project = await openProject(options.root);
   const pipeline = project.pipeline;
   if (!pipeline) throw new UsageError(`no pipeline.yaml in ${project.root}`, { hint: 'Declare the steps in pipeline.yaml at the project root.' });
   const params = resolveParameters(pipeline, options.params ?? {});

@@ -3,28 +3,14 @@
  * cross-reference, and report every problem in every file at once (exit 2) — before the engine or
  * the registry is touched.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, type ConfigProblem, UsageError } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
 import { type ComponentRead, readComponentFile } from './component-file.js';
-import type { BuiltComponent, Component, Project } from './model.js';
-import { hasPipeline, readPipelineFile } from './pipeline-file.js';
-
-/** The nearest folder at or above `cwd` that has a components/ folder. */
-export function findProjectRoot(cwd: string): string {
-  let dir = resolve(cwd);
-  for (;;) {
-    if (existsSync(join(dir, 'components')) && statSync(join(dir, 'components')).isDirectory()) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new UsageError(`no components/ folder found in ${resolve(cwd)} or any folder above it`, {
-        hint: 'Run helmet-build inside a project (a folder with components/<name>/component.yaml), or pass -C <dir>.',
-      });
-    }
-    dir = parent;
-  }
-}
+import type { Project } from './model.js';
+import { readPipelineFile } from './pipeline-file.js';
+import { hasPipeline } from './project-root.js';
 
 export function loadProject(root: string): Project {
   const componentsDir = join(root, 'components');
@@ -95,29 +81,4 @@ function duplicateImages(reads: Map<string, ComponentRead>): ConfigProblem[] {
       ? [problemAt(['build', 'image'], `"${component.build.image}" is also the image of ${others.join(', ')}: each component needs an image of its own`)]
       : [];
   });
-}
-
-/** Select components by name; unknown names are a usage error listing the known ones. */
-export function selectComponents(project: Project, names: string[]): Component[] {
-  if (names.length === 0) return project.components;
-  const known = new Map(project.components.map((c) => [c.name, c]));
-  const unknown = names.filter((n) => !known.has(n));
-  if (unknown.length) {
-    throw new UsageError(`unknown component(s): ${unknown.join(', ')}`, {
-      hint: `Known components: ${[...known.keys()].join(', ')}. Each is a folder components/<name>/ with a component.yaml.`,
-    });
-  }
-  return names.map((n) => known.get(n)!);
-}
-
-/** Built components a selection needs: itself and the bases it starts from, bases first. */
-export function withBases(selected: Component[]): BuiltComponent[] {
-  const out: BuiltComponent[] = [];
-  const visit = (c: BuiltComponent) => {
-    if (out.includes(c)) return;
-    if (c.base) visit(c.base);
-    out.push(c);
-  };
-  for (const c of selected) if (c.kind === 'built') visit(c);
-  return out;
 }

@@ -3,7 +3,6 @@
  * declared inputs and parameters with values of the right type, required inputs are given, `after`
  * names steps without cycles, and every step's command line is one the pipeline spec can express.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
@@ -13,14 +12,9 @@ import type { CommandItem, Pipeline, PipelineParameter, PipelineStep, StepArgume
 import { ioKind, parameterType, typedValue } from './model.js';
 import { pipelineFileSchema } from './pipeline-schema.js';
 import { readCommandItems, readEnvValue } from './placeholders.js';
+import { PIPELINE_FILE } from './project-root.js';
 import { allowedKeysAt } from './schema-keys.js';
 import { YamlSource } from './yaml-source.js';
-
-export const PIPELINE_FILE = 'pipeline.yaml';
-
-export function hasPipeline(root: string): boolean {
-  return existsSync(join(root, PIPELINE_FILE));
-}
 
 /**
  * `components` are the components that loaded cleanly; `folders` every component folder, so that a

@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   'events.ts': ['errors.ts', 'model'],
   jobs: ['errors.ts', 'events.ts', 'graph'],
   context: ['fs'],
-  project: ['errors.ts', 'graph'],
+  project: ['errors.ts', 'fs', 'graph'],
   kfp: ['project'],
   registry: ['errors.ts', 'retry', 'tls'],
   engine: ['errors.ts', 'model', 'registry', 'retry', 'text', 'tls'],

@@ -4,7 +4,7 @@ import { ExitCode } from '../../errors.js';
 import { type BuildOptions, type BuildRunResult, emitSpecs, planBuild, runBuild } from '../../flow/build.js';
 import { type Plan, planJson } from '../../plan/plan.js';
 import { gitSourceLabels } from '../../project/git-info.js';
-import { findProjectRoot } from '../../project/load-project.js';
+import { findProjectRoot } from '../../project/project-root.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
 import { buildInputsFromFlags } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';

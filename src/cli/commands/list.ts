@@ -1,6 +1,7 @@
 /** `helmet-build list`: the components, their image names and Dockerfiles. */
 import { relative } from 'node:path';
-import { findProjectRoot, loadProject } from '../../project/load-project.js';
+import { loadProject } from '../../project/load-project.js';
+import { findProjectRoot } from '../../project/project-root.js';
 import type { Io } from '../context.js';
 
 export async function runListCommand(flags: { cwd: string; json?: boolean }, io: Io): Promise<number> {

@@ -1,7 +1,7 @@
 /** `helmet-build new <name>`: scaffold a component and say what was written and what to do next. */
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { findProjectRoot } from '../../project/load-project.js';
+import { findProjectRoot } from '../../project/project-root.js';
 import { newComponent } from '../../scaffold/new-component.js';
 import type { Io } from '../context.js';
 

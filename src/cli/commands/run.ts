@@ -1,6 +1,6 @@
 /** `helmet-build run`: parse flags, build (or reuse) the step images, run the pipeline on the engine. */
 import { type RunResult, runPipeline } from '../../flow/run.js';
-import { findProjectRoot } from '../../project/load-project.js';
+import { findProjectRoot } from '../../project/project-root.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
 import { buildInputsFromFlags, parseParams } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';

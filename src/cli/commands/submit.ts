@@ -1,6 +1,6 @@
 /** `helmet-build submit`: parse flags, upload the published pipeline to KFP and start a run (and follow it with --wait). */
 import { errorRecord, isHelmetError, UsageError } from '../../errors.js';
-import { findProjectRoot } from '../../project/load-project.js';
+import { findProjectRoot } from '../../project/project-root.js';
 import { type SubmitResult, submit } from '../../submit/submit.js';
 import { type Io, interruptOnSigint } from '../context.js';
 import { parseParams } from '../options.js';
