@@ -13,13 +13,13 @@ DEMO_FLAGS ?= --build-arg BASE_IMAGE=helmet/python:3.11 \
 
 # Every folder components/<name>/ with a component.yaml is a target: `make train` rebuilds train.
 # Names that are targets of their own below are left out (build them with `make all`).
-RESERVED := setup deps services build schemas demo test test-modern-engine lint format test-python bench stop clean help all push run submit
+RESERVED := setup deps services build schemas demo test test-modern-engine lint format test-python bench bench-guard stop clean help all push run submit
 COMPONENTS := $(filter-out $(RESERVED),$(sort $(notdir $(patsubst %/component.yaml,%,$(wildcard components/*/component.yaml)))))
 HELMET := node bin/helmet-build.js
 # REPO=<registry/prefix> pushes and pins digests; BUILD_FLAGS and RUN_FLAGS pass anything else.
 PUSH_FLAG = $(if $(REPO),--push $(REPO))
 
-.PHONY: setup deps services build schemas demo test test-modern-engine lint format test-python bench stop clean help all push run submit $(COMPONENTS)
+.PHONY: setup deps services build schemas demo test test-modern-engine lint format test-python bench bench-guard stop clean help all push run submit $(COMPONENTS)
 
 help:
 	@echo "make setup            install deps, start the local engine and registry, compile"
@@ -29,8 +29,9 @@ help:
 	@echo "make run              run pipeline.yaml on the local engine (RUN_FLAGS=...)"
 	@echo "make submit           upload dist/ to a KFP cluster and start a run (KF_PIPELINES_ENDPOINT, SUBMIT_FLAGS=...)"
 	@echo "make demo             build and push the four helmet components to the local registry"
-	@echo "make test             lint, every test on the Debian 12 engine, then the integration tests on Docker 26.1"
+	@echo "make test             lint, every test on the Debian 12 engine, the integration tests on Docker 26.1, the speed guard"
 	@echo "make test-modern-engine   the integration tests on Docker 26.1 alone"
+	@echo "make bench-guard      the fast path beside node -e 0; fails past twice a goal (part of make test)"
 	@echo "make lint | format | bench | schemas | stop | clean"
 
 $(COMPONENTS): setup
@@ -76,11 +77,13 @@ demo: setup
 	@echo; echo "--- dist/components/ingest/component.yaml"; cat dist/components/ingest/component.yaml
 
 # The suite drives the bundle that bin/helmet-build.js runs (built by setup), as users run it:
-# all of it on the Debian 12 engine (dockerd 20.10), then the integration tests on Docker 26.1.
+# all of it on the Debian 12 engine (dockerd 20.10), then the integration tests on Docker 26.1;
+# last, the speed guard.
 test: setup lint
 	$(WITH_SERVICES) HELMET_TEST_BUNDLE=1 npx vitest run
 	@$(MODERN_ENGINE_TESTS)
 	$(MAKE) test-python
+	$(WITH_SERVICES) node bench/guard.mjs
 
 # The integration tests on Docker 26.1, which services.sh runs from a Debian 13 root beside the
 # Debian 12 engine (the unit tests touch no engine). HELMET_SKIP_MODERN_ENGINE=1 leaves both out.
@@ -111,10 +114,16 @@ test-python:
 # then helmet-build beside `docker buildx bake` on Docker 26.1 (skipped with HELMET_SKIP_MODERN_ENGINE);
 # last, a 300 MB context rebuilt after a one-line change, through FileSync and as a tar body.
 bench: setup
+	$(WITH_SERVICES) node bench/guard.mjs
 	$(WITH_SERVICES) node bench/fast-path.mjs
 	$(WITH_SERVICES) node bench/run.mjs
 	$(WITH_SERVICES) node bench/bake.mjs
 	$(WITH_SERVICES) node bench/context-rebuild.mjs
+
+# The no-op and a 50-component plan beside node -e 0 (medians, in turn): fails when a ratio passes
+# twice its goal, so a start-up or registry-path regression cannot land unseen.
+bench-guard: setup
+	$(WITH_SERVICES) node bench/guard.mjs
 
 stop:
 	bash $(SERVICES) down
