@@ -24,7 +24,7 @@ function timed(args) {
   const t = performance.now();
   const r = spawnSync('node', args, { env, encoding: 'utf8' });
   const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr.slice(-3000)}`);
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr.slice(-1500)}`);
   return ms;
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -106,7 +106,7 @@ async function buildLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLoc
   const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined, lock, true);
   const recorder = new SuccessRecorder(project, plan, records, onEvent);
   const results = await executePlan(plan, { ...deps, onEvent }, (r) => recorder.record(r));
-  return finish(project, plan, recorder.apply(results), options, onEvent, records);
+  return finish(project, plan, await recorder.apply(results), options, onEvent, records);
 }
 
 /** load → plan → publish, requiring every component to be up to date: specs from images already pushed. */
@@ -146,7 +146,7 @@ async function emitLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock
   }
   const recorder = new SuccessRecorder(project, plan, records, onEvent);
   const results = await executePlan(plan, { ...deps, onEvent }, (r) => recorder.record(r));
-  return finish(project, plan, recorder.apply(results), options, onEvent, records);
+  return finish(project, plan, await recorder.apply(results), options, onEvent, records);
 }
 
 /**
@@ -155,6 +155,10 @@ async function emitLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock
  */
 class SuccessRecorder {
   private readonly writeFailures = new Map<string, ComponentResult>();
+  /** Records being written (a spec may have to be rendered first). */
+  private readonly pending: Promise<void>[] = [];
+  /** A failure no record write should meet (a bug): rethrown once every record is settled. */
+  private unexpected?: { error: unknown };
   private readonly byName: Map<string, Project['components'][number]>;
 
   constructor(
@@ -167,10 +171,18 @@ class SuccessRecorder {
   }
 
   record(result: SucceededResult): void {
+    this.pending.push(
+      this.write(result).catch((error: unknown) => {
+        this.unexpected ??= { error };
+      }),
+    );
+  }
+
+  private async write(result: SucceededResult): Promise<void> {
     const component = this.byName.get(result.component);
     if (!this.records || !component || this.plan.settings.signal?.aborted) return;
     try {
-      this.records.componentSucceeded(component, result, this.plan.builds.get(result.component)?.inputs);
+      await this.records.componentSucceeded(component, result, this.plan.builds.get(result.component)?.inputs);
     } catch (e) {
       if (!isHelmetError(e)) throw e;
       this.onEvent({ type: 'warning', subject: result.component, message: describeWriteFailure(e) });
@@ -187,8 +199,10 @@ class SuccessRecorder {
     }
   }
 
-  /** The results, with the components whose records could not be written as failed. */
-  apply(results: ComponentResult[]): ComponentResult[] {
+  /** The results once every record is written, with the components whose records could not be written as failed. */
+  async apply(results: ComponentResult[]): Promise<ComponentResult[]> {
+    await Promise.all(this.pending);
+    if (this.unexpected) throw this.unexpected.error;
     return results.map((r) => this.writeFailures.get(r.component) ?? r);
   }
 }

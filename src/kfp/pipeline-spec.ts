@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import type { Pipeline } from '../project/model.js';
 import type { StepResources } from '../project/pipeline-schema.js';
 import { renderV2, sanitizeInputName } from '../project/placeholders.js';
@@ -204,8 +203,12 @@ export function buildPipelineDocuments(pipeline: Pipeline, images: Map<string, s
   return { pipelineSpec, platformSpec };
 }
 
-/** Both documents as one multi-document YAML file, keys sorted as KFP's compiler sorts them. */
-export function renderPipelineYaml(pipeline: Pipeline, docs: PipelineDocuments): string {
+/**
+ * Both documents as one multi-document YAML file, keys sorted as KFP's compiler sorts them. Async:
+ * the YAML writer is loaded on first use, so a run that renders nothing never loads it.
+ */
+export async function renderPipelineYaml(pipeline: Pipeline, docs: PipelineDocuments): Promise<string> {
+  const { stringify } = await import('./yaml-writer.js');
   const opts = { sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, indentSeq: false } as const;
   const header = [
     '# PIPELINE DEFINITION',

@@ -13,6 +13,7 @@ import { compiledAtOf, compileTime, type V1ComponentFile } from '../kfp/argo-wor
 import { renderComponentSpec } from '../kfp/component-spec.js';
 import { type ComponentResult, type SucceededResult, succeeded } from '../model/component-result.js';
 import type { Component } from '../project/model.js';
+import { RenderMemo } from './render-memo.js';
 
 export const BUILD_REPORT_VERSION = 2;
 
@@ -37,6 +38,7 @@ function lastGoodOf(r: SucceededResult): NonNullable<ComponentRecord['lastGood']
 
 export class RunRecords {
   private report?: BuildReport;
+  private memo?: RenderMemo;
   readonly written: string[] = [];
 
   constructor(
@@ -57,8 +59,8 @@ export class RunRecords {
   }
 
   /** A component succeeded: its spec, its input record and its build.json entry. */
-  componentSucceeded(component: Component, result: SucceededResult, inputs: InputRecord | undefined): void {
-    this.write(join(this.outDir, 'components', component.name, 'component.yaml'), renderComponentSpec(component.spec, result.image, component.file));
+  async componentSucceeded(component: Component, result: SucceededResult, inputs: InputRecord | undefined): Promise<void> {
+    this.write(this.componentSpecPath(component), await this.componentSpecText(component, result.image));
     if (inputs) this.write(this.inputsPath(component.name), `${JSON.stringify(inputs, null, 2)}\n`);
     this.updateReport([result]);
   }
@@ -66,16 +68,33 @@ export class RunRecords {
   /** The run ended (not interrupted): record every result, failures included. */
   runFinished(results: ComponentResult[]): void {
     this.updateReport(results);
+    this.renders().save();
   }
 
-  writePipelineSpec(name: string, text: string): void {
-    this.write(join(this.outDir, `${name}.yaml`), text);
+  /** The pipeline spec `<name>.yaml`, rendered from `inputs` (rendered again only when they changed). */
+  async writePipelineSpec(name: string, inputs: unknown, render: () => Promise<string>): Promise<void> {
+    const path = join(this.outDir, `${name}.yaml`);
+    this.write(path, await this.renders().text(path, inputs, render));
   }
 
   /** A component's published spec as a KFP v1 user loads it: the text written for this image, and its path. */
-  publishedComponent(component: Component, image: string): V1ComponentFile {
-    const path = join(this.outDir, 'components', component.name, 'component.yaml');
-    return { image, text: renderComponentSpec(component.spec, image, component.file), url: relative(this.root, path) };
+  async publishedComponent(component: Component, image: string): Promise<V1ComponentFile> {
+    return { image, text: await this.componentSpecText(component, image), url: relative(this.root, this.componentSpecPath(component)) };
+  }
+
+  private componentSpecPath(component: Component): string {
+    return join(this.outDir, 'components', component.name, 'component.yaml');
+  }
+
+  private componentSpecText(component: Component, image: string): Promise<string> {
+    return this.renders().text(this.componentSpecPath(component), [component.spec, image, component.file], () =>
+      renderComponentSpec(component.spec, image, component.file),
+    );
+  }
+
+  private renders(): RenderMemo {
+    this.memo ??= RenderMemo.open(this.root);
+    return this.memo;
   }
 
   /**
@@ -83,7 +102,7 @@ export class RunRecords {
    * this one apart from its compile time, that time is kept, so a re-run with the same inputs leaves the
    * file byte-identical; otherwise the time is now.
    */
-  writePipelinePackage(name: string, render: (compiledAt: string) => string, now: Date = new Date()): void {
+  async writePipelinePackage(name: string, inputs: unknown, render: (compiledAt: string) => string, now: Date = new Date()): Promise<void> {
     const path = join(this.outDir, `${name}.v1.yaml`);
     let previous: string | undefined;
     try {
@@ -91,9 +110,10 @@ export class RunRecords {
     } catch {
       previous = undefined;
     }
+    const renderAt = (compiledAt: string) => this.renders().text(path, [inputs, compiledAt], () => render(compiledAt));
     const kept = previous === undefined ? undefined : compiledAtOf(previous);
-    const same = kept !== undefined ? render(kept) : undefined;
-    this.write(path, same !== undefined && same === previous ? same : render(compileTime(now)));
+    const same = kept !== undefined ? await renderAt(kept) : undefined;
+    this.write(path, same !== undefined && same === previous ? same : await renderAt(compileTime(now)));
   }
 
   private updateReport(results: ComponentResult[]): void {

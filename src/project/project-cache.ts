@@ -14,16 +14,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheFile, writeCacheFile } from '../fs/cache-dir.js';
+import { BUILD_ID, cacheFile, writeCacheFile } from '../fs/cache-dir.js';
 import type { BuiltComponent, Component, Pipeline, PipelineStep, PrebuiltComponent, Project } from './model.js';
 import { PIPELINE_FILE } from './project-root.js';
-
-declare const __HELMET_BUILD_ID__: string | undefined;
-/**
- * This build of helmet-build (set by scripts/bundle.mjs from its sources): a project checked by
- * another build is checked again. Undefined when running from the sources, which keeps no cache.
- */
-const BUILD_ID = typeof __HELMET_BUILD_ID__ === 'string' ? __HELMET_BUILD_ID__ : undefined;
 
 const CACHE_FILE = 'project-v1.json';
 /** As the stat cache's: coarser than any file system's timestamp granularity that matters. */

@@ -75,15 +75,22 @@ export async function publish(
         title: `writing the pipeline spec ${pipeline.name}`,
         needs: [...tagJobs.values()],
         run: async () => {
-          records.writePipelineSpec(pipeline.name, renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
+          const pins = Object.fromEntries(images);
+          await records.writePipelineSpec(pipeline.name, [pipeline, pins], () => renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
           // The KFP v1 package of the same pipeline, for KFP 1.x clusters: each step's published component file.
           const blockers = v1PackageBlockers(pipeline);
           if (blockers.length) {
             onEvent({ type: 'warning', message: `KFP v1 package not written: only KFP v2 fills ${blockers.join(', ')}` });
             return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name}` };
           }
-          const files = new Map(pipeline.steps.map((s) => [s.component.name, records.publishedComponent(s.component, images.get(s.component.name)!)]));
-          records.writePipelinePackage(pipeline.name, (compiledAt) => renderArgoWorkflow(buildArgoWorkflow(pipeline, files, compiledAt)));
+          const files = new Map(
+            await Promise.all(
+              pipeline.steps.map(async (s) => [s.component.name, await records.publishedComponent(s.component, images.get(s.component.name)!)] as const),
+            ),
+          );
+          await records.writePipelinePackage(pipeline.name, [pipeline, Object.fromEntries(files)], (compiledAt) =>
+            renderArgoWorkflow(buildArgoWorkflow(pipeline, files, compiledAt)),
+          );
           return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name} and its KFP v1 package` };
         },
       });

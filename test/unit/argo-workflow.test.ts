@@ -79,18 +79,18 @@ describe('compile time', () => {
 });
 
 describe('the compile time of a re-written package', () => {
-  it('is kept when nothing else changed, so a re-run writes the same bytes; it is the new time otherwise', () => {
+  it('is kept when nothing else changed, so a re-run writes the same bytes; it is the new time otherwise', async () => {
     const root = mkdtempSync(join(tmpdir(), 'helmet-v1-'));
     dirs.push(root);
     const records = new RunRecords(root, join(root, 'dist'), undefined, () => {});
     const render = (body: string) => (t: string) => `a: {pipelines.kubeflow.org/pipeline_compilation_time: '${t}'}\nbody: ${body}\n`;
     const read = () => readFileSync(join(root, 'dist', 'p.v1.yaml'), 'utf8');
-    records.writePipelinePackage('p', render('one'), new Date(2026, 0, 1, 10, 0, 0, 5));
+    await records.writePipelinePackage('p', 'one', render('one'), new Date(2026, 0, 1, 10, 0, 0, 5));
     const first = read();
     expect(first).toContain("'2026-01-01T10:00:00.005000'");
-    records.writePipelinePackage('p', render('one'), new Date(2026, 0, 2));
+    await records.writePipelinePackage('p', 'one', render('one'), new Date(2026, 0, 2));
     expect(read()).toBe(first);
-    records.writePipelinePackage('p', render('two'), new Date(2026, 0, 3, 8, 30));
+    await records.writePipelinePackage('p', 'two', render('two'), new Date(2026, 0, 3, 8, 30));
     expect(read()).toBe(render('two')('2026-01-03T08:30:00'));
   });
 });

@@ -56,12 +56,12 @@ describe('KFP v1 loader parity (what kfp.components.load_component_from_file acc
     expect(v2.spec.inputs).toEqual([{ name: 'text', type: 'String', default: 'a' }]);
   });
 
-  it('passes {executorInput: null} to the pipeline spec as {{$}}, as KFP compiles it', () => {
+  it('passes {executorInput: null} to the pipeline spec as {{$}}, as KFP compiles it', async () => {
     const p = makeProject(PARITY_PROJECT);
     cleanups.push(p.cleanup);
     const project = loadProject(p.root);
     const images = new Map(project.components.map((c) => [c.name, `r/${c.name}@sha256:${'0'.repeat(64)}`]));
-    const ir = parseAllDocuments(renderPipelineYaml(project.pipeline!, buildPipelineDocuments(project.pipeline!, images)))[0]!.toJS();
+    const ir = parseAllDocuments(await renderPipelineYaml(project.pipeline!, buildPipelineDocuments(project.pipeline!, images)))[0]!.toJS();
     expect(ir.deploymentSpec.executors['exec-second'].container.args).toEqual([
       '--executor_input',
       '{{$}}',

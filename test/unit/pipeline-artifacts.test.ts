@@ -9,18 +9,18 @@ import { FILES_PROJECT, makeProject } from '../support/project.js';
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-function emit(root: string): { text: string; ir: Record<string, any> } {
+async function emit(root: string): Promise<{ text: string; ir: Record<string, any> }> {
   const project = loadProject(root);
   const images = new Map(project.components.map((c) => [c.name, `r/${c.name}@sha256:${'0'.repeat(64)}`]));
-  const text = renderPipelineYaml(project.pipeline!, buildPipelineDocuments(project.pipeline!, images));
+  const text = await renderPipelineYaml(project.pipeline!, buildPipelineDocuments(project.pipeline!, images));
   return { text, ir: parseAllDocuments(text)[0]!.toJS() };
 }
 
 describe('file inputs and outputs in the emitted KFP v2 pipeline spec', () => {
-  it('declares artifacts and output parameters, with the placeholders and task bindings KFP compiles v1 components to', () => {
+  it('declares artifacts and output parameters, with the placeholders and task bindings KFP compiles v1 components to', async () => {
     const p = makeProject(FILES_PROJECT);
     cleanups.push(p.cleanup);
-    const { text, ir } = emit(p.root);
+    const { text, ir } = await emit(p.root);
     expect(ir.components['comp-make']).toEqual({
       executorLabel: 'exec-make',
       outputDefinitions: {
@@ -54,14 +54,14 @@ describe('file inputs and outputs in the emitted KFP v2 pipeline spec', () => {
       },
     });
     // Emitting again gives the same bytes.
-    expect(emit(p.root).text).toBe(text);
+    expect((await emit(p.root)).text).toBe(text);
   });
 
-  it("an output parameter has the shape of KFP's own compiled container_io example", () => {
+  it("an output parameter has the shape of KFP's own compiled container_io example", async () => {
     const example = parseAllDocuments(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'kfp', 'example-ir-container_io.yaml'), 'utf8'))[0]!.toJS();
     const p = makeProject(FILES_PROJECT);
     cleanups.push(p.cleanup);
-    const { ir } = emit(p.root);
+    const { ir } = await emit(p.root);
     const theirs = example.components['comp-container-io'].outputDefinitions.parameters.output_path;
     expect(ir.components['comp-make'].outputDefinitions.parameters.row_count).toEqual({ ...theirs, parameterType: 'NUMBER_INTEGER' });
     expect(example.deploymentSpec.executors['exec-container-io'].container.args[1]).toBe("{{$.outputs.parameters['output_path'].output_file}}");

@@ -8,13 +8,13 @@ import { loadProject } from '../../src/project/load-project.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'kfp');
 
-function emitRepoPipeline(): { text: string; docs: Record<string, any>[] } {
+async function emitRepoPipeline(): Promise<{ text: string; docs: Record<string, any>[] }> {
   const project = loadProject(ROOT);
   const pipeline = project.pipeline!;
   const images = new Map(
     project.components.map((c, i) => [c.name, `localhost:5000/helmet/${c.kind === 'built' ? c.build.image : c.name}@sha256:${String(i).repeat(64)}`]),
   );
-  const text = renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images));
+  const text = await renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images));
   return { text, docs: parseAllDocuments(text).map((d) => d.toJS()) };
 }
 
@@ -22,8 +22,9 @@ function example(name: string): Record<string, any>[] {
   return parseAllDocuments(readFileSync(join(FIXTURES, name), 'utf8')).map((d) => d.toJS());
 }
 
+const { text, docs } = await emitRepoPipeline();
+
 describe('the emitted KFP v2 pipeline spec for pipeline.yaml', () => {
-  const { text, docs } = emitRepoPipeline();
   const [ir, platform] = docs as [Record<string, any>, Record<string, any>];
 
   it('is two YAML documents: the pipeline spec and the Kubernetes platform spec', () => {
@@ -114,7 +115,7 @@ describe('the emitted KFP v2 pipeline spec for pipeline.yaml', () => {
     }
   });
 
-  it('is byte-identical when emitted twice', () => {
-    expect(emitRepoPipeline().text).toBe(text);
+  it('is byte-identical when emitted twice', async () => {
+    expect((await emitRepoPipeline()).text).toBe(text);
   });
 });

@@ -46,9 +46,9 @@ function project(files: Record<string, string>): string {
 }
 
 describe('image pull secrets for the cluster', () => {
-  it("every executor names the pipeline's secrets and its step's own, as kfp-kubernetes writes them", () => {
+  it("every executor names the pipeline's secrets and its step's own, as kfp-kubernetes writes them", async () => {
     const pipeline = loadProject(project(FILES)).pipeline!;
-    const text = renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, new Map([['step', IMAGE]])));
+    const text = await renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, new Map([['step', IMAGE]])));
     const [, platform] = parseAllDocuments(text).map((d) => d.toJS());
     const [, golden] = parseAllDocuments(readFileSync(GOLDEN, 'utf8')).map((d) => d.toJS());
     expect(platform.platforms.kubernetes.deploymentSpec.executors).toEqual(golden.platforms.kubernetes.deploymentSpec.executors);
@@ -58,13 +58,13 @@ describe('image pull secrets for the cluster', () => {
     }
   });
 
-  it('without imagePullSecrets no executor names one', () => {
+  it('without imagePullSecrets no executor names one', async () => {
     const files = {
       ...FILES,
       'pipeline.yaml': FILES['pipeline.yaml'].replace('imagePullSecrets: [harbor-cred]\n', '').replace('    imagePullSecrets: [mirror-cred]\n', ''),
     };
     const pipeline = loadProject(project(files)).pipeline!;
-    expect(renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, new Map([['step', IMAGE]])))).not.toContain('imagePullSecret');
+    expect(await renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, new Map([['step', IMAGE]])))).not.toContain('imagePullSecret');
   });
 
   it.each([

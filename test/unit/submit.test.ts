@@ -69,21 +69,21 @@ let home: string;
 let server: KfpApiServer;
 
 /** A project with the tiny pipeline and its published specs in dist/ (the v2 spec rendered by helmet-build's own emitter). */
-function tinyProject(): { root: string; cleanup: () => void } {
+async function tinyProject(): Promise<{ root: string; cleanup: () => void }> {
   const p = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('hello', 'hello', 'hi'), ...tinyComponent('world', 'world', 'hi'), 'pipeline.yaml': PIPELINE });
-  writeSpec(p.root, 'registry.example.com/tiny/hello@sha256:' + 'a'.repeat(64));
+  await writeSpec(p.root, `registry.example.com/tiny/hello@sha256:${'a'.repeat(64)}`);
   writeFileSync(join(p.root, 'dist', 'tiny.v1.yaml'), V1_PACKAGE);
   return p;
 }
 
-function writeSpec(root: string, helloImage: string): void {
+async function writeSpec(root: string, helloImage: string): Promise<void> {
   const pipeline = loadProject(root).pipeline!;
   const images = new Map([
     ['hello', helloImage],
     ['world', `registry.example.com/tiny/world@sha256:${'b'.repeat(64)}`],
   ]);
   mkdirSync(join(root, 'dist'), { recursive: true });
-  writeFileSync(join(root, 'dist', 'tiny.yaml'), renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
+  writeFileSync(join(root, 'dist', 'tiny.yaml'), await renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
 }
 
 function contentVersion(root: string, file = 'tiny.yaml'): string {
@@ -116,12 +116,12 @@ const V2_FIRST = [
   'POST /apis/v2beta1/runs',
 ];
 
-beforeEach(() => {
+beforeEach(async () => {
   for (const k of KFP_ENV) delete process.env[k];
   home = mkdtempSync(join(tmpdir(), 'helmet-home-'));
   process.env.HOME = home;
   process.env.HELMET_SUBMIT_POLL_SECONDS = '0.02';
-  project = tinyProject();
+  project = await tinyProject();
 });
 
 afterEach(async () => {
@@ -199,7 +199,7 @@ describe('submit to KFP 2.x (v2beta1)', () => {
   it('a changed spec adds exactly one version, and the run uses it', async () => {
     const host = await startServer({ mode: 'v2' });
     expect((await runCli(['submit', '--host', host], project.root)).code).toBe(0);
-    writeSpec(project.root, `registry.example.com/tiny/hello@sha256:${'c'.repeat(64)}`);
+    await writeSpec(project.root, `registry.example.com/tiny/hello@sha256:${'c'.repeat(64)}`);
     server.clearLog();
     const r = await runCli(['submit', '--host', host], project.root);
     expect(r.code).toBe(0);
@@ -346,7 +346,7 @@ describe('submit to KFP 2.x (v2beta1)', () => {
   it("KFP's error bodies are shown: a version name taken by other content", async () => {
     const host = await startServer({ mode: 'v2' });
     expect((await runCli(['submit', '--host', host, '--version', 'release-1'], project.root)).code).toBe(0);
-    writeSpec(project.root, `registry.example.com/tiny/hello@sha256:${'d'.repeat(64)}`);
+    await writeSpec(project.root, `registry.example.com/tiny/hello@sha256:${'d'.repeat(64)}`);
     const r = await runCli(['submit', '--host', host, '--version', 'release-1'], project.root);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('version release-1 of the pipeline tiny holds other content');
