@@ -65,6 +65,9 @@ await build({
   // ssh2 has optional native parts: it stays in node_modules (and is loaded only for ssh:// engines).
   external: ['ssh2', 'cpu-features'],
   plugins: [deferDockerParts],
+  // readable-stream (docker-modem, bl) is a userland copy of Node's own streams, API-compatible with
+  // them: Node's own are already loaded, the copy would be 80 KB more to compile on every engine call.
+  alias: { 'readable-stream': 'node:stream' },
   define: { __HELMET_BUILD_ID__: JSON.stringify(buildId()) },
   // CommonJS dependencies call require() for Node's own modules; an ES module bundle needs one.
   banner: { js: "import { createRequire as __helmetRequire } from 'node:module'; const require = __helmetRequire(import.meta.url);" },

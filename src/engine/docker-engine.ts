@@ -219,6 +219,21 @@ export class DockerEngine implements EngineClient {
     );
   }
 
+  async imagesLabelled(label: string): Promise<Map<string, ImageInfo>> {
+    return this.call(
+      `list images labelled ${label}`,
+      async (d) => {
+        const byName = new Map<string, ImageInfo>();
+        for (const image of await d.listImages({ filters: { label: [label] } })) {
+          const info = { id: image.Id, labels: image.Labels ?? {}, repoDigests: image.RepoDigests ?? [] };
+          for (const name of image.RepoTags ?? []) byName.set(name, info);
+        }
+        return byName;
+      },
+      true,
+    );
+  }
+
   async pullImage(ref: string, auth: RegistryAuth): Promise<void> {
     let stream: Readable;
     try {

@@ -180,6 +180,8 @@ export interface EngineClient {
   push(request: PushRequest): Promise<string>;
   tag(image: string, repository: string, tag: string): Promise<void>;
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  /** Every image that has `label`, by each of its `repository:tag` names: one call for what would be an inspect per name. */
+  imagesLabelled(label: string): Promise<Map<string, ImageInfo>>;
   removeImage(ref: string): Promise<void>;
   pullImage(ref: string, auth: RegistryAuth): Promise<void>;
   /** Runs a container to its end, streaming its output; returns its exit code. The container is removed. */

@@ -1,16 +1,17 @@
 /** The image store of a run without --push: the engine's images, found by tag and input-digest label. */
-import type { EngineClient } from '../engine/engine-client.js';
+import type { EngineClient, ImageInfo } from '../engine/engine-client.js';
 import { EngineUnreachableError } from '../errors.js';
 import { INPUT_DIGEST_LABEL } from './image-labels.js';
 import type { EngineImageStore } from './image-store.js';
 
 export function engineImageStore(engine: EngineClient): EngineImageStore {
+  const labelledImage = labelledImages(engine);
   return {
     kind: 'engine',
     where: 'the engine',
     repository: (image) => image,
     async lookup(image, tag, inputDigest) {
-      const id = await labelledImage(engine, `${image}:${tag}`, inputDigest);
+      const id = await labelledImage(`${image}:${tag}`, inputDigest);
       return id ? { pinnedBy: 'local-image-id', image: id } : undefined;
     },
     // The engine is the store: what it built, it holds.
@@ -25,14 +26,29 @@ export function engineImageStore(engine: EngineClient): EngineImageStore {
   };
 }
 
-/** The engine's image for `ref` when its input-digest label matches; an engine that cannot be reached has none. */
-export async function labelledImage(engine: EngineClient, ref: string, inputDigest: string): Promise<string | undefined> {
-  try {
-    const info = await engine.inspectImage(ref);
+/**
+ * The engine's image for a `repository:tag` when its input-digest label matches. The engine's
+ * labelled images are listed once, at the first question (the plan asks for every component at
+ * once, before anything is built): one call instead of an inspect per component. An engine that
+ * cannot be reached has none.
+ */
+export function labelledImages(engine: EngineClient): (ref: string, inputDigest: string) => Promise<string | undefined> {
+  let listed: Promise<Map<string, ImageInfo> | undefined> | undefined;
+  return async (ref, inputDigest) => {
+    listed ??= engine.imagesLabelled(INPUT_DIGEST_LABEL).then(
+      (byName) => new Map([...byName].map(([name, info]) => [familiarName(name), info])),
+      (e: unknown) => {
+        // A plan with --push needs no engine; a build of it will say the engine is unreachable.
+        if (e instanceof EngineUnreachableError) return undefined;
+        throw e;
+      },
+    );
+    const info = (await listed)?.get(familiarName(ref));
     return info && info.labels[INPUT_DIGEST_LABEL] === inputDigest ? info.id : undefined;
-  } catch (e) {
-    // A plan with --push needs no engine; a build of it will say the engine is unreachable.
-    if (e instanceof EngineUnreachableError) return undefined;
-    throw e;
-  }
+  };
+}
+
+/** A name as the engine lists it (`docker.io/library/x:1` is `x:1`), for matching names either way. */
+function familiarName(ref: string): string {
+  return ref.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
 }

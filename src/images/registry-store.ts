@@ -6,11 +6,12 @@
 import type { EngineClient } from '../engine/engine-client.js';
 import { imageRepository, type PushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
-import { labelledImage } from './engine-store.js';
+import { labelledImages } from './engine-store.js';
 import type { RegistryImageStore } from './image-store.js';
 
 export function registryImageStore(push: string, target: PushTarget, registry: RegistryApi, engine: EngineClient): RegistryImageStore {
   const location = (image: string) => imageRepository(target, image);
+  const labelledImage = labelledImages(engine);
   return {
     kind: 'registry',
     where: 'the registry',
@@ -23,7 +24,7 @@ export function registryImageStore(push: string, target: PushTarget, registry: R
       const digest = await registry.manifestDigest(repo.registry, repo.path, tag);
       return digest ? { pinnedBy: 'registry-digest', image: `${repo.name}@${digest}`, digest } : undefined;
     },
-    unpublished: (image, tag, inputDigest) => labelledImage(engine, `${location(image).name}:${tag}`, inputDigest),
+    unpublished: (image, tag, inputDigest) => labelledImage(`${location(image).name}:${tag}`, inputDigest),
     async missingTags(image, pin, tags) {
       const repo = location(image);
       const current = await Promise.all(tags.map((t) => registry.manifestDigest(repo.registry, repo.path, t)));

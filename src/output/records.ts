@@ -50,6 +50,8 @@ export class RunRecords {
 
   /** The inputs of a component's last recorded build; a missing or unreadable record is none. */
   previousInputs(component: string): InputRecord | undefined {
+    // Checked first: a missing record is the common case of a new component, and an exception per component is slow.
+    if (!existsSync(this.inputsPath(component))) return undefined;
     try {
       const record = JSON.parse(readFileSync(this.inputsPath(component), 'utf8')) as InputRecord;
       return typeof record.inputDigest === 'string' && record.entries && record.args ? record : undefined;

@@ -61,7 +61,14 @@ export async function resolvePlan(project: Project, settings: RunSettings, scope
     for (const c of [...used, ...withBases(used)]) wanted.add(c.name);
   }
   const components = project.components.filter((c) => wanted.has(c.name));
-  const builds = digestBuilds(project, components, settings, deps.onEvent);
+  // Each component's lookup is sent as soon as its digest is known, while the next ones are hashed.
+  const early = new Map<string, Promise<BuiltState>>();
+  const builds = await digestBuilds(project, components, settings, deps.onEvent, (c, planned) => {
+    const looked = lookupBuilt(c, builtIdentity(c, planned, selected.has(c.name), settings.store), planned, settings, scope);
+    // Handled where the lookup's job awaits it; this keeps an early failure from counting as unhandled.
+    looked.catch(() => undefined);
+    early.set(c.name, looked);
+  });
 
   const lookups = components.map((c): Job<PlanEntry> => {
     const isSelected = selected.has(c.name);
@@ -74,7 +81,7 @@ export async function resolvePlan(project: Project, settings: RunSettings, scope
         title: `looking up ${identity.repository}:${identity.contentTag}`,
         needs: [],
         run: async () => {
-          const entry: BuiltEntry = { ...identity, ...(await lookupBuilt(c, identity, builds.get(c.name)!, settings, scope)) };
+          const entry: BuiltEntry = { ...identity, ...(await early.get(c.name)!) };
           return { result: entry, summary: describeEntry(entry) };
         },
       };
@@ -107,13 +114,24 @@ export async function resolvePlan(project: Project, settings: RunSettings, scope
   return plan;
 }
 
-/** Input digests, bases before dependants: a dependant's digest chains on its base's. */
-function digestBuilds(project: Project, components: Component[], settings: RunSettings, onEvent: EventListener): Map<string, PlannedBuild> {
+/**
+ * Input digests, bases before dependants: a dependant's digest chains on its base's. Each is handed
+ * to `digested` as soon as it is known, and the event loop gets a turn between components, so that
+ * lookups already sent make progress while the rest is hashed.
+ */
+async function digestBuilds(
+  project: Project,
+  components: Component[],
+  settings: RunSettings,
+  onEvent: EventListener,
+  digested: (c: BuiltComponent, planned: PlannedBuild) => void,
+): Promise<Map<string, PlannedBuild>> {
   const builds = new Map<string, PlannedBuild>();
   const statCache = StatCache.open(project.root);
   const cacheDir = join(project.root, CACHE_DIR);
   for (const c of components) {
     if (c.kind !== 'built') continue;
+    if (builds.size > 0) await new Promise(setImmediate);
     const buildArgs = { ...c.build.args, ...settings.buildArgs, ...settings.componentBuildArgs[c.name] };
     if (c.base) delete buildArgs.BASE_IMAGE;
     const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath, { hasher: statCache, exclude: [cacheDir] });
@@ -129,7 +147,9 @@ function digestBuilds(project: Project, components: Component[], settings: RunSe
       secrets: c.build.secrets,
       ssh: c.build.ssh,
     });
-    builds.set(c.name, { component: c, context, buildArgs, inputs });
+    const planned = { component: c, context, buildArgs, inputs };
+    builds.set(c.name, planned);
+    digested(c, planned);
   }
   const unsaved = statCache.save();
   if (unsaved) onEvent({ type: 'warning', message: `the stat cache was not saved (${unsaved.message}); the next run reads every file again` });

@@ -67,6 +67,10 @@ export class FakeEngine implements EngineClient {
     return this.world.images.get(ref);
   };
 
+  imagesLabelled = async (label: string): Promise<Map<string, ImageInfo>> => {
+    return new Map([...this.world.images].filter(([, image]) => label in image.labels));
+  };
+
   tag = async (id: string, repository: string, tag: string): Promise<void> => {
     const image = [...this.world.images.values()].find((i) => i.id === id);
     if (!image) throw new Error(`the fake engine has no image ${id}`);
