@@ -168,7 +168,7 @@ try {
     () => helmet(ours),
     () => bake(theirs),
   );
-  row('no-op, nothing changed', noopOurs, noopBake, '>= 5x faster');
+  row('no-op, nothing changed', noopOurs, noopBake, '>= 3x faster');
 
   const [oneOurs, oneBake] = turns(
     () => change('prepare', 'prepare.py'),
