@@ -92,9 +92,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('say, per component, whether it is up to date or what a build would do and why; builds and writes nothing')
       .argument('[component...]', 'component folder names under components/ (default: all)')
       .addOption(sharedOptions.push('look in this registry/prefix (default: local images in the engine)'))
-      .addOption(sharedOptions.tag())
+      .addOption(sharedOptions.tag('a user tag a build would set (repeatable): an image that lacks it is needs-tag'))
       .addOption(sharedOptions.buildArg('the build args a build would use (they are part of the input digest)'))
-      .addOption(sharedOptions.noCache())
+      .addOption(sharedOptions.noCache('plan as a --no-cache build would: every selected component needs-build'))
       .addOption(sharedOptions.out())
       .addOption(sharedOptions.json(`print the plan as one JSON document (format version ${PLAN_FORMAT_VERSION}; see README)`)),
   )

@@ -26,16 +26,13 @@ export function parsePositiveInt(flag: string): (value: string) => number {
 export const sharedOptions = {
   push: (description = 'push to this registry/prefix, e.g. localhost:5000/helmet; specs then pin image@sha256 digests') =>
     new Option('--push <repo>', description),
-  tag: () =>
-    new Option(
-      '--tag <tag>',
-      'user tag for every image (repeatable); moved only when every component succeeded. The content tag in-<input digest> is always set',
-    ).argParser(collect),
+  tag: (description = 'user tag for every image (repeatable); moved only when every component succeeded. The content tag in-<input digest> is always set') =>
+    new Option('--tag <tag>', description).argParser(collect),
   buildArg: (description = 'KEY=VALUE for all components or COMPONENT:KEY=VALUE for one (repeatable)') =>
     new Option('--build-arg <arg>', description).argParser(collect),
   concurrency: () =>
     new Option('--concurrency <n>', 'builds at once, and pushes at once (default: number of CPUs)').argParser(parsePositiveInt('--concurrency')),
-  noCache: () => new Option('--no-cache', 'build even when an image with the same input digest exists'),
+  noCache: (description = 'build even when an image with the same input digest exists') => new Option('--no-cache', description),
   out: () => new Option('--out <dir>', 'output folder for specs and build.json').default('dist'),
   json: (description = 'print events and the result as NDJSON on stdout') => new Option('--json', description),
   verbose: () => new Option('-v, --verbose', 'show build output and push progress'),

@@ -4,10 +4,11 @@
  * and tests out of the image, and a unit test. It never overwrites anything.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
-import { DNS_STYLE_NAME } from '../project/names.js';
+import { COMPONENT_FOLDER_NAME } from '../project/names.js';
 
 export interface NewComponentOptions {
   root: string;
@@ -20,8 +21,8 @@ export interface NewComponentOptions {
 
 /** Creates the files; returns their paths relative to the project root. */
 export function newComponent(o: NewComponentOptions): string[] {
-  if (!DNS_STYLE_NAME.test(o.name)) {
-    throw new UsageError(`"${o.name}" is not a component name: use lowercase letters, digits and dashes (e.g. score-model)`);
+  if (!COMPONENT_FOLDER_NAME.test(o.name)) {
+    throw new UsageError(`"${o.name}" is not a component name: use lowercase words joined by "-", "_" or "." (e.g. score-model, confusion_matrix)`);
   }
   const dir = join(o.root, 'components', o.name);
   if (existsSync(dir)) throw new UsageError(`components/${o.name} already exists; nothing was changed`, { hint: 'Pick another name, or edit that folder.' });
@@ -33,9 +34,9 @@ export function newComponent(o: NewComponentOptions): string[] {
   const writeDockerfile = !existsSync(join(o.root, dockerfile));
   if (writeDockerfile && o.dockerfile) throw new UsageError(`--dockerfile ${o.dockerfile}: file not found (paths are relative to the project root)`);
 
-  const module = o.name.replace(/-/g, '_');
+  const module = o.name.replace(/[-.]/g, '_');
   const files: Record<string, string> = {
-    [`components/${o.name}/component.yaml`]: componentYaml(o.name, module, dockerfile, o.from),
+    [`components/${o.name}/component.yaml`]: componentYaml(o.name, module, dockerfile, o.from, schemaPath(o.root, dir)),
     [`components/${o.name}/${module}.py`]: entrypoint(o.name),
     [`components/${o.name}/test_${module}.py`]: unitTest(module),
     [`components/${o.name}/.dockerignore`]: DOCKERIGNORE,
@@ -50,10 +51,23 @@ export function newComponent(o: NewComponentOptions): string[] {
   return Object.keys(files).map((p) => relative(o.root, join(o.root, p)));
 }
 
-function componentYaml(name: string, module: string, dockerfile: string, from: string | undefined): string {
-  const title = name.replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase());
-  return `# yaml-language-server: $schema=../../schema/component.schema.json
-name: ${title}
+/**
+ * The editor schema of component.yaml as the new file should name it: the one shipped with this
+ * helmet-build, when it lies inside the project (installed in its node_modules, or helmet-build's own
+ * repository), relative to the component folder; undefined otherwise, as a path outside the project
+ * would name a file only this machine has.
+ */
+function schemaPath(root: string, componentDir: string): string | undefined {
+  // The package root is two folders up from this module, in the sources (src/scaffold) and in the bundle (lib/bundle).
+  const schema = fileURLToPath(new URL('../../schema/component.schema.json', import.meta.url));
+  const inProject = relative(root, schema);
+  if (!existsSync(schema) || inProject.startsWith('..') || isAbsolute(inProject)) return undefined;
+  return relative(componentDir, schema);
+}
+
+function componentYaml(name: string, module: string, dockerfile: string, from: string | undefined, schema: string | undefined): string {
+  const title = name.replace(/[-_.]/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  return `${schema ? `# yaml-language-server: $schema=${schema}\n` : ''}name: ${title}
 description: The ${name} step. Describe what it reads and what it writes.
 inputs:
   - {name: message, type: String, default: hello, description: What the step prints}
