@@ -83,7 +83,13 @@ try {
   const dockerLoop = medianMs(() => sh(cliLoop));
   console.log('\nP1 no-op run of the 4 unchanged helmet components');
   row('helmet-build all --push (no-op)', noop, 'docker build + push x4 (classic, warm cache)', dockerLoop, '>= 20x faster');
-  row('the same beside node -e 0', noop, 'node -e 0', medianMs(() => sh('node -e 0')), '<= 2x node -e 0');
+  row(
+    'the same beside node -e 0',
+    noop,
+    'node -e 0',
+    medianMs(() => sh('node -e 0')),
+    '<= 2x node -e 0',
+  );
   // By image ID: the loop's repeated builds leave earlier images behind under the pushed name, untagged.
   sh(
     `docker images --no-trunc --format '{{.Repository}} {{.ID}}' | grep '^${repo}' | cut -d' ' -f2 | sort -u | xargs -r docker rmi -f >/dev/null 2>&1 || true`,

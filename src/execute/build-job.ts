@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { BuildContext } from '../context/build-context.js';
+import { withFromImage } from '../dockerfile/from-lines.js';
 import { baseRegistries } from '../engine/dockerfile-bases.js';
 import type { Builder, BuildSecret, ContextSent, EngineClient, LocalDirs, SshAgent } from '../engine/engine-client.js';
 import type { EngineSetup } from '../engine/engine-setup.js';
@@ -65,13 +67,14 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
     );
   }
   const fileSync = builder === 'buildkit' && recipe.engine.contextTransfer !== 'tar';
-  const sent = await sendableContext(planned, builder, fileSync);
+  const context = onFreshBase(planned, baseImage);
+  const sent = await sendableContext(planned, context, builder, fileSync);
   const buildArgs = {
     ...planned.buildArgs,
     ...(baseImage ? { BASE_IMAGE: baseImage } : {}),
     ...(cacheRepository ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
   };
-  const pulls = builder === 'classic' ? await classicRegistryAuth(planned.context.dockerfileContent.toString('utf8'), buildArgs, recipe) : undefined;
+  const pulls = builder === 'classic' ? await classicRegistryAuth(context.dockerfileContent.toString('utf8'), buildArgs, recipe) : undefined;
   const t0 = Date.now();
   const building = engine.build({
     name: entry.component,
@@ -136,20 +139,34 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
   return { imageId, ...(baseImage ? { baseImage } : {}), inlineCache: cacheRepository !== undefined, ms: Date.now() - t0 };
 }
 
+/**
+ * The context with the Dockerfile the build reads: FROM lines that name the base's image are built on
+ * the image made for it in this run (`baseImage`, pinned), never on an engine image of that name. The
+ * Dockerfile as written stays what the input digest hashed (with the base's digest chained in); a
+ * rewritten one is sent beside the context, as a Dockerfile from outside it is.
+ */
+function onFreshBase(planned: PlannedBuild, baseImage: string | undefined): BuildContext {
+  const lines = planned.component.baseFromLines;
+  if (!baseImage || !lines?.length) return planned.context;
+  const dockerfile = withFromImage(planned.context.dockerfileContent.toString('utf8'), lines, baseImage);
+  return { ...planned.context, dockerfileContent: Buffer.from(dockerfile), dockerfileInContext: undefined };
+}
+
 /** The context as the build reads it: FileSync's folders, or the tar body. */
 async function sendableContext(
   planned: PlannedBuild,
+  context: BuildContext,
   builder: Builder,
   fileSync: boolean,
 ): Promise<{ context: Readable | LocalDirs; dockerfile: string; changedEntries(): string[] }> {
   // Loaded here: a run that builds nothing never loads the tar writer or the FileSync folders.
   if (fileSync) {
     const { createContextDirs } = await import('../context/context-sync.js');
-    const dirs = createContextDirs(planned.context, basename(planned.component.build.dockerfilePath));
+    const dirs = createContextDirs(context, basename(planned.component.build.dockerfilePath));
     return { context: dirs, dockerfile: dirs.dockerfile, changedEntries: () => dirs.changedEntries() };
   }
   const { createContextTar } = await import('../context/context-tar.js');
-  const tar = createContextTar(planned.context, builder);
+  const tar = createContextTar(context, builder);
   return { context: tar.stream, dockerfile: tar.dockerfile, changedEntries: () => tar.changedEntries() };
 }
 

@@ -5,7 +5,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
-import { type ComponentFile, componentFileSchema } from './component-schema.js';
+import { type ComponentFile, componentFileSchema, IMAGE_NAME } from './component-schema.js';
 import { dropKfpNulls } from './kfp-nulls.js';
 import type { BuiltComponent, PrebuiltComponent } from './model.js';
 import { allowedKeysAt } from './schema-keys.js';
@@ -36,8 +36,17 @@ export function readComponentFile(root: string, name: string): { read?: Componen
   const image = spec.implementation.container.image;
   let component: BuiltComponent | PrebuiltComponent | undefined;
   if (spec.build) {
-    if (image !== undefined) at(['implementation', 'container', 'image'], 'must not be set when build: is present (the build provides the image)');
-    const dockerfilePath = resolve(root, spec.build.dockerfile);
+    // The image: line a KFP repository keeps for its own users stays; dist/ gets the built image in its place.
+    const repository = spec.build.image ?? imageNameOf(image);
+    if (!repository) {
+      at(
+        ['build'],
+        image === undefined
+          ? 'needs build.image (the name of the image to build, e.g. helmet-train) or implementation.container.image to take it from'
+          : `needs build.image: "${image}" gives no image name to build (its last path segment must be a lowercase image name)`,
+      );
+    }
+    const dockerfilePath = spec.build.dockerfile === undefined ? join(dir, 'Dockerfile') : resolve(root, spec.build.dockerfile);
     const contextDir = resolve(dir, spec.build.context);
     // A component reads only files of its project: no absolute paths, no `..` out of it, no link that leads out.
     const checkInProject = (key: 'dockerfile' | 'context', path: string, kind: 'file' | 'folder', relativeTo: string) => {
@@ -46,9 +55,11 @@ export function readComponentFile(root: string, name: string): { read?: Componen
       else if (!existsSync(path) || (kind === 'file' ? !statSync(path).isFile() : !statSync(path).isDirectory()))
         at(['build', key], `${kind} not found: ${relative(root, path)} (paths are relative to ${relativeTo})`);
     };
-    checkInProject('dockerfile', dockerfilePath, 'file', 'the project root');
+    if (spec.build.dockerfile === undefined) {
+      if (!existsSync(dockerfilePath)) at(['build'], `has no dockerfile: and there is no Dockerfile beside component.yaml (${relative(root, dockerfilePath)})`);
+    } else checkInProject('dockerfile', dockerfilePath, 'file', 'the project root');
     checkInProject('context', contextDir, 'folder', 'the component folder');
-    const { image: repository, args, platform, target, network } = spec.build;
+    const { args, platform, target, network } = spec.build;
     const secrets = [...new Set(spec.build.secrets ?? [])];
     const ssh = [...new Set(spec.build.ssh ?? [])];
     component = {
@@ -57,7 +68,7 @@ export function readComponentFile(root: string, name: string): { read?: Componen
       dir,
       file,
       spec,
-      build: { image: repository, contextDir, dockerfilePath, args, platform, target, network, secrets, ssh },
+      build: { image: repository ?? '', contextDir, dockerfilePath, args, platform, target, network, secrets, ssh },
     };
   } else if (image) {
     component = { kind: 'prebuilt', name, dir, file, spec, image };
@@ -66,6 +77,19 @@ export function readComponentFile(root: string, name: string): { read?: Componen
   }
   if (local.length || !component) return { problems: local };
   return { read: { component, from: spec.build?.from, problemAt }, problems: [] };
+}
+
+/**
+ * The image name a component.yaml's own `image:` gives: its last path segment without tag or digest
+ * (`gcr.io/ml-pipeline/ml-pipeline-local-roc:1.7.0` → `ml-pipeline-local-roc`), or undefined when
+ * there is none or it is no image name.
+ */
+export function imageNameOf(image: string | undefined): string | undefined {
+  if (!image) return undefined;
+  const withoutDigest = image.split('@')[0]!;
+  const last = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
+  const name = last.includes(':') ? last.slice(0, last.indexOf(':')) : last;
+  return IMAGE_NAME.test(name) ? name : undefined;
 }
 
 function isInside(root: string, path: string): boolean {

@@ -78,15 +78,20 @@ export const containerSpecSchema = z.strictObject({
 
 /** A secret or SSH id: letters, digits, `.`, `_` and `-`. */
 const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** An image repository name as Docker takes it: lowercase path segments. */
+export const IMAGE_NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const ID_MESSAGE = 'must be an id of letters, digits, ".", "_" and "-", e.g. pip';
 
 export const buildSpecSchema = z.strictObject({
-  /** Repository name of the image, under `--push <repo>`. */
-  image: z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
-    message: 'must be a lowercase image repository name, e.g. helmet-train',
-  }),
-  /** Dockerfile path, relative to the project root. */
-  dockerfile: z.string().min(1),
+  /** Repository name of the image, under `--push <repo>`. @default the last path segment of implementation.container.image, without its tag */
+  image: z
+    .string()
+    .regex(IMAGE_NAME, {
+      message: 'must be a lowercase image repository name, e.g. helmet-train',
+    })
+    .optional(),
+  /** Dockerfile path, relative to the project root. @default the Dockerfile beside component.yaml */
+  dockerfile: z.string().min(1).optional(),
   /** Build context, relative to the component folder. @default "." */
   context: z.string().min(1).default('.'),
   /** Build args; part of the input digest. */

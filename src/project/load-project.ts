@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, type ConfigProblem, UsageError } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
 import { type ComponentRead, readComponentFile } from './component-file.js';
+import { resolveDockerfileBases } from './dockerfile-bases.js';
 import type { Project } from './model.js';
 import { readPipelineFile } from './pipeline-file.js';
 import { hasPipeline } from './project-root.js';
@@ -30,7 +31,7 @@ export function loadProject(root: string): Project {
     problems.push(...found);
     if (read) reads.set(name, read);
   }
-  problems.push(...resolveBases(reads, folders), ...duplicateImages(reads));
+  problems.push(...resolveBases(root, reads, folders), ...duplicateImages(reads));
   const pipeline = hasPipeline(root) ? readPipelineFile(root, reads, folders) : undefined;
   problems.push(...(pipeline?.problems ?? []));
   if (problems.length) throw new ConfigError(problems);
@@ -42,8 +43,8 @@ export function loadProject(root: string): Project {
   return { root, components: order.map((n) => reads.get(n)!.component), pipeline: pipeline?.pipeline };
 }
 
-/** `build.from` must name another built component, and `from` chains must not loop. */
-function resolveBases(reads: Map<string, ComponentRead>, folders: readonly string[]): ConfigProblem[] {
+/** `build.from` must name another built component (or FROM lines name its image), and `from` chains must not loop. */
+function resolveBases(root: string, reads: Map<string, ComponentRead>, folders: readonly string[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const { component, from, problemAt } of reads.values()) {
     if (!from || component.kind !== 'built') continue;
@@ -54,6 +55,7 @@ function resolveBases(reads: Map<string, ComponentRead>, folders: readonly strin
       problems.push(problemAt(['build', 'from'], `"${from}" is not a component with a build: section (known: ${known.join(', ')})`));
     }
   }
+  if (problems.length === 0) problems.push(...resolveDockerfileBases(root, reads));
   for (const { component, problemAt } of reads.values()) {
     const seen = [component.name];
     for (let cur = component.kind === 'built' ? component.base : undefined; cur; cur = cur.base) {

@@ -45,6 +45,8 @@ export interface BuiltComponent extends ComponentCommon {
   build: BuildSettings;
   /** The component whose image this one starts from (passed as BASE_IMAGE). */
   base?: BuiltComponent;
+  /** FROM lines (1-based) of its Dockerfile that name the base's image: built on the image made for it in this run. */
+  baseFromLines?: number[];
 }
 
 /** A component that names an existing image (no `build:`). */

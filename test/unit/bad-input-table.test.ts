@@ -83,9 +83,14 @@ const CASES: Case[] = [
     expect: /refers to output "nope", which is not declared/,
   },
   {
-    name: 'build: and a source image',
-    files: { [HELLO]: hello(`implementation:\n  container:\n    image: busybox\n    command: [x]\n${BUILD}`) },
-    expect: /image: must not be set when build: is present/,
+    name: 'build: without build.image, and an image: that gives no image name',
+    files: { [HELLO]: hello(`implementation:\n  container:\n    image: Not_An_Image:1\n    command: [x]\nbuild: {dockerfile: dockerfiles/tiny.Dockerfile}\n`) },
+    expect: /build: needs build\.image: "Not_An_Image:1" gives no image name/,
+  },
+  {
+    name: 'build: without dockerfile:, and no Dockerfile beside component.yaml',
+    files: { [HELLO]: hello(`${CONTAINER}build: {image: hello}\n`) },
+    expect: /build: has no dockerfile: and there is no Dockerfile beside component\.yaml \(components\/hello\/Dockerfile\)/,
   },
   { name: 'neither build: nor an image', files: { [HELLO]: hello(CONTAINER) }, expect: /needs either implementation\.container\.image/ },
   {

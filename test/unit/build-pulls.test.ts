@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseImages, baseRegistries } from '../../src/engine/dockerfile-bases.js';
+import { baseImages } from '../../src/dockerfile/from-lines.js';
+import { baseRegistries } from '../../src/engine/dockerfile-bases.js';
 import { registryOfHost } from '../../src/engine/session/build-session.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
 

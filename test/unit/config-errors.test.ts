@@ -53,7 +53,7 @@ describe('bad component.yaml', () => {
   });
 
   it('a missing required field', async () => {
-    await expectBadInput(GOOD.replace('  dockerfile: Dockerfile\n', ''), /component\.yaml:8:1: build\.dockerfile: required key is missing/);
+    await expectBadInput(GOOD.replace('{name: n, type', '{type'), /component\.yaml:3:5: inputs\.0\.name: required key is missing/);
   });
 
   it('a YAML syntax error gets the parser line and column', async () => {
@@ -74,11 +74,8 @@ describe('bad component.yaml', () => {
     );
   });
 
-  it('both build: and a source image', async () => {
-    await expectBadInput(
-      GOOD.replace('    command:', '    image: python:3\n    command:'),
-      /implementation\.container\.image: must not be set when build: is present/,
-    );
+  it('build: with neither build.image nor an image: line to take the name from', async () => {
+    await expectBadInput(GOOD.replace('  image: ok\n', ''), /component\.yaml:\d+:\d+: build: needs build\.image \(the name of the image to build/);
   });
 
   it('from: naming an unknown component', async () => {
