@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
 import type { ComponentRead } from './component-file.js';
+import { inputReadings } from './input-readings.js';
 import { componentV1Problems, pipelineV1Problems } from './kfp-v1.js';
 import type { CommandItem, Pipeline, PipelineParameter, PipelineStep, StepArgument, StepInput, StepOutput } from './model.js';
 import { ioKind, parameterType, typedValue } from './model.js';
@@ -163,10 +164,17 @@ export function readPipelineFile(
   };
 }
 
-/** A component's inputs as a step sees them: parameters with typed defaults, or files. */
+/**
+ * A component's inputs as a step sees them: parameters with typed defaults, or files. As kfp 1.x
+ * reads a v1 component, an input read only with `inputValue` is a value whatever its type name
+ * (`GCSPath`, `{GCSPath: {data_type: CSV}}`, `UI metadata`): it is a STRING parameter here.
+ */
 function stepInputs(read: ComponentRead, step: string, out: ConfigProblem[]): StepInput[] {
+  const readings = inputReadings(read.component.spec);
   return (read.component.spec.inputs ?? []).map((input, i) => {
-    const io = ioKind(input.type);
+    const declared = ioKind(input.type);
+    const readAsValueOnly = readings.get(input.name)?.size === 1 && readings.get(input.name)?.has('value');
+    const io = declared.kind === 'artifact' && readAsValueOnly ? ({ kind: 'parameter', type: 'STRING' } as const) : declared;
     const optional = input.optional === true || input.default !== undefined;
     if (io.kind === 'artifact')
       return { name: input.name, kind: 'artifact', type: 'STRING', artifactType: io.artifactType, description: input.description, optional };

@@ -13,7 +13,8 @@ import { type ComponentResult, succeeded } from '../model/component-result.js';
 import type { PlanEntry } from '../model/plan-entry.js';
 import type { RunRecords } from '../output/records.js';
 import type { Plan } from '../plan/plan.js';
-import type { Project } from '../project/model.js';
+import { valueReadFileInputs } from '../project/input-readings.js';
+import type { Pipeline, Project } from '../project/model.js';
 
 export interface PublishOptions {
   records?: RunRecords;
@@ -75,6 +76,7 @@ export async function publish(
         title: `writing the pipeline spec ${pipeline.name}`,
         needs: [...tagJobs.values()],
         run: async () => {
+          warnValueReadFileInputs(pipeline, onEvent);
           const pins = Object.fromEntries(images);
           await records.writePipelineSpec(pipeline.name, [pipeline, pins], () => renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
           // The KFP v1 package of the same pipeline, for KFP 1.x clusters: each step's published component file.
@@ -107,6 +109,24 @@ export async function publish(
     }
     return entries.get(result.component)?.kind === 'built' ? { ...result, tags: [...result.tags, ...userTags] } : result;
   });
+}
+
+/**
+ * Inputs of a file type that a component reads as values: KFP 1.x passes values (the v1 package),
+ * kfp 2.x would make them files and refuse a string, so the v2 spec types them String. Said once per component.
+ */
+function warnValueReadFileInputs(pipeline: Pipeline, onEvent: EventListener): void {
+  const components = [...new Map(pipeline.steps.map((s) => [s.component.name, s.component])).values()];
+  for (const c of components) {
+    const names = valueReadFileInputs(c.spec);
+    if (!names.length) continue;
+    const list = names.map((n) => `"${n}"`).join(', ');
+    onEvent({
+      type: 'warning',
+      subject: c.name,
+      message: `${c.file}: input${names.length > 1 ? 's' : ''} ${list} of a file type ${names.length > 1 ? 'are' : 'is'} read with inputValue: a value in the KFP v1 package, as kfp 1.x reads it; the v2 spec types ${names.length > 1 ? 'them' : 'it'} String, since kfp 2.x would make ${names.length > 1 ? 'them files' : 'it a file'} and refuse a value`,
+    });
+  }
 }
 
 /** A reused image may carry some tags already; a new one carries none. */
