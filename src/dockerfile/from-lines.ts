@@ -11,7 +11,7 @@ export interface FromLine {
   line: number;
   /** The image word as written (`${BASE_IMAGE}`, `ml-pipeline-local-base:1.7`). */
   written: string;
-  /** The image after substitution of the global ARGs and the build args. */
+  /** The image after substitution of the global ARGs and the build args; empty when an ARG it names has no value. */
   image: string;
   /** Names of the global ARGs the written word refers to. */
   args: string[];
@@ -79,8 +79,9 @@ export function fromLines(dockerfile: string, buildArgs: Record<string, string>)
       const written = words[0] ?? '';
       const image = substitute(written, globals);
       if (words[1]?.toUpperCase() === 'AS' && words[2]) stages.add(words[2].toLowerCase());
-      if (!image || image.toLowerCase() === 'scratch' || stages.has(image.toLowerCase())) continue;
       const args = [...written.matchAll(VARIABLE)].map((m) => (m[1] ?? m[4]) as string);
+      // A FROM whose ARG has no value yet (`ARG BASE_IMAGE` then `FROM ${BASE_IMAGE}`) is kept: the build gives it one.
+      if ((!image && args.length === 0) || image.toLowerCase() === 'scratch' || stages.has(image.toLowerCase())) continue;
       lines.push({ line: start + 1, written, image, args });
     }
   }
@@ -89,7 +90,7 @@ export function fromLines(dockerfile: string, buildArgs: Record<string, string>)
 
 /** The images the FROM lines pull (each once). */
 export function baseImages(dockerfile: string, buildArgs: Record<string, string>): string[] {
-  return [...new Set(fromLines(dockerfile, buildArgs).map((f) => f.image))];
+  return [...new Set(fromLines(dockerfile, buildArgs).map((f) => f.image))].filter(Boolean);
 }
 
 /**

@@ -93,7 +93,15 @@ describe('bases named by FROM lines', () => {
     expect(() => loadProject(both)).toThrow(/components\/roc\/Dockerfile:2:1: FROM lines name the images of base and other/);
   });
 
-  it('from: with ${BASE_IMAGE} stays as it was', () => {
+  it('from: with ${BASE_IMAGE} stays as it was, also when the ARG has no default', () => {
+    const noDefault = project({
+      'components/base/component.yaml': component('ml-pipeline-local-base'),
+      'components/base/Dockerfile': 'FROM busybox\n',
+      'components/app/component.yaml': component('app', 'from: base'),
+      'components/app/Dockerfile': 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n',
+    });
+    expect(loadProject(noDefault).components.find((c) => c.name === 'app')).toMatchObject({ base: { name: 'base' } });
+
     const root = project({
       'components/base/component.yaml': component('ml-pipeline-local-base'),
       'components/base/Dockerfile': 'FROM busybox\n',
