@@ -5,7 +5,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
-import { type ComponentFile, componentFileSchema, IMAGE_NAME } from './component-schema.js';
+import { type BuildSpec, type ComponentFile, componentFileSchema, IMAGE_NAME } from './component-schema.js';
 import { dropKfpNulls } from './kfp-nulls.js';
 import type { BuiltComponent, PrebuiltComponent } from './model.js';
 import { allowedKeysAt } from './schema-keys.js';
@@ -34,41 +34,55 @@ export function readComponentFile(root: string, name: string): { read?: Componen
   checkNames(spec, at);
   checkPlaceholders(spec, at);
   const image = spec.implementation.container.image;
+  // A component.yaml without build: whose folder holds a Dockerfile is built from it, as its repository's scripts did.
+  const dockerfileBeside = !spec.build && existsSync(join(dir, 'Dockerfile'));
+  const build: BuildSpec | undefined = spec.build ?? (dockerfileBeside ? { context: '.', args: {} } : undefined);
   let component: BuiltComponent | PrebuiltComponent | undefined;
-  if (spec.build) {
+  if (build) {
     // The image: line a KFP repository keeps for its own users stays; dist/ gets the built image in its place.
-    const repository = spec.build.image ?? imageNameOf(image);
+    const repository = build.image ?? imageNameOf(image);
     if (!repository) {
       at(
-        ['build'],
+        dockerfileBeside ? ['implementation', 'container'] : ['build'],
         image === undefined
           ? 'needs build.image (the name of the image to build, e.g. helmet-train) or implementation.container.image to take it from'
           : `needs build.image: "${image}" gives no image name to build (its last path segment must be a lowercase image name)`,
       );
     }
-    const dockerfilePath = spec.build.dockerfile === undefined ? join(dir, 'Dockerfile') : resolve(root, spec.build.dockerfile);
-    const contextDir = resolve(dir, spec.build.context);
+    const dockerfilePath = build.dockerfile === undefined ? join(dir, 'Dockerfile') : resolve(root, build.dockerfile);
+    const contextDir = resolve(dir, build.context);
     // A component reads only files of its project: no absolute paths, no `..` out of it, no link that leads out.
     const checkInProject = (key: 'dockerfile' | 'context', path: string, kind: 'file' | 'folder', relativeTo: string) => {
       const real = existsSync(path) ? realpathSync(path) : path;
-      if (!isInside(realpathSync(root), real)) at(['build', key], `must be a ${kind} inside the project (${spec.build?.[key]} resolves to ${real})`);
+      if (!isInside(realpathSync(root), real)) at(['build', key], `must be a ${kind} inside the project (${build[key]} resolves to ${real})`);
       else if (!existsSync(path) || (kind === 'file' ? !statSync(path).isFile() : !statSync(path).isDirectory()))
         at(['build', key], `${kind} not found: ${relative(root, path)} (paths are relative to ${relativeTo})`);
     };
-    if (spec.build.dockerfile === undefined) {
+    if (build.dockerfile === undefined) {
       if (!existsSync(dockerfilePath)) at(['build'], `has no dockerfile: and there is no Dockerfile beside component.yaml (${relative(root, dockerfilePath)})`);
     } else checkInProject('dockerfile', dockerfilePath, 'file', 'the project root');
     checkInProject('context', contextDir, 'folder', 'the component folder');
-    const { args, platform, target, network } = spec.build;
-    const secrets = [...new Set(spec.build.secrets ?? [])];
-    const ssh = [...new Set(spec.build.ssh ?? [])];
+    const { args, platform, target, network } = build;
+    const secrets = [...new Set(build.secrets ?? [])];
+    const ssh = [...new Set(build.ssh ?? [])];
     component = {
       kind: 'built',
       name,
       dir,
       file,
       spec,
-      build: { image: repository ?? '', contextDir, dockerfilePath, args, platform, target, network, secrets, ssh },
+      build: {
+        image: repository ?? '',
+        origin: dockerfileBeside ? 'dockerfile-beside' : 'build-section',
+        contextDir,
+        dockerfilePath,
+        args,
+        platform,
+        target,
+        network,
+        secrets,
+        ssh,
+      },
     };
   } else if (image) {
     component = { kind: 'prebuilt', name, dir, file, spec, image };
@@ -76,7 +90,7 @@ export function readComponentFile(root: string, name: string): { read?: Componen
     at(['implementation', 'container'], 'needs either implementation.container.image (prebuilt) or a build: section');
   }
   if (local.length || !component) return { problems: local };
-  return { read: { component, from: spec.build?.from, problemAt }, problems: [] };
+  return { read: { component, from: build?.from, problemAt }, problems: [] };
 }
 
 /**

@@ -23,6 +23,8 @@ interface ComponentCommon {
 export interface BuildSettings {
   /** Repository name under the push target, e.g. helmet-train. */
   image: string;
+  /** Where the build settings come from: the component.yaml's `build:`, or a Dockerfile beside it alone. */
+  origin: 'build-section' | 'dockerfile-beside';
   /** Absolute paths. */
   contextDir: string;
   dockerfilePath: string;

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { renderComponentSpec } from '../../src/kfp/component-spec.js';
 import { imageNameOf } from '../../src/project/component-file.js';
 import { loadProject } from '../../src/project/load-project.js';
-import { makeProject } from '../support/project.js';
+import { makeProject, runCli } from '../support/project.js';
 
 const ROC = `name: ROC curve
 inputs:
@@ -62,5 +62,19 @@ describe('component.yaml as KFP repositories write it', () => {
     expect(imageNameOf('busybox')).toBe('busybox');
     expect(imageNameOf('Not_An_Image')).toBeUndefined();
     expect(imageNameOf(undefined)).toBeUndefined();
+  });
+
+  it('no build: at all, a Dockerfile beside component.yaml: built from it, and list says where the build comes from', async () => {
+    const root = project(ROC);
+    const [roc] = loadProject(root).components;
+    expect(roc).toMatchObject({ kind: 'built', build: { image: 'ml-pipeline-local-roc', origin: 'dockerfile-beside' } });
+    const listed = await runCli(['list'], root);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toBe('roc              ml-pipeline-local-roc from components/roc/Dockerfile, found beside component.yaml\n');
+  });
+
+  it('no build:, a Dockerfile beside, no image: line to name the image after: refused, saying what to add', () => {
+    const root = project(ROC.replace('    image: gcr.io/ml-pipeline/ml-pipeline-local-roc:1.7.0\n', ''));
+    expect(() => loadProject(root)).toThrow(/implementation\.container: needs build\.image \(the name of the image to build/);
   });
 });

@@ -13,6 +13,8 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
     image: c.kind === 'built' ? c.build.image : c.image,
     dockerfile: c.kind === 'built' ? relative(root, c.build.dockerfilePath) : undefined,
     from: c.kind === 'built' ? c.base?.name : undefined,
+    /** Where its build comes from: `build:` in component.yaml, or the Dockerfile beside it. */
+    origin: c.kind === 'built' ? c.build.origin : 'prebuilt',
     prebuilt: c.kind === 'prebuilt',
   }));
   if (flags.json) {
@@ -20,7 +22,8 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
     return 0;
   }
   for (const r of rows) {
-    const how = r.prebuilt ? `prebuilt ${r.image}` : `${r.image} from ${r.dockerfile}${r.from ? ` (starts from ${r.from})` : ''}`;
+    const found = r.origin === 'dockerfile-beside' ? ', found beside component.yaml' : '';
+    const how = r.prebuilt ? `prebuilt ${r.image}` : `${r.image} from ${r.dockerfile}${found}${r.from ? ` (starts from ${r.from})` : ''}`;
     io.out.write(`${r.component.padEnd(16)} ${how}\n`);
   }
   return 0;
