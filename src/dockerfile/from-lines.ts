@@ -102,7 +102,12 @@ export function imageNameOfRef(ref: string): string {
   const slash = name.lastIndexOf('/');
   const colon = name.lastIndexOf(':');
   if (colon > slash) name = name.slice(0, colon);
-  return name.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
+  return shortDockerHubName(name);
+}
+
+/** A reference as the engine lists it: Docker Hub's long forms (`docker.io/library/x:1`) as the short one (`x:1`). */
+export function shortDockerHubName(ref: string): string {
+  return ref.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
 }
 
 /**

@@ -1,4 +1,5 @@
 /** The image store of a run without --push: the engine's images, found by tag and input-digest label. */
+import { shortDockerHubName } from '../dockerfile/from-lines.js';
 import type { EngineClient, ImageInfo } from '../engine/engine-client.js';
 import { EngineUnreachableError } from '../errors.js';
 import { INPUT_DIGEST_LABEL } from './image-labels.js';
@@ -36,19 +37,14 @@ export function labelledImages(engine: EngineClient): (ref: string, inputDigest:
   let listed: Promise<Map<string, ImageInfo> | undefined> | undefined;
   return async (ref, inputDigest) => {
     listed ??= engine.imagesLabelled(INPUT_DIGEST_LABEL).then(
-      (byName) => new Map([...byName].map(([name, info]) => [familiarName(name), info])),
+      (byName) => new Map([...byName].map(([name, info]) => [shortDockerHubName(name), info])),
       (e: unknown) => {
         // A plan with --push needs no engine; a build of it will say the engine is unreachable.
         if (e instanceof EngineUnreachableError) return undefined;
         throw e;
       },
     );
-    const info = (await listed)?.get(familiarName(ref));
+    const info = (await listed)?.get(shortDockerHubName(ref));
     return info && info.labels[INPUT_DIGEST_LABEL] === inputDigest ? info.id : undefined;
   };
-}
-
-/** A name as the engine lists it (`docker.io/library/x:1` is `x:1`), for matching names either way. */
-function familiarName(ref: string): string {
-  return ref.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
 }

@@ -26,7 +26,7 @@ const ALLOWED: Record<string, string[]> = {
   kfp: ['project'],
   registry: ['errors.ts', 'retry', 'tls'],
   engine: ['dockerfile', 'errors.ts', 'model', 'registry', 'retry', 'text', 'tls'],
-  images: ['engine', 'errors.ts', 'model', 'registry'],
+  images: ['dockerfile', 'engine', 'errors.ts', 'model', 'registry'],
   plan: ['context', 'engine', 'errors.ts', 'events.ts', 'images', 'jobs', 'model', 'project', 'registry', 'text'],
   execute: ['context', 'dockerfile', 'engine', 'errors.ts', 'events.ts', 'images', 'jobs', 'model', 'plan', 'registry', 'retry', 'text'],
   output: ['context', 'errors.ts', 'events.ts', 'fs', 'kfp', 'model', 'project'],
