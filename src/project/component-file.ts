@@ -8,6 +8,7 @@ import type { ConfigProblem } from '../errors.js';
 import { type BuildSpec, type ComponentFile, componentFileSchema, IMAGE_NAME } from './component-schema.js';
 import { dropKfpNulls } from './kfp-nulls.js';
 import type { BuiltComponent, PrebuiltComponent } from './model.js';
+import type { FoundComponent } from './project-config.js';
 import { allowedKeysAt } from './schema-keys.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -20,10 +21,9 @@ export interface ComponentRead {
   problemAt: (path: (string | number)[], message: string) => ConfigProblem;
 }
 
-export function readComponentFile(root: string, name: string): { read?: ComponentRead; problems: ConfigProblem[] } {
-  const dir = join(root, 'components', name);
-  const file = relative(root, join(dir, 'component.yaml'));
-  const { source, problems } = YamlSource.read(join(dir, 'component.yaml'), file);
+export function readComponentFile(root: string, found: FoundComponent): { read?: ComponentRead; problems: ConfigProblem[] } {
+  const { name, dir, file } = found;
+  const { source, problems } = YamlSource.read(join(root, file), file);
   if (!source) return { problems };
   const { data: spec, problems: invalid } = source.check(componentFileSchema, dropKfpNulls(source.toJS()), (p) => allowedKeysAt(componentFileSchema, p));
   if (!spec) return { problems: invalid };
@@ -34,9 +34,12 @@ export function readComponentFile(root: string, name: string): { read?: Componen
   checkNames(spec, at);
   checkPlaceholders(spec, at);
   const image = spec.implementation.container.image;
+  if (spec.build && found.build) {
+    return { problems: [found.problemAt!(`${file} has a build: section too: give its build settings in one place`)] };
+  }
   // A component.yaml without build: whose folder holds a Dockerfile is built from it, as its repository's scripts did.
-  const dockerfileBeside = !spec.build && existsSync(join(dir, 'Dockerfile'));
-  const build: BuildSpec | undefined = spec.build ?? (dockerfileBeside ? { context: '.', args: {} } : undefined);
+  const dockerfileBeside = !spec.build && !found.build && existsSync(join(dir, 'Dockerfile'));
+  const build: BuildSpec | undefined = spec.build ?? found.build ?? (dockerfileBeside ? { context: '.', args: {} } : undefined);
   let component: BuiltComponent | PrebuiltComponent | undefined;
   if (build) {
     // The image: line a KFP repository keeps for its own users stays; dist/ gets the built image in its place.
@@ -73,7 +76,7 @@ export function readComponentFile(root: string, name: string): { read?: Componen
       spec,
       build: {
         image: repository ?? '',
-        origin: dockerfileBeside ? 'dockerfile-beside' : 'build-section',
+        origin: dockerfileBeside ? 'dockerfile-beside' : found.build ? 'project-file' : 'build-section',
         contextDir,
         dockerfilePath,
         args,

@@ -3,7 +3,7 @@
  * cross-reference, and report every problem in every file at once (exit 2) — before the engine or
  * the registry is touched.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type ConfigProblem, UsageError } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
@@ -11,28 +11,27 @@ import { type ComponentRead, readComponentFile } from './component-file.js';
 import { resolveDockerfileBases } from './dockerfile-bases.js';
 import type { Project } from './model.js';
 import { readPipelineFile } from './pipeline-file.js';
-import { hasPipeline } from './project-root.js';
+import { discoverComponents } from './project-config.js';
 
 export function loadProject(root: string): Project {
-  const componentsDir = join(root, 'components');
-  const folders = readdirSync(componentsDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(componentsDir, d.name, 'component.yaml')))
-    .map((d) => d.name)
-    .sort();
+  const discovery = discoverComponents(root);
+  if (discovery.problems.length) throw new ConfigError(discovery.problems);
+  const folders = discovery.components.map((c) => c.name);
   if (folders.length === 0) {
-    throw new UsageError(`no components in ${componentsDir}`, {
-      hint: 'Each component is a folder components/<name>/ with a component.yaml.',
+    throw new UsageError(`no components in ${join(root, 'components')}`, {
+      hint: 'Each component is a folder components/<name>/ with a component.yaml, or helmet-build.yaml says where they are (components: [paths or globs]).',
     });
   }
   const problems: ConfigProblem[] = [];
   const reads = new Map<string, ComponentRead>();
-  for (const name of folders) {
-    const { read, problems: found } = readComponentFile(root, name);
-    problems.push(...found);
-    if (read) reads.set(name, read);
+  for (const found of discovery.components) {
+    const { read, problems: failed } = readComponentFile(root, found);
+    problems.push(...failed);
+    if (read) reads.set(found.name, read);
   }
   problems.push(...resolveBases(root, reads, folders), ...duplicateImages(reads));
-  const pipeline = hasPipeline(root) ? readPipelineFile(root, reads, folders) : undefined;
+  const { pipelineFile } = discovery;
+  const pipeline = existsSync(join(root, pipelineFile)) ? readPipelineFile(root, reads, folders, pipelineFile) : undefined;
   problems.push(...(pipeline?.problems ?? []));
   if (problems.length) throw new ConfigError(problems);
 
@@ -40,7 +39,8 @@ export function loadProject(root: string): Project {
     const c = reads.get(n)!.component;
     return c.kind === 'built' && c.base ? [c.base.name] : [];
   }).order!;
-  return { root, components: order.map((n) => reads.get(n)!.component), pipeline: pipeline?.pipeline };
+  const source = { pipelineFile, ...(discovery.configFile ? { configFile: discovery.configFile } : {}), globbed: discovery.globbed };
+  return { root, components: order.map((n) => reads.get(n)!.component), pipeline: pipeline?.pipeline, source };
 }
 
 /** `build.from` must name another built component (or FROM lines name its image), and `from` chains must not loop. */

@@ -23,8 +23,8 @@ interface ComponentCommon {
 export interface BuildSettings {
   /** Repository name under the push target, e.g. helmet-train. */
   image: string;
-  /** Where the build settings come from: the component.yaml's `build:`, or a Dockerfile beside it alone. */
-  origin: 'build-section' | 'dockerfile-beside';
+  /** Where the build settings come from: the component.yaml's `build:`, its entry in helmet-build.yaml, or a Dockerfile beside it alone. */
+  origin: 'build-section' | 'project-file' | 'dockerfile-beside';
   /** Absolute paths. */
   contextDir: string;
   dockerfilePath: string;
@@ -148,8 +148,20 @@ export interface Pipeline {
   steps: PipelineStep[];
 }
 
+/** Where the project's files were found: what a cached copy of it depends on besides them. */
+export interface ProjectSource {
+  /** The pipeline file, relative to the root (whether or not it exists). */
+  pipelineFile: string;
+  /** helmet-build.yaml, when the project has one. */
+  configFile?: string;
+  /** Whether a glob found components: a file added under a globbed folder can add one. */
+  globbed: boolean;
+}
+
 export interface Project {
   root: string;
+  /** @default components/<name>/component.yaml and pipeline.yaml, no helmet-build.yaml */
+  source?: ProjectSource;
   /** Bases before the components that start from them; otherwise by name. */
   components: Component[];
   pipeline?: Pipeline;

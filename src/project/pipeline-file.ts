@@ -25,13 +25,14 @@ export function readPipelineFile(
   root: string,
   components: Map<string, ComponentRead>,
   folders: readonly string[],
+  pipelineFile: string = PIPELINE_FILE,
 ): { pipeline?: Pipeline; problems: ConfigProblem[] } {
-  const { source, problems } = YamlSource.read(join(root, PIPELINE_FILE), PIPELINE_FILE);
+  const { source, problems } = YamlSource.read(join(root, pipelineFile), pipelineFile);
   if (!source) return { problems };
   const { data: spec, problems: invalid } = source.check(pipelineFileSchema, source.toJS(), (p) => allowedKeysAt(pipelineFileSchema, p));
   if (!spec) return { problems: invalid };
   const out: ConfigProblem[] = [];
-  const at = (path: (string | number)[], message: string) => out.push({ file: PIPELINE_FILE, ...source.locate(path), path: path.join('.'), message });
+  const at = (path: (string | number)[], message: string) => out.push({ file: pipelineFile, ...source.locate(path), path: path.join('.'), message });
 
   const parameters: PipelineParameter[] = Object.entries(spec.parameters).map(([name, p]) => {
     const type = parameterType(p.type);
@@ -153,7 +154,7 @@ export function readPipelineFile(
   if (out.length || !sorted.order) return { problems: dedupe(out) };
   return {
     pipeline: {
-      file: PIPELINE_FILE,
+      file: pipelineFile,
       name: spec.name,
       description: spec.description,
       parameters,

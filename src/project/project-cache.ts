@@ -3,20 +3,21 @@
  * read has changed: a no-op run then reads no YAML and loads neither the YAML parser nor the schema
  * code (about 100 ms of a 4-component run).
  *
- * What the load depends on is the files it reads and the folders it lists: components/ and each of
- * its folders (a component.yaml added or removed changes the folder), every component.yaml,
- * pipeline.yaml (or its absence), and each build's Dockerfile and context (the load checks that they
- * exist, inside the project). The cache holds the stat of each (inode, size, mtime, ctime); one that
+ * What the load depends on is the files it reads and the folders it lists: helmet-build.yaml (or its
+ * absence), components/ and each of its folders (a component.yaml added or removed changes the
+ * folder) — or, with helmet-build.yaml, the folders and component.yaml files it names —, the pipeline
+ * file (or its absence), and each build's Dockerfile and context (the load checks that they exist,
+ * inside the project, and reads FROM lines). A project found by a glob is not kept. The cache holds the stat of each (inode, size, mtime, ctime); one that
  * differs, a cache of another build of helmet-build, or a damaged file means a full load. As with the
  * stat cache, a file changed within RACY_WINDOW_MS of the load could change again without its stat
  * changing: such a project is not kept. A project that failed to load is never kept, so every
  * problem is reported on every run.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { BUILD_ID, cacheFile, writeCacheFile } from '../fs/cache-dir.js';
-import type { BuiltComponent, Component, Pipeline, PipelineStep, PrebuiltComponent, Project } from './model.js';
-import { PIPELINE_FILE } from './project-root.js';
+import type { BuiltComponent, Component, Pipeline, PipelineStep, PrebuiltComponent, Project, ProjectSource } from './model.js';
+import { CONFIG_FILE, PIPELINE_FILE } from './project-root.js';
 
 const CACHE_FILE = 'project-v1.json';
 /** As the stat cache's: coarser than any file system's timestamp granularity that matters. */
@@ -52,6 +53,7 @@ interface CacheFile {
 
 /** A project as JSON: components refer to their base, and steps to their component, by name. */
 interface StoredProject {
+  source?: ProjectSource;
   components: ((Omit<BuiltComponent, 'base'> & { base?: string }) | PrebuiltComponent)[];
   pipeline?: Omit<Pipeline, 'steps'> & { steps: (Omit<PipelineStep, 'component'> & { component: string })[] };
 }
@@ -73,6 +75,8 @@ function readCachedProject(root: string, buildId: string): Project | undefined {
 
 /** Keeps the project for the next run; a cache that cannot be written costs only speed. */
 function saveProject(project: Project, buildId: string, now: number): void {
+  // A glob can find a component.yaml added anywhere below it: no stat tells, so such a project is loaded each run.
+  if (project.source?.globbed) return;
   const stored = store(project);
   if (!jsonSafe(stored)) return;
   const watched = watchedPaths(project.root, stored, now - RACY_WINDOW_MS);
@@ -89,17 +93,23 @@ function saveProject(project: Project, buildId: string, now: number): void {
  * was changed after `notAfter` (the racy window), or when components/ cannot be listed.
  */
 function watchedPaths(root: string, project: StoredProject, notAfter = Number.POSITIVE_INFINITY): Watched | undefined {
-  const paths = ['components'];
-  try {
-    const folders = readdirSync(join(root, 'components'), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name)
-      .sort();
-    for (const name of folders) paths.push(`components/${name}`, `components/${name}/component.yaml`);
-  } catch {
-    return undefined;
+  // helmet-build.yaml, there or not: one added, edited or removed changes where the components are.
+  const paths = [CONFIG_FILE];
+  if (project.source?.configFile) {
+    for (const c of project.components) paths.push(relative(root, c.dir), c.file);
+  } else {
+    paths.push('components');
+    try {
+      const folders = readdirSync(join(root, 'components'), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
+      for (const name of folders) paths.push(`components/${name}`, `components/${name}/component.yaml`);
+    } catch {
+      return undefined;
+    }
   }
-  paths.push(PIPELINE_FILE);
+  paths.push(project.source?.pipelineFile ?? PIPELINE_FILE);
   for (const c of project.components) if (c.kind === 'built') paths.push(c.build.dockerfilePath, c.build.contextDir);
   const watched: Watched = [];
   for (const path of paths) {
@@ -112,6 +122,7 @@ function watchedPaths(root: string, project: StoredProject, notAfter = Number.PO
 
 function store(project: Project): StoredProject {
   return {
+    ...(project.source ? { source: project.source } : {}),
     components: project.components.map((c) => (c.kind === 'built' ? { ...c, base: c.base?.name } : c)),
     ...(project.pipeline ? { pipeline: { ...project.pipeline, steps: project.pipeline.steps.map((s) => ({ ...s, component: s.component.name })) } } : {}),
   };
@@ -132,7 +143,12 @@ function revive(root: string, stored: StoredProject): Project {
     if (component.kind === 'built' && base?.kind === 'built') component.base = base;
   }
   const pipeline = stored.pipeline && { ...stored.pipeline, steps: stored.pipeline.steps.map((s) => ({ ...s, component: byName.get(s.component)! })) };
-  return { root, components: stored.components.map((c) => byName.get(c.name)!), ...(pipeline ? { pipeline } : {}) };
+  return {
+    root,
+    ...(stored.source ? { source: stored.source } : {}),
+    components: stored.components.map((c) => byName.get(c.name)!),
+    ...(pipeline ? { pipeline } : {}),
+  };
 }
 
 /** Whether JSON keeps `value` as it is: plain objects and arrays, strings, finite numbers, booleans, null. */

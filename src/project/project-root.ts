@@ -8,20 +8,22 @@ import { UsageError } from '../errors.js';
 import type { BuiltComponent, Component, Project } from './model.js';
 
 export const PIPELINE_FILE = 'pipeline.yaml';
+/** The project's own settings: where its components and pipeline are (optional). */
+export const CONFIG_FILE = 'helmet-build.yaml';
 
 export function hasPipeline(root: string): boolean {
   return existsSync(join(root, PIPELINE_FILE));
 }
 
-/** The nearest folder at or above `cwd` that has a components/ folder. */
+/** The nearest folder at or above `cwd` that has a helmet-build.yaml or a components/ folder. */
 export function findProjectRoot(cwd: string): string {
   let dir = resolve(cwd);
   for (;;) {
-    if (existsSync(join(dir, 'components')) && statSync(join(dir, 'components')).isDirectory()) return dir;
+    if (existsSync(join(dir, CONFIG_FILE)) || (existsSync(join(dir, 'components')) && statSync(join(dir, 'components')).isDirectory())) return dir;
     const parent = dirname(dir);
     if (parent === dir) {
-      throw new UsageError(`no components/ folder found in ${resolve(cwd)} or any folder above it`, {
-        hint: 'Run helmet-build inside a project (a folder with components/<name>/component.yaml), or pass -C <dir>.',
+      throw new UsageError(`no helmet-build.yaml or components/ folder found in ${resolve(cwd)} or any folder above it`, {
+        hint: 'Run helmet-build inside a project (a folder with components/<name>/component.yaml, or a helmet-build.yaml that says where they are), or pass -C <dir>.',
       });
     }
     dir = parent;

@@ -22,7 +22,7 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
     return 0;
   }
   for (const r of rows) {
-    const found = r.origin === 'dockerfile-beside' ? ', found beside component.yaml' : '';
+    const found = r.origin === 'dockerfile-beside' ? ', found beside component.yaml' : r.origin === 'project-file' ? ', settings from helmet-build.yaml' : '';
     const how = r.prebuilt ? `prebuilt ${r.image}` : `${r.image} from ${r.dockerfile}${found}${r.from ? ` (starts from ${r.from})` : ''}`;
     io.out.write(`${r.component.padEnd(16)} ${how}\n`);
   }

@@ -1,0 +1,160 @@
+/**
+ * `helmet-build.yaml` at the project root: where a repository keeps its component.yaml files (paths
+ * and globs, nested as deep as it likes), build settings for a component.yaml that stays as its
+ * repository wrote it, and where pipeline.yaml is. Without the file, components are
+ * `components/<name>/component.yaml` and the pipeline is `pipeline.yaml`.
+ *
+ * The components found are named after their folders (`components/local/roc/component.yaml` is
+ * `roc`); two folders of one name are refused, naming both files.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fdir } from 'fdir';
+import { z } from 'zod';
+import type { ConfigProblem } from '../errors.js';
+import { type BuildSpec, buildSpecSchema } from './component-schema.js';
+import { CONFIG_FILE, PIPELINE_FILE } from './project-root.js';
+import { allowedKeysAt } from './schema-keys.js';
+import { YamlSource } from './yaml-source.js';
+
+const componentEntrySchema = z.union([
+  z.string().min(1),
+  buildSpecSchema.extend({
+    /** A component.yaml, or the folder that holds it, relative to the root. */
+    path: z.string().min(1),
+  }),
+]);
+
+export const projectConfigSchema = z.strictObject({
+  /** Paths or globs of component.yaml files (or their folders), each with optional build settings. @default components/<name>/component.yaml */
+  components: z.array(componentEntrySchema).min(1).optional(),
+  /** The pipeline file, relative to the root. @default pipeline.yaml */
+  pipeline: z.string().min(1).optional(),
+});
+
+export type ProjectConfig = z.infer<typeof projectConfigSchema>;
+
+/** A component.yaml the project has. */
+export interface FoundComponent {
+  name: string;
+  /** Absolute folder. */
+  dir: string;
+  /** Relative to the root. */
+  file: string;
+  /** Build settings from helmet-build.yaml, for a component.yaml kept as its repository wrote it. */
+  build?: BuildSpec;
+  /** Where helmet-build.yaml names it, for problems. */
+  problemAt?: (message: string) => ConfigProblem;
+}
+
+export interface Discovery {
+  components: FoundComponent[];
+  /** Relative to the root. */
+  pipelineFile: string;
+  /** helmet-build.yaml, when the project has one. */
+  configFile?: string;
+  /** Whether a glob found components (a new file under a globbed folder can add one). */
+  globbed: boolean;
+  problems: ConfigProblem[];
+}
+
+const GLOB = /[*?[\]{}]/;
+/** Folders a glob never looks in: dependencies, version control, helmet-build's own output and cache. */
+const NEVER_WALKED = new Set(['node_modules', '.git', '.helmet-cache', 'dist']);
+
+/** The project's component.yaml files and pipeline file. */
+export function discoverComponents(root: string): Discovery {
+  if (!existsSync(join(root, CONFIG_FILE))) return { components: defaultComponents(root), pipelineFile: PIPELINE_FILE, globbed: false, problems: [] };
+  const { source, problems } = YamlSource.read(join(root, CONFIG_FILE), CONFIG_FILE);
+  const base = { components: [], pipelineFile: PIPELINE_FILE, configFile: CONFIG_FILE, globbed: false };
+  if (!source) return { ...base, problems };
+  const { data: config, problems: invalid } = source.check(projectConfigSchema, source.toJS() ?? {}, (p) => allowedKeysAt(projectConfigSchema, p));
+  if (!config) return { ...base, problems: invalid };
+  const at = (path: (string | number)[], message: string): ConfigProblem => ({ file: CONFIG_FILE, ...source.locate(path), path: path.join('.'), message });
+  const out: ConfigProblem[] = [];
+  const pipelineFile = config.pipeline ?? PIPELINE_FILE;
+  if (!inside(root, resolve(root, pipelineFile))) out.push(at(['pipeline'], `must be a file inside the project (${pipelineFile})`));
+  if (!config.components) return { ...base, components: defaultComponents(root), pipelineFile, problems: out };
+
+  const found: FoundComponent[] = [];
+  let globbed = false;
+  config.components.forEach((entry, i) => {
+    const where = typeof entry === 'string' ? ['components', i] : ['components', i, 'path'];
+    const pattern = typeof entry === 'string' ? entry : entry.path;
+    const { path: _path, ...build } = typeof entry === 'string' ? { path: '' } : entry;
+    const problemAt = (message: string) => at(where, message);
+    if (isAbsolute(pattern) || pattern.split('/').includes('..')) {
+      out.push(problemAt(`must be a path inside the project, relative to its root (${pattern})`));
+      return;
+    }
+    if (GLOB.test(pattern)) {
+      if (typeof entry !== 'string') {
+        out.push(problemAt(`a glob names many components: give build settings with a path to one component.yaml (${pattern})`));
+        return;
+      }
+      globbed = true;
+      const files = globComponentFiles(root, pattern);
+      if (files.length === 0) out.push(problemAt(`matches no component.yaml (${pattern})`));
+      for (const file of files) found.push(foundAt(root, file, undefined, problemAt));
+      return;
+    }
+    const abs = resolve(root, pattern);
+    const file = existsSync(abs) && statSync(abs).isDirectory() ? join(abs, 'component.yaml') : abs;
+    if (!existsSync(file)) {
+      out.push(problemAt(`no such file: ${relative(root, file)}`));
+      return;
+    }
+    found.push(foundAt(root, file, typeof entry === 'string' ? undefined : (build as BuildSpec), problemAt));
+  });
+  return { components: uniqueByName(found, out), pipelineFile, configFile: CONFIG_FILE, globbed, problems: out };
+}
+
+function foundAt(root: string, file: string, build: BuildSpec | undefined, problemAt: (message: string) => ConfigProblem): FoundComponent {
+  const dir = dirname(file);
+  return { name: basename(dir), dir, file: relative(root, file), ...(build ? { build } : {}), problemAt };
+}
+
+/** Each component.yaml once (a path and a glob may both name it); two folders of one name are refused. */
+function uniqueByName(found: FoundComponent[], out: ConfigProblem[]): FoundComponent[] {
+  const byName = new Map<string, FoundComponent>();
+  const kept: FoundComponent[] = [];
+  for (const c of found) {
+    const other = byName.get(c.name);
+    if (!other) {
+      byName.set(c.name, c);
+      kept.push(c);
+    } else if (other.file !== c.file) {
+      out.push(
+        c.problemAt!(`${c.file} and ${other.file} are both named "${c.name}" (a component is named after its folder): rename one folder, or leave one out`),
+      );
+    } else if (c.build && !other.build) kept[kept.indexOf(other)] = c;
+  }
+  return kept.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function globComponentFiles(root: string, pattern: string): string[] {
+  const walked = new fdir()
+    .withRelativePaths()
+    .exclude((name) => NEVER_WALKED.has(name))
+    .filter((path) => basename(path) === 'component.yaml')
+    .glob(pattern.startsWith('./') ? pattern.slice(2) : pattern)
+    .crawl(root)
+    .sync();
+  return walked.map((rel) => join(root, rel)).sort();
+}
+
+/** components/<name>/component.yaml, the layout without helmet-build.yaml. */
+function defaultComponents(root: string): FoundComponent[] {
+  const componentsDir = join(root, 'components');
+  if (!existsSync(componentsDir)) return [];
+  return readdirSync(componentsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(componentsDir, d.name, 'component.yaml')))
+    .map((d) => d.name)
+    .sort()
+    .map((name) => ({ name, dir: join(componentsDir, name), file: join('components', name, 'component.yaml') }));
+}
+
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}

@@ -1,0 +1,126 @@
+/**
+ * helmet-build.yaml: components where a repository keeps them (paths, folders, globs), build
+ * settings for a component.yaml left as its repository wrote it, the pipeline file where it is; bad
+ * entries refused with the file, line and what to do; the checked project cached only while what it
+ * was found from stays the same.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { loadProject } from '../../src/project/load-project.js';
+import { openProject } from '../../src/project/project-cache.js';
+import { findProjectRoot } from '../../src/project/project-root.js';
+import { type FileTree, makeProject } from '../support/project.js';
+
+const component = (image: string, build = '') =>
+  `name: ${image}\nimplementation:\n  container:\n    image: gcr.io/ml-pipeline/${image}:1.7.0\n    command: [sh]\n${build}`;
+
+/** The shape of kubeflow/pipelines' components/local and components/sample, written for the test. */
+const NESTED: FileTree = {
+  'components/local/roc/component.yaml': component('ml-pipeline-local-roc'),
+  'components/local/roc/Dockerfile': 'FROM busybox\n',
+  'components/local/confusion_matrix/component.yaml': component('ml-pipeline-local-confusion-matrix'),
+  'components/local/confusion_matrix/docker/Dockerfile': 'FROM busybox\n',
+  'components/sample/keras/train_classifier/component.yaml': component('keras-train-classifier', 'build: {}\n'),
+  'components/sample/keras/train_classifier/Dockerfile': 'FROM busybox\n',
+  'pipelines/roc.yaml': 'name: roc\nsteps:\n  roc: {component: roc}\n',
+};
+
+describe('helmet-build.yaml', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((c) => c()));
+  function project(files: FileTree): string {
+    const p = makeProject(files);
+    cleanups.push(p.cleanup);
+    return p.root;
+  }
+
+  it('finds components by path, folder and glob, named after their folders, with settings for one it keeps as written', () => {
+    const root = project({
+      ...NESTED,
+      'helmet-build.yaml': [
+        'components:',
+        '  - components/local/roc/component.yaml',
+        '  - path: components/local/confusion_matrix',
+        '    image: confusion-matrix',
+        '    dockerfile: components/local/confusion_matrix/docker/Dockerfile',
+        "  - 'components/sample/**/component.yaml'",
+        'pipeline: pipelines/roc.yaml',
+        '',
+      ].join('\n'),
+    });
+    const loaded = loadProject(root);
+    expect(loaded.components.map((c) => [c.name, c.kind === 'built' && c.build.image, c.kind === 'built' && c.build.origin])).toEqual([
+      ['confusion_matrix', 'confusion-matrix', 'project-file'],
+      ['roc', 'ml-pipeline-local-roc', 'dockerfile-beside'],
+      ['train_classifier', 'keras-train-classifier', 'build-section'],
+    ]);
+    expect(loaded.pipeline).toMatchObject({ file: 'pipelines/roc.yaml', name: 'roc' });
+    expect(loaded.source).toEqual({ pipelineFile: 'pipelines/roc.yaml', configFile: 'helmet-build.yaml', globbed: true });
+    // The root is found by helmet-build.yaml from anywhere inside.
+    expect(findProjectRoot(join(root, 'components/sample/keras'))).toBe(root);
+  });
+
+  it('refuses, with file and line: two folders of one name, settings for a component.yaml that has build:, paths that name nothing', () => {
+    const root = project({
+      ...NESTED,
+      'components/other/roc/component.yaml': component('other-roc', 'build: {}\n'),
+      'components/other/roc/Dockerfile': 'FROM busybox\n',
+      'helmet-build.yaml': [
+        'components:',
+        "  - 'components/*/roc/component.yaml'",
+        '  - path: components/sample/keras/train_classifier/component.yaml',
+        '    image: keras',
+        '  - components/nowhere/component.yaml',
+        "  - 'elsewhere/**/component.yaml'",
+        '',
+      ].join('\n'),
+    });
+    let error: unknown;
+    try {
+      loadProject(root);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = (error as Error).message;
+    expect(text).toContain(
+      'helmet-build.yaml:2:5: components.0: components/other/roc/component.yaml and components/local/roc/component.yaml are both named "roc"',
+    );
+    expect(text).toContain('helmet-build.yaml:5:5: components.2: no such file: components/nowhere/component.yaml');
+    expect(text).toContain('helmet-build.yaml:6:5: components.3: matches no component.yaml (elsewhere/**/component.yaml)');
+    const both = project({ ...NESTED, 'helmet-build.yaml': 'components:\n  - path: components/sample/keras/train_classifier\n    image: keras\n' });
+    expect(() => loadProject(both)).toThrow(
+      /helmet-build\.yaml:2:5: components\.0\.path: components\/sample\/keras\/train_classifier\/component\.yaml has a build: section too/,
+    );
+  });
+
+  it('an unknown key is refused with the keys it takes', () => {
+    const root = project({ ...NESTED, 'helmet-build.yaml': 'component: [x]\n' });
+    expect(() => loadProject(root)).toThrow(/helmet-build\.yaml:1:1: component: unknown key.*components.*pipeline/s);
+  });
+
+  it('the checked project is cached while helmet-build.yaml and what it names stay; a project found by a glob is not', async () => {
+    const later = () => Date.now() + 10_000;
+    const root = project({ ...NESTED, 'helmet-build.yaml': 'components: [components/local/roc]\npipeline: pipelines/roc.yaml\n' });
+    const first = await openProject(root, { buildId: 'b1', now: later });
+    expect(existsSync(join(root, '.helmet-cache/project-v1.json'))).toBe(true);
+    expect((await openProject(root, { buildId: 'b1', now: later })).components).toEqual(first.components);
+    writeFileSync(join(root, 'helmet-build.yaml'), 'components: [components/local/roc, components/local/confusion_matrix]\n');
+    // The edit is seen at once: the second component is there (prebuilt: no Dockerfile beside it).
+    const edited = await openProject(root, { buildId: 'b1', now: later });
+    expect(edited.components.map((c) => [c.name, c.kind])).toEqual([
+      ['confusion_matrix', 'prebuilt'],
+      ['roc', 'built'],
+    ]);
+    expect(edited.pipeline).toBeUndefined();
+
+    const globbed = project({ ...NESTED, 'helmet-build.yaml': "components: ['components/local/r*/component.yaml']\n" });
+    await openProject(globbed, { buildId: 'b1', now: later });
+    expect(existsSync(join(globbed, '.helmet-cache/project-v1.json'))).toBe(false);
+    mkdirSync(join(globbed, 'components/local/rocket'));
+    writeFileSync(join(globbed, 'components/local/rocket/component.yaml'), component('rocket'));
+    expect((await openProject(globbed, { buildId: 'b1', now: later })).components.map((c) => c.name)).toEqual(['roc', 'rocket']);
+  });
+});
