@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { componentFileSchema } from './component-schema.js';
 import { pipelineFileSchema } from './pipeline-schema.js';
+import { projectConfigSchema } from './project-config.js';
 
 /**
  * JSON Schemas for editors (yaml-language-server), generated from the zod schemas the CLI validates
@@ -25,6 +26,12 @@ export function jsonSchemas(): Record<string, unknown> {
       'https://helmet-build.dev/schema/pipeline.schema.json',
       'helmet-build pipeline.yaml',
       'The pipeline graph: parameters, steps wired to components, one shared volume, per-step resources.',
+    ),
+    'project.schema.json': generate(
+      projectConfigSchema,
+      'https://helmet-build.dev/schema/project.schema.json',
+      'helmet-build.yaml',
+      'Where the project keeps its component.yaml files (paths, folders, globs, with build settings) and its pipeline file.',
     ),
   };
 }
