@@ -62,7 +62,9 @@ export class RunRecords {
 
   /** A component succeeded: its spec, its input record and its build.json entry. */
   async componentSucceeded(component: Component, result: SucceededResult, inputs: InputRecord | undefined): Promise<void> {
-    this.write(this.componentSpecPath(component), await this.componentSpecText(component, result.image));
+    // An image of helmet-build.yaml's images: has no KFP spec.
+    if (!(component.kind === 'built' && component.imageOnly))
+      this.write(this.componentSpecPath(component), await this.componentSpecText(component, result.image));
     if (inputs) this.write(this.inputsPath(component.name), `${JSON.stringify(inputs, null, 2)}\n`);
     this.updateReport([result]);
   }

@@ -9,6 +9,7 @@ import { ConfigError, type ConfigProblem, UsageError } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
 import { type ComponentRead, readComponentFile } from './component-file.js';
 import { resolveDockerfileBases } from './dockerfile-bases.js';
+import { readImageEntry } from './image-entries.js';
 import type { Project } from './model.js';
 import { readPipelineFile } from './pipeline-file.js';
 import { discoverComponents } from './project-config.js';
@@ -29,9 +30,21 @@ export function loadProject(root: string): Project {
     problems.push(...failed);
     if (read) reads.set(found.name, read);
   }
-  problems.push(...resolveBases(root, reads, folders), ...duplicateImages(reads));
+  // Pipeline steps name components only; images take part in everything else.
+  const componentReads = new Map(reads);
+  for (const image of discovery.images) {
+    if (folders.includes(image.name)) {
+      problems.push(image.problemAt(`"${image.name}" is also the name of a component: name the image differently`));
+      continue;
+    }
+    const { read, problems: failed } = readImageEntry(root, image);
+    problems.push(...failed);
+    if (read) reads.set(image.name, read);
+  }
+  const names = [...folders, ...discovery.images.map((i) => i.name)];
+  problems.push(...resolveBases(root, reads, names), ...duplicateImages(reads));
   const { pipelineFile } = discovery;
-  const pipeline = existsSync(join(root, pipelineFile)) ? readPipelineFile(root, reads, folders, pipelineFile) : undefined;
+  const pipeline = existsSync(join(root, pipelineFile)) ? readPipelineFile(root, componentReads, folders, pipelineFile) : undefined;
   problems.push(...(pipeline?.problems ?? []));
   if (problems.length) throw new ConfigError(problems);
 

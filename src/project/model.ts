@@ -47,6 +47,8 @@ export interface BuiltComponent extends ComponentCommon {
   build: BuildSettings;
   /** The component whose image this one starts from (passed as BASE_IMAGE). */
   base?: BuiltComponent;
+  /** An `images:` entry of helmet-build.yaml: built and pinned like a component, but no KFP spec is written for it. */
+  imageOnly?: true;
   /** FROM lines (1-based) of its Dockerfile that name the base's image: built on the image made for it in this run. */
   baseFromLines?: number[];
 }

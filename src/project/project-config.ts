@@ -25,9 +25,32 @@ const componentEntrySchema = z.union([
   }),
 ]);
 
+/** An image this project builds that no component.yaml describes: a base, an image shared by components. */
+const imageEntrySchema = z.strictObject({
+  /** Build context, relative to the root. */
+  context: z.string().min(1),
+  /** Relative to the context. @default Dockerfile */
+  dockerfile: z.string().min(1).default('Dockerfile'),
+  /** Build args; part of the input digest. */
+  args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  /** Target platform, e.g. linux/amd64; part of the input digest. */
+  platform: z.string().optional(),
+  /** Stage of a multi-stage Dockerfile to build. */
+  target: z.string().min(1).optional(),
+  /** Network of RUN steps (host, none, …). */
+  network: z.string().min(1).optional(),
+});
+
+export type ImageEntry = z.infer<typeof imageEntrySchema>;
+
+/** An image name as FROM lines and `image:` lines write it, without tag: `ml-pipeline-local-base`, `quay.io/ibm/base`. */
+const IMAGE_KEY = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+
 export const projectConfigSchema = z.strictObject({
   /** Paths or globs of component.yaml files (or their folders), each with optional build settings. @default components/<name>/component.yaml */
   components: z.array(componentEntrySchema).min(1).optional(),
+  /** Images built here that no component.yaml builds, by the name FROM lines and `image:` lines use (without tag). */
+  images: z.record(z.string().regex(IMAGE_KEY, { message: 'must be an image name without tag, e.g. ml-pipeline-local-base' }), imageEntrySchema).optional(),
   /** The pipeline file, relative to the root. @default pipeline.yaml */
   pipeline: z.string().min(1).optional(),
 });
@@ -47,8 +70,17 @@ export interface FoundComponent {
   problemAt?: (message: string) => ConfigProblem;
 }
 
+/** An `images:` entry: built, pushed and pinned like a component, with no KFP spec. */
+export interface FoundImage {
+  /** The key: the name FROM lines and `image:` lines use. */
+  name: string;
+  entry: ImageEntry;
+  problemAt: (message: string) => ConfigProblem;
+}
+
 export interface Discovery {
   components: FoundComponent[];
+  images: FoundImage[];
   /** Relative to the root. */
   pipelineFile: string;
   /** helmet-build.yaml, when the project has one. */
@@ -64,9 +96,10 @@ const NEVER_WALKED = new Set(['node_modules', '.git', '.helmet-cache', 'dist']);
 
 /** The project's component.yaml files and pipeline file. */
 export function discoverComponents(root: string): Discovery {
-  if (!existsSync(join(root, CONFIG_FILE))) return { components: defaultComponents(root), pipelineFile: PIPELINE_FILE, globbed: false, problems: [] };
+  if (!existsSync(join(root, CONFIG_FILE)))
+    return { components: defaultComponents(root), images: [], pipelineFile: PIPELINE_FILE, globbed: false, problems: [] };
   const { source, problems } = YamlSource.read(join(root, CONFIG_FILE), CONFIG_FILE);
-  const base = { components: [], pipelineFile: PIPELINE_FILE, configFile: CONFIG_FILE, globbed: false };
+  const base = { components: [], images: [], pipelineFile: PIPELINE_FILE, configFile: CONFIG_FILE, globbed: false };
   if (!source) return { ...base, problems };
   const { data: config, problems: invalid } = source.check(projectConfigSchema, source.toJS() ?? {}, (p) => allowedKeysAt(projectConfigSchema, p));
   if (!config) return { ...base, problems: invalid };
@@ -74,7 +107,8 @@ export function discoverComponents(root: string): Discovery {
   const out: ConfigProblem[] = [];
   const pipelineFile = config.pipeline ?? PIPELINE_FILE;
   if (!inside(root, resolve(root, pipelineFile))) out.push(at(['pipeline'], `must be a file inside the project (${pipelineFile})`));
-  if (!config.components) return { ...base, components: defaultComponents(root), pipelineFile, problems: out };
+  const images = Object.entries(config.images ?? {}).map(([name, entry]) => ({ name, entry, problemAt: (message: string) => at(['images', name], message) }));
+  if (!config.components) return { ...base, components: defaultComponents(root), images, pipelineFile, problems: out };
 
   const found: FoundComponent[] = [];
   let globbed = false;
@@ -106,7 +140,7 @@ export function discoverComponents(root: string): Discovery {
     }
     found.push(foundAt(root, file, typeof entry === 'string' ? undefined : (build as BuildSpec), problemAt));
   });
-  return { components: uniqueByName(found, out), pipelineFile, configFile: CONFIG_FILE, globbed, problems: out };
+  return { components: uniqueByName(found, out), images, pipelineFile, configFile: CONFIG_FILE, globbed, problems: out };
 }
 
 function foundAt(root: string, file: string, build: BuildSpec | undefined, problemAt: (message: string) => ConfigProblem): FoundComponent {

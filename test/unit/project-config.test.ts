@@ -11,7 +11,7 @@ import { ConfigError } from '../../src/errors.js';
 import { loadProject } from '../../src/project/load-project.js';
 import { openProject } from '../../src/project/project-cache.js';
 import { findProjectRoot } from '../../src/project/project-root.js';
-import { type FileTree, makeProject } from '../support/project.js';
+import { type FileTree, makeProject, runCli } from '../support/project.js';
 
 const component = (image: string, build = '') =>
   `name: ${image}\nimplementation:\n  container:\n    image: gcr.io/ml-pipeline/${image}:1.7.0\n    command: [sh]\n${build}`;
@@ -122,5 +122,54 @@ describe('helmet-build.yaml', () => {
     mkdirSync(join(globbed, 'components/local/rocket'));
     writeFileSync(join(globbed, 'components/local/rocket/component.yaml'), component('rocket'));
     expect((await openProject(globbed, { buildId: 'b1', now: later })).components.map((c) => c.name)).toEqual(['roc', 'rocket']);
+  });
+
+  it('images: a base no component.yaml describes is built like a component, and the FROM lines that name it start from it', async () => {
+    const root = project({
+      'components/local/base/Dockerfile': 'FROM busybox\nARG KFP_VERSION\n',
+      'components/local/roc/component.yaml': component('ml-pipeline-local-roc'),
+      'components/local/roc/Dockerfile': 'FROM ml-pipeline-local-base\nCOPY . /ml\n',
+      'helmet-build.yaml': [
+        'components: [components/local/roc]',
+        'images:',
+        '  ml-pipeline-local-base:',
+        '    context: components/local/base',
+        '    args: {KFP_VERSION: 1.7.0}',
+        '',
+      ].join('\n'),
+    });
+    const { components } = loadProject(root);
+    expect(components.map((c) => c.name)).toEqual(['ml-pipeline-local-base', 'roc']);
+    expect(components[0]).toMatchObject({
+      kind: 'built',
+      imageOnly: true,
+      file: 'helmet-build.yaml',
+      build: { image: 'ml-pipeline-local-base', dockerfilePath: join(root, 'components/local/base/Dockerfile'), args: { KFP_VERSION: '1.7.0' } },
+    });
+    expect(components[1]).toMatchObject({ base: { name: 'ml-pipeline-local-base' }, baseFromLines: [1] });
+    const listed = await runCli(['list'], root);
+    expect(listed.stdout).toContain('ml-pipeline-local-base from components/local/base/Dockerfile, an image of helmet-build.yaml (no KFP spec)');
+  });
+
+  it('images: refused when the context is missing, the name is a component too, or a pipeline step names one', () => {
+    const files = {
+      'components/local/roc/component.yaml': component('ml-pipeline-local-roc'),
+      'components/local/roc/Dockerfile': 'FROM busybox\n',
+    };
+    const missing = project({ ...files, 'helmet-build.yaml': 'components: [components/local/roc]\nimages:\n  base: {context: nowhere}\n' });
+    expect(() => loadProject(missing)).toThrow(/helmet-build\.yaml:3:3: images\.base: context: folder not found: nowhere/);
+    const twice = project({
+      ...files,
+      'components/local/b/Dockerfile': 'FROM busybox\n',
+      'helmet-build.yaml': 'components: [components/local/roc]\nimages:\n  roc: {context: components/local/b}\n',
+    });
+    expect(() => loadProject(twice)).toThrow(/images\.roc: "roc" is also the name of a component/);
+    const step = project({
+      ...files,
+      'components/local/b/Dockerfile': 'FROM busybox\n',
+      'helmet-build.yaml': 'components: [components/local/roc]\nimages:\n  base: {context: components/local/b}\n',
+      'pipeline.yaml': 'name: p\nsteps:\n  s: {component: base}\n',
+    });
+    expect(() => loadProject(step)).toThrow(/pipeline\.yaml:\d+:\d+: steps\.s\.component: unknown component "base"/);
   });
 });

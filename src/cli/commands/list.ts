@@ -14,7 +14,7 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
     dockerfile: c.kind === 'built' ? relative(root, c.build.dockerfilePath) : undefined,
     from: c.kind === 'built' ? c.base?.name : undefined,
     /** Where its build comes from: `build:` in component.yaml, or the Dockerfile beside it. */
-    origin: c.kind === 'built' ? c.build.origin : 'prebuilt',
+    origin: c.kind === 'built' ? (c.imageOnly ? 'image' : c.build.origin) : 'prebuilt',
     prebuilt: c.kind === 'prebuilt',
   }));
   if (flags.json) {
@@ -22,7 +22,14 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
     return 0;
   }
   for (const r of rows) {
-    const found = r.origin === 'dockerfile-beside' ? ', found beside component.yaml' : r.origin === 'project-file' ? ', settings from helmet-build.yaml' : '';
+    const found =
+      r.origin === 'dockerfile-beside'
+        ? ', found beside component.yaml'
+        : r.origin === 'image'
+          ? ', an image of helmet-build.yaml (no KFP spec)'
+          : r.origin === 'project-file'
+            ? ', settings from helmet-build.yaml'
+            : '';
     const how = r.prebuilt ? `prebuilt ${r.image}` : `${r.image} from ${r.dockerfile}${found}${r.from ? ` (starts from ${r.from})` : ''}`;
     io.out.write(`${r.component.padEnd(16)} ${how}\n`);
   }
