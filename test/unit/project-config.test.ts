@@ -149,6 +149,9 @@ describe('helmet-build.yaml', () => {
     expect(components[1]).toMatchObject({ base: { name: 'ml-pipeline-local-base' }, baseFromLines: [1] });
     const listed = await runCli(['list'], root);
     expect(listed.stdout).toContain('ml-pipeline-local-base from components/local/base/Dockerfile, an image of helmet-build.yaml (no KFP spec)');
+    expect(listed.stdout).toContain(
+      'roc              ml-pipeline-local-roc from components/local/roc/Dockerfile, found beside component.yaml (starts from ml-pipeline-local-base, named in FROM on line 1)',
+    );
   });
 
   it('images: refused when the context is missing, the name is a component too, or a pipeline step names one', () => {

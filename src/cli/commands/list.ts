@@ -13,6 +13,8 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
     image: c.kind === 'built' ? c.build.image : c.image,
     dockerfile: c.kind === 'built' ? relative(root, c.build.dockerfilePath) : undefined,
     from: c.kind === 'built' ? c.base?.name : undefined,
+    /** FROM lines of the Dockerfile that name the base's image, built on the image this run makes for it. */
+    fromLines: c.kind === 'built' && c.baseFromLines?.length ? c.baseFromLines : undefined,
     /** Where its build comes from: `build:` in component.yaml, or the Dockerfile beside it. */
     origin: c.kind === 'built' ? (c.imageOnly ? 'image' : c.build.origin) : 'prebuilt',
     prebuilt: c.kind === 'prebuilt',
@@ -30,7 +32,8 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
           : r.origin === 'project-file'
             ? ', settings from helmet-build.yaml'
             : '';
-    const how = r.prebuilt ? `prebuilt ${r.image}` : `${r.image} from ${r.dockerfile}${found}${r.from ? ` (starts from ${r.from})` : ''}`;
+    const startsFrom = r.from ? ` (starts from ${r.from}${r.fromLines ? `, named in FROM on line ${r.fromLines.join(', ')}` : ''})` : '';
+    const how = r.prebuilt ? `prebuilt ${r.image}` : `${r.image} from ${r.dockerfile}${found}${startsFrom}`;
     io.out.write(`${r.component.padEnd(16)} ${how}\n`);
   }
   return 0;
