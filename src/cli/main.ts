@@ -163,6 +163,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addHelpText('after', '\nExample:\n  helmet-build new score-model && helmet-build build score-model\n')
     .action(runsOn(async () => (await import('./commands/new.js')).runNewCommand));
 
+  program
+    .command('init')
+    .description(
+      'write helmet-build.yaml for an existing repository: its component.yaml files, and the images their FROM lines name that its build scripts make; never overwrites',
+    )
+    .addHelpText('after', '\nExample:\n  cd pipelines && helmet-build init && helmet-build list\n')
+    .action(runs(async () => (await import('./commands/init.js')).runInitCommand));
+
   addLogin(
     program
       .command('doctor')

@@ -34,7 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   runner: ['engine', 'errors.ts', 'graph', 'jobs', 'project', 'registry', 'text'],
   flow: ['engine', 'errors.ts', 'events.ts', 'execute', 'images', 'jobs', 'model', 'output', 'plan', 'project', 'publish', 'registry', 'runner'],
   doctor: ['engine', 'errors.ts', 'project', 'registry'],
-  scaffold: ['errors.ts', 'project'],
+  scaffold: ['dockerfile', 'errors.ts', 'fs', 'project'],
   submit: ['errors.ts', 'events.ts', 'project', 'runner', 'tls'],
   cli: ['doctor', 'engine', 'errors.ts', 'events.ts', 'flow', 'model', 'plan', 'project', 'registry', 'scaffold', 'submit'],
 };

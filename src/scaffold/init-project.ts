@@ -1,0 +1,140 @@
+/**
+ * `helmet-build init`: helmet-build.yaml for a repository as it is. It finds the component.yaml files
+ * (and the Dockerfiles beside them, which make them built), reads the FROM lines of those Dockerfiles,
+ * and looks in the repository's build scripts for the `docker build -t NAME … CONTEXT` lines that made
+ * the images those FROM lines name: each becomes an `images:` entry. What it could not decide it says,
+ * and it never writes over an existing helmet-build.yaml.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fdir } from 'fdir';
+import { fromLines, imageNameOfRef } from '../dockerfile/from-lines.js';
+import { UsageError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { CONFIG_FILE } from '../project/project-root.js';
+
+export interface InitResult {
+  /** The file written, relative to the root. */
+  written: string;
+  components: { file: string; built: boolean; image?: string }[];
+  images: { name: string; context: string; dockerfile: string; script: string }[];
+  /** What it could not decide, in words. */
+  notes: string[];
+}
+
+/** Folders never searched: dependencies, version control, helmet-build's own output and cache. */
+const NEVER_WALKED = new Set(['node_modules', '.git', '.helmet-cache', 'dist']);
+
+export function initProject(root: string): InitResult {
+  if (existsSync(join(root, CONFIG_FILE))) {
+    throw new UsageError(`${CONFIG_FILE} already exists; nothing was changed`, { hint: 'Edit it, or remove it to have init write it anew.' });
+  }
+  const files = new fdir()
+    .withRelativePaths()
+    .exclude((name) => NEVER_WALKED.has(name))
+    .crawl(root)
+    .sync()
+    .sort();
+  const componentFiles = files.filter((f) => basename(f) === 'component.yaml');
+  if (componentFiles.length === 0) {
+    throw new UsageError(`no component.yaml found in ${root}`, { hint: 'Run helmet-build init at the root of a repository of KFP components.' });
+  }
+  const notes: string[] = [];
+  const components = componentFiles.map((file) => {
+    const built = existsSync(join(root, dirname(file), 'Dockerfile'));
+    return { file, built, declared: declaredImage(readFileSync(join(root, file), 'utf8')) };
+  });
+
+  // Two built components naming one image would push to one repository: each gets its folder's name.
+  const byImage = new Map<string, string[]>();
+  for (const c of components) if (c.built && c.declared) byImage.set(imageNameOfRef(c.declared), [...(byImage.get(imageNameOfRef(c.declared)) ?? []), c.file]);
+  const renamed = new Set<string>();
+  for (const [image, named] of byImage) {
+    if (named.length < 2) continue;
+    for (const file of named) renamed.add(file);
+    notes.push(`${named.join(', ')} all name the image ${image}: each builds its own, named after its folder (image: in ${CONFIG_FILE})`);
+  }
+
+  // FROM names no component builds: images a script made, if a script says how.
+  const builtNames = new Set(components.filter((c) => c.built && c.declared).map((c) => imageNameOfRef(c.declared!)));
+  const scripts = files.filter((f) => /\.sh$/.test(f) || basename(f) === 'Makefile').map((f) => ({ file: f, builds: dockerBuilds(root, f) }));
+  const images = new Map<string, InitResult['images'][number]>();
+  for (const c of components.filter((c) => c.built)) {
+    const dockerfile = join(dirname(c.file), 'Dockerfile');
+    for (const line of fromLines(readFileSync(join(root, dockerfile), 'utf8'), {})) {
+      const name = imageNameOfRef(line.image);
+      if (!name || builtNames.has(name) || images.has(name)) continue;
+      const made = scripts.flatMap((s) => s.builds.filter((b) => b.name === name).map((b) => ({ ...b, script: s.file })))[0];
+      if (made) images.set(name, { name, context: made.context, dockerfile: made.dockerfile, script: made.script });
+      else if (!/^(?:[a-z0-9.-]+\.[a-z]+(?::\d+)?|localhost(?::\d+)?)\//.test(name) && !name.includes('/')) {
+        notes.push(
+          `${dockerfile}:${line.line} starts FROM ${line.image}: no build script here makes it; if this repository builds it, add it under images: by hand`,
+        );
+      }
+    }
+  }
+  for (const c of components.filter((c) => !c.built))
+    notes.push(`${c.file}: no Dockerfile beside it, so it stays prebuilt (${c.declared ?? 'no image: line'})`);
+
+  const lines = ['# Written by helmet-build init: where this repository keeps its components and the images they start from.', 'components:'];
+  for (const c of components) {
+    if (renamed.has(c.file)) lines.push(`  - path: ${c.file}`, `    image: ${imageName(basename(dirname(c.file)))}`);
+    else lines.push(`  - ${c.file}`);
+  }
+  if (images.size) {
+    lines.push('images:');
+    for (const image of images.values()) {
+      lines.push(`  ${image.name}:                # from ${image.script}`, `    context: ${image.context}`);
+      if (image.dockerfile !== 'Dockerfile') lines.push(`    dockerfile: ${image.dockerfile}`);
+    }
+  }
+  writeFileAtomic(join(root, CONFIG_FILE), `${lines.join('\n')}\n`);
+  return {
+    written: CONFIG_FILE,
+    components: components.map((c) => ({ file: c.file, built: c.built, ...(c.declared ? { image: c.declared } : {}) })),
+    images: [...images.values()],
+    notes,
+  };
+}
+
+/** The implementation.container.image of a component.yaml, read by line (init must not fail on a file the loader would refuse). */
+function declaredImage(text: string): string | undefined {
+  const m = /^\s+image:\s*['"]?([^'"\s#]+)/m.exec(text.slice(text.indexOf('container:') + 1));
+  return text.includes('container:') ? m?.[1] : undefined;
+}
+
+/** A folder name as an image name: lowercase, `_` kept. */
+function imageName(folder: string): string {
+  return folder.toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+}
+
+/**
+ * The `docker build` lines of a script: the image each tags (`-t NAME[:TAG]`), its context (relative
+ * to the script's folder, where such scripts run) and its Dockerfile (`-f`, relative to the context).
+ */
+function dockerBuilds(root: string, script: string): { name: string; context: string; dockerfile: string }[] {
+  const text = readFileSync(join(root, script), 'utf8').replace(/\\\n/g, ' ');
+  const out: { name: string; context: string; dockerfile: string }[] = [];
+  for (const match of text.matchAll(/docker\s+(?:image\s+)?build\b([^\n;&|]*)/g)) {
+    const words = match[1]!.trim().split(/\s+/).filter(Boolean);
+    let tag: string | undefined;
+    let file: string | undefined;
+    const positional: string[] = [];
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (w === '-t' || w === '--tag') tag = words[++i];
+      else if (w.startsWith('--tag=')) tag = w.slice(6);
+      else if (w === '-f' || w === '--file') file = words[++i];
+      else if (w.startsWith('--file=')) file = w.slice(7);
+      else if (w.startsWith('-')) {
+        if (!w.includes('=') && ['--build-arg', '--target', '--platform', '--network', '--label'].includes(w)) i++;
+      } else positional.push(w);
+    }
+    const contextArg = positional[positional.length - 1];
+    if (!tag || !contextArg || /[$`]/.test(tag + contextArg)) continue;
+    const context = relative(root, resolve(root, dirname(script), contextArg)) || '.';
+    const dockerfile = file ? relative(resolve(root, context), resolve(root, dirname(script), file)) : 'Dockerfile';
+    out.push({ name: imageNameOfRef(tag), context, dockerfile });
+  }
+  return out;
+}
