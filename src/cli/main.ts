@@ -168,7 +168,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description(
       'write helmet-build.yaml for an existing repository: its component.yaml files, and the images their FROM lines name that its build scripts make; never overwrites',
     )
-    .addHelpText('after', '\nExample:\n  cd pipelines && helmet-build init && helmet-build list\n')
+    .addHelpText('after', '\nExample:\n  helmet-build -C pipelines init && helmet-build -C pipelines list\n')
     .action(runs(async () => (await import('./commands/init.js')).runInitCommand));
 
   addLogin(
