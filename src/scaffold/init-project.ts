@@ -114,9 +114,14 @@ function imageName(folder: string): string {
  */
 function dockerBuilds(root: string, script: string): { name: string; context: string; dockerfile: string }[] {
   const text = readFileSync(join(root, script), 'utf8').replace(/\\\n/g, ' ');
+  const vars = shellAssignments(text);
   const out: { name: string; context: string; dockerfile: string }[] = [];
   for (const match of text.matchAll(/docker\s+(?:image\s+)?build\b([^\n;&|]*)/g)) {
-    const words = match[1]!.trim().split(/\s+/).filter(Boolean);
+    const words = expand(match[1]!, vars)
+      .trim()
+      .split(/\s+/)
+      .map((w) => w.replace(/^(["'])(.*)\1$/, '$2'))
+      .filter(Boolean);
     let tag: string | undefined;
     let file: string | undefined;
     const positional: string[] = [];
@@ -137,4 +142,17 @@ function dockerBuilds(root: string, script: string): { name: string; context: st
     out.push({ name: imageNameOfRef(tag), context, dockerfile });
   }
   return out;
+}
+
+/** `NAME=value` lines of a script (values may name earlier ones), as a build line's `${NAME}` reads them. */
+function shellAssignments(text: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const m of text.matchAll(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|'([^']*)'|([^\s;#]*))/gm)) {
+    vars.set(m[1]!, m[3] ?? expand(m[2] ?? m[4] ?? '', vars));
+  }
+  return vars;
+}
+
+function expand(text: string, vars: Map<string, string>): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, bare) => vars.get(braced ?? bare) ?? whole);
 }

@@ -80,4 +80,22 @@ describe('helmet-build init', () => {
       ['delete', 'delete'],
     ]);
   });
+
+  it('reads the image name of a build script from its variables, as lehrig/kubeflow-ppc64le-components writes them', async () => {
+    const root = project({
+      'base-images/k8s-client/Dockerfile': 'FROM busybox\n',
+      'base-images/k8s-client/build_image.sh':
+        '#!/bin/bash -e\nimage_name=quay.io/ibm/kubeflow-component-base-image-k8s-client\nimage_tag=latest\nfull_image_name=${image_name}:${image_tag}\n\ncd "$(dirname "$0")"\ndocker build -t "${full_image_name}" .\ndocker push "${full_image_name}"\n',
+      'model-building/train/component.yaml': component('quay.io/ibm/train:latest'),
+      'model-building/train/Dockerfile': 'FROM quay.io/ibm/kubeflow-component-base-image-k8s-client:latest\n',
+    });
+    const r = await runCli(['init'], root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'found image quay.io/ibm/kubeflow-component-base-image-k8s-client: built by base-images/k8s-client/build_image.sh from base-images/k8s-client',
+    );
+    expect(loadProject(root).components.find((c) => c.name === 'train')).toMatchObject({
+      base: { name: 'quay.io/ibm/kubeflow-component-base-image-k8s-client' },
+    });
+  });
 });
