@@ -4,7 +4,7 @@
  * without --push, the engine — what exists. The result is data: per component, one state that the
  * execute and publish phases act on, and that `plan --json` prints.
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type BuildContext, readBuildContext } from '../context/build-context.js';
 import { describeInputChanges, type InputRecord, inputRecord, inputTag } from '../context/input-digest.js';
 import { CACHE_DIR, StatCache } from '../context/stat-cache.js';
@@ -271,8 +271,31 @@ export function describeEntry(e: PlanEntry): string {
   }
 }
 
-/** The documented `plan --json` shape. */
-export function planJson(plan: Plan): { type: 'plan'; version: number; push: string | null; tags: string[]; components: PlanEntry[] } {
+/** Where a component's image comes from, as `plan --json` adds it to each entry. */
+export interface ImageSource {
+  /** `build-section` (component.yaml), `project-file` (helmet-build.yaml), `dockerfile-beside`, `images` (an images: entry), `prebuilt`. */
+  source: string;
+  /** The Dockerfile, relative to the root. */
+  dockerfile?: string;
+  /** FROM lines that name the base's image, built on the image this run makes for it. */
+  baseFromLines?: number[];
+}
+
+/** The documented `plan --json` shape (format version 1; `source`, `dockerfile` and `baseFromLines` added to version 1's entries). */
+export function planJson(
+  plan: Plan,
+  root: string,
+): { type: 'plan'; version: number; push: string | null; tags: string[]; components: (PlanEntry & ImageSource)[] } {
   const { store, tags } = plan.settings;
-  return { type: 'plan', version: PLAN_FORMAT_VERSION, push: store.kind === 'registry' ? store.push : null, tags, components: plan.entries };
+  const components = plan.entries.map((e): PlanEntry & ImageSource => {
+    const c = plan.builds.get(e.component)?.component;
+    if (!c) return { ...e, source: 'prebuilt' };
+    return {
+      ...e,
+      source: c.imageOnly ? 'images' : c.build.origin,
+      dockerfile: relative(root, c.build.dockerfilePath),
+      ...(c.baseFromLines?.length ? { baseFromLines: c.baseFromLines } : {}),
+    };
+  });
+  return { type: 'plan', version: PLAN_FORMAT_VERSION, push: store.kind === 'registry' ? store.push : null, tags, components };
 }

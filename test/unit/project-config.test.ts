@@ -8,9 +8,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import { planBuild } from '../../src/flow/build.js';
+import { planJson } from '../../src/plan/plan.js';
 import { loadProject } from '../../src/project/load-project.js';
 import { openProject } from '../../src/project/project-cache.js';
 import { findProjectRoot } from '../../src/project/project-root.js';
+import { FakeWorld } from '../support/fake-world.js';
 import { type FileTree, makeProject, runCli } from '../support/project.js';
 
 const component = (image: string, build = '') =>
@@ -174,5 +177,22 @@ describe('helmet-build.yaml', () => {
       'pipeline.yaml': 'name: p\nsteps:\n  s: {component: base}\n',
     });
     expect(() => loadProject(step)).toThrow(/pipeline\.yaml:\d+:\d+: steps\.s\.component: unknown component "base"/);
+  });
+
+  it('plan --json says where each image comes from and which FROM lines name its base', async () => {
+    const root = project({
+      'components/local/base/Dockerfile': 'FROM busybox\n',
+      'components/local/roc/component.yaml': component('ml-pipeline-local-roc'),
+      'components/local/roc/Dockerfile': '# base first\nFROM ml-pipeline-local-base:1.7.0\n',
+      'components/sample/hello/component.yaml': component('hello'),
+      'helmet-build.yaml': 'components: [components/local/roc, components/sample/hello]\nimages:\n  ml-pipeline-local-base: {context: components/local/base}\n',
+    });
+    const { plan } = await planBuild({ root, push: 'reg.example/team' }, new FakeWorld().deps());
+    const sources = planJson(plan, root).components.map((c) => [c.component, c.source, c.dockerfile, c.baseFromLines]);
+    expect(sources).toEqual([
+      ['hello', 'prebuilt', undefined, undefined],
+      ['ml-pipeline-local-base', 'images', 'components/local/base/Dockerfile', undefined],
+      ['roc', 'dockerfile-beside', 'components/local/roc/Dockerfile', [2]],
+    ]);
   });
 });

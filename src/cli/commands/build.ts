@@ -62,7 +62,7 @@ export async function runPlanCommand(components: string[], flags: BuildCommandFl
   const services = realServices(await readLogin(flags, io));
   if (flags.json) {
     const { plan } = await planBuild(options, services);
-    io.out.write(`${JSON.stringify(planJson(plan), null, 2)}\n`);
+    io.out.write(`${JSON.stringify(planJson(plan, options.root), null, 2)}\n`);
     return plan.entries.some((e) => e.state === 'unknown') ? worstLookupCode(plan.entries) : ExitCode.ok;
   }
   const progress = progressRenderer({ json: false, verbose: flags.verbose ?? false, ...io });
