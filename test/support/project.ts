@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { afterEach } from 'vitest';
 
 export type FileTree = Record<string, string | { content: string; mode: number }>;
 
@@ -10,6 +11,19 @@ export function makeProject(files: FileTree): { root: string; cleanup: () => voi
   const root = mkdtempSync(join(tmpdir(), 'helmet-test-'));
   writeTree(root, files);
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** `project(files)` for the tests of a file: a throwaway project each call, removed after each test. */
+export function useProjects(): (files: FileTree) => string {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+  return (files) => {
+    const p = makeProject(files);
+    cleanups.push(p.cleanup);
+    return p.root;
+  };
 }
 
 export function writeTree(root: string, files: FileTree): void {

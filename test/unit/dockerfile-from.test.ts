@@ -4,11 +4,11 @@
  * Dockerfile never uses is refused with the file and line.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromLines, imageNameOfRef, withFromImage } from '../../src/dockerfile/from-lines.js';
 import { ConfigError } from '../../src/errors.js';
 import { loadProject } from '../../src/project/load-project.js';
-import { makeProject } from '../support/project.js';
+import { useProjects } from '../support/project.js';
 
 describe('FROM lines', () => {
   it('resolve global ARGs and build args, and skip scratch and earlier stages', () => {
@@ -45,16 +45,9 @@ describe('FROM lines', () => {
 });
 
 describe('bases named by FROM lines', () => {
-  const cleanups: (() => void)[] = [];
-  afterEach(() => cleanups.splice(0).forEach((c) => c()));
+  const project = useProjects();
   const component = (image: string, extra = '') =>
     `name: x\nimplementation:\n  container:\n    image: gcr.io/ml-pipeline/${image}:1.7.0\n    command: [sh]\nbuild: {${extra}}\n`;
-  function project(files: Record<string, string>) {
-    const p = makeProject(files);
-    cleanups.push(p.cleanup);
-    return p.root;
-  }
-
   it('a Dockerfile whose FROM names another component image starts from it, as from: would', () => {
     const root = project({
       'components/base/component.yaml': component('ml-pipeline-local-base'),

@@ -6,20 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadProject } from '../../src/project/load-project.js';
-import { makeProject, runCli } from '../support/project.js';
+import { runCli, useProjects } from '../support/project.js';
 
 const component = (image: string) => `name: ${image}\nimplementation:\n  container:\n    image: ${image}\n    command: [sh]\n`;
 
 describe('helmet-build init', () => {
-  const cleanups: (() => void)[] = [];
-  afterEach(() => cleanups.splice(0).forEach((c) => c()));
-  function project(files: Record<string, string>): string {
-    const p = makeProject(files);
-    cleanups.push(p.cleanup);
-    return p.root;
-  }
+  const project = useProjects();
 
   it('components/local of kubeflow/pipelines: the base its build_image.sh makes becomes an image the components start from', async () => {
     const root = project({

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { planBuild } from '../../src/flow/build.js';
 import { planJson } from '../../src/plan/plan.js';
@@ -14,7 +14,7 @@ import { loadProject } from '../../src/project/load-project.js';
 import { openProject } from '../../src/project/project-cache.js';
 import { findProjectRoot } from '../../src/project/project-root.js';
 import { FakeWorld } from '../support/fake-world.js';
-import { type FileTree, makeProject, runCli } from '../support/project.js';
+import { type FileTree, runCli, useProjects } from '../support/project.js';
 
 const component = (image: string, build = '') =>
   `name: ${image}\nimplementation:\n  container:\n    image: gcr.io/ml-pipeline/${image}:1.7.0\n    command: [sh]\n${build}`;
@@ -31,13 +31,7 @@ const NESTED: FileTree = {
 };
 
 describe('helmet-build.yaml', () => {
-  const cleanups: (() => void)[] = [];
-  afterEach(() => cleanups.splice(0).forEach((c) => c()));
-  function project(files: FileTree): string {
-    const p = makeProject(files);
-    cleanups.push(p.cleanup);
-    return p.root;
-  }
+  const project = useProjects();
 
   it('finds components by path, folder and glob, named after their folders, with settings for one it keeps as written', () => {
     const root = project({
