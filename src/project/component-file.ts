@@ -2,13 +2,15 @@
  * Read and check one components/<name>/component.yaml: schema, paths, placeholders. Cross-component
  * checks (`from:`) and pipeline checks happen in load-project.ts, where every file is known.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { imageNameOfRef } from '../dockerfile/from-lines.js';
 import type { ConfigProblem } from '../errors.js';
 import { type BuildSpec, type ComponentFile, componentFileSchema, IMAGE_NAME } from './component-schema.js';
 import { dropKfpNulls } from './kfp-nulls.js';
 import type { BuiltComponent, PrebuiltComponent } from './model.js';
 import type { FoundComponent } from './project-config.js';
+import { projectPathProblem } from './project-paths.js';
 import { allowedKeysAt } from './schema-keys.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -56,10 +58,9 @@ export function readComponentFile(root: string, found: FoundComponent): { read?:
     const contextDir = resolve(dir, build.context);
     // A component reads only files of its project: no absolute paths, no `..` out of it, no link that leads out.
     const checkInProject = (key: 'dockerfile' | 'context', path: string, kind: 'file' | 'folder', relativeTo: string) => {
-      const real = existsSync(path) ? realpathSync(path) : path;
-      if (!isInside(realpathSync(root), real)) at(['build', key], `must be a ${kind} inside the project (${build[key]} resolves to ${real})`);
-      else if (!existsSync(path) || (kind === 'file' ? !statSync(path).isFile() : !statSync(path).isDirectory()))
-        at(['build', key], `${kind} not found: ${relative(root, path)} (paths are relative to ${relativeTo})`);
+      const problem = projectPathProblem(root, path, kind);
+      if (problem === 'missing') at(['build', key], `${kind} not found: ${relative(root, path)} (paths are relative to ${relativeTo})`);
+      else if (problem) at(['build', key], `must be a ${kind} inside the project (${build[key]} resolves to ${problem.outside})`);
     };
     if (build.dockerfile === undefined) {
       if (!existsSync(dockerfilePath)) at(['build'], `has no dockerfile: and there is no Dockerfile beside component.yaml (${relative(root, dockerfilePath)})`);
@@ -103,15 +104,9 @@ export function readComponentFile(root: string, found: FoundComponent): { read?:
  */
 export function imageNameOf(image: string | undefined): string | undefined {
   if (!image) return undefined;
-  const withoutDigest = image.split('@')[0]!;
-  const last = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
-  const name = last.includes(':') ? last.slice(0, last.indexOf(':')) : last;
-  return IMAGE_NAME.test(name) ? name : undefined;
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  const name = imageNameOfRef(image);
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  return IMAGE_NAME.test(last) ? last : undefined;
 }
 
 /** Input and output names are unique, and fileOutputs name declared outputs (KFP's loader refuses both). */

@@ -4,12 +4,12 @@
  * recorded like a component, under its key (the name FROM lines and `image:` lines use), and a FROM
  * naming it starts from it.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { type ComponentRead, imageNameOf } from './component-file.js';
 import type { BuiltComponent } from './model.js';
 import type { FoundImage } from './project-config.js';
+import { projectPathProblem } from './project-paths.js';
 import { CONFIG_FILE } from './project-root.js';
 
 export function readImageEntry(root: string, image: FoundImage): { read?: ComponentRead; problems: ConfigProblem[] } {
@@ -17,16 +17,13 @@ export function readImageEntry(root: string, image: FoundImage): { read?: Compon
   const problems: ConfigProblem[] = [];
   const contextDir = resolve(root, entry.context);
   const dockerfilePath = resolve(contextDir, entry.dockerfile);
-  const realRoot = realpathSync(root);
   for (const [what, path, kind] of [
     ['context', contextDir, 'folder'],
     ['dockerfile', dockerfilePath, 'file'],
   ] as const) {
-    const real = existsSync(path) ? realpathSync(path) : path;
-    const rel = relative(realRoot, real);
-    if (rel.startsWith('..') || isAbsolute(rel)) problems.push(problemAt(`${what} must be a ${kind} inside the project (${relative(root, path)})`));
-    else if (!existsSync(path) || (kind === 'file' ? !statSync(path).isFile() : !statSync(path).isDirectory()))
-      problems.push(problemAt(`${what}: ${kind} not found: ${relative(root, path)}`));
+    const problem = projectPathProblem(root, path, kind);
+    if (problem === 'missing') problems.push(problemAt(`${what}: ${kind} not found: ${relative(root, path)}`));
+    else if (problem) problems.push(problemAt(`${what} must be a ${kind} inside the project (${relative(root, path)})`));
   }
   const repository = imageNameOf(name);
   if (!repository) problems.push(problemAt(`"${name}" gives no image name to push (its last path segment must be a lowercase image name)`));

@@ -13,6 +13,7 @@ import { fdir } from 'fdir';
 import { z } from 'zod';
 import type { ConfigProblem } from '../errors.js';
 import { type BuildSpec, buildSpecSchema } from './component-schema.js';
+import { isInside } from './project-paths.js';
 import { CONFIG_FILE, PIPELINE_FILE } from './project-root.js';
 import { allowedKeysAt } from './schema-keys.js';
 import { YamlSource } from './yaml-source.js';
@@ -91,8 +92,8 @@ export interface Discovery {
 }
 
 const GLOB = /[*?[\]{}]/;
-/** Folders a glob never looks in: dependencies, version control, helmet-build's own output and cache. */
-const NEVER_WALKED = new Set(['node_modules', '.git', '.helmet-cache', 'dist']);
+/** Folders a search for components never looks in: dependencies, version control, helmet-build's own output and cache. */
+export const NEVER_WALKED = new Set(['node_modules', '.git', '.helmet-cache', 'dist']);
 
 /** The project's component.yaml files and pipeline file. */
 export function discoverComponents(root: string): Discovery {
@@ -106,7 +107,8 @@ export function discoverComponents(root: string): Discovery {
   const at = (path: (string | number)[], message: string): ConfigProblem => ({ file: CONFIG_FILE, ...source.locate(path), path: path.join('.'), message });
   const out: ConfigProblem[] = [];
   const pipelineFile = config.pipeline ?? PIPELINE_FILE;
-  if (!inside(root, resolve(root, pipelineFile))) out.push(at(['pipeline'], `must be a file inside the project (${pipelineFile})`));
+  const pipelinePath = resolve(root, pipelineFile);
+  if (pipelinePath === root || !isInside(root, pipelinePath)) out.push(at(['pipeline'], `must be a file inside the project (${pipelineFile})`));
   const images = Object.entries(config.images ?? {}).map(([name, entry]) => ({ name, entry, problemAt: (message: string) => at(['images', name], message) }));
   if (!config.components) return { ...base, components: defaultComponents(root), images, pipelineFile, problems: out };
 
@@ -186,9 +188,4 @@ function defaultComponents(root: string): FoundComponent[] {
     .map((d) => d.name)
     .sort()
     .map((name) => ({ name, dir: join(componentsDir, name), file: join('components', name, 'component.yaml') }));
-}
-
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }

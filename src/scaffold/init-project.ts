@@ -11,6 +11,7 @@ import { fdir } from 'fdir';
 import { fromLines, imageNameOfRef } from '../dockerfile/from-lines.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { NEVER_WALKED } from '../project/project-config.js';
 import { CONFIG_FILE } from '../project/project-root.js';
 
 export interface InitResult {
@@ -21,9 +22,6 @@ export interface InitResult {
   /** What it could not decide, in words. */
   notes: string[];
 }
-
-/** Folders never searched: dependencies, version control, helmet-build's own output and cache. */
-const NEVER_WALKED = new Set(['node_modules', '.git', '.helmet-cache', 'dist']);
 
 export function initProject(root: string): InitResult {
   if (existsSync(join(root, CONFIG_FILE))) {
