@@ -1,7 +1,6 @@
 /** Checks, at send time, that a folder the digest walked still holds what the walk saw — for the tar body and FileSync alike. */
 import { type Dirent, lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { BuildContext } from './build-context.js';
+import { type BuildContext, folderSourcesOf } from './build-context.js';
 
 /**
  * What makes the folder `path` (relative; '' for the context root) differ from the walk: the folder
@@ -9,10 +8,12 @@ import type { BuildContext } from './build-context.js';
  * not see (a file added since would be missing from the image its content tag names).
  */
 export function changesInFolder(ctx: BuildContext, path: string, walked: Set<string>): string[] {
-  let names: Dirent[];
+  const names: Dirent[] = [];
   try {
-    if (!lstatSync(join(ctx.root, path)).isDirectory()) return [path];
-    names = readdirSync(join(ctx.root, path), { withFileTypes: true });
+    for (const dir of folderSourcesOf(ctx, path)) {
+      if (!lstatSync(dir).isDirectory()) return [path];
+      names.push(...readdirSync(dir, { withFileTypes: true }));
+    }
   } catch {
     return [path];
   }
@@ -20,7 +21,7 @@ export function changesInFolder(ctx: BuildContext, path: string, walked: Set<str
   for (const d of names) {
     const rel = path ? `${path}/${d.name}` : d.name;
     const sendable = d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO();
-    if (sendable && !walked.has(rel) && ctx.admits(rel)) added.push(rel);
+    if (sendable && !walked.has(rel) && ctx.admits(rel) && !added.includes(rel)) added.push(rel);
   }
   return added;
 }

@@ -18,7 +18,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, rea
 import { join } from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
 import * as dockerignoreModule from '@balena/dockerignore';
-import type { BuildContext, ContextEntry } from './build-context.js';
+import { type BuildContext, type ContextEntry, entrySource } from './build-context.js';
 import { changesInFolder } from './context-recheck.js';
 import { sha256 } from './hashing.js';
 
@@ -71,7 +71,11 @@ export interface ContextDirs {
 export function createContextDirs(ctx: BuildContext, dockerfileName: string): ContextDirs {
   const changed = new Set<string>();
   const context = new ContextDir(ctx, changed);
-  const dockerfile = new DockerfileDir(dockerfileName, ctx.dockerfileContent);
+  const dockerfile = new DockerfileDir(
+    dockerfileName,
+    ctx.dockerfileContent,
+    ctx.dockerignorePath !== undefined ? Buffer.from(ctx.dockerignore ?? '') : undefined,
+  );
   return {
     kind: 'local-dirs',
     dockerfile: dockerfileName,
@@ -93,24 +97,28 @@ function dirEntry(path: string): SyncEntry {
   return { path, mode: (GO_DIR | 0o755) >>> 0, size: 0, modTime: BASE_NS.toString() };
 }
 
+/**
+ * The Dockerfile alone, and the `<Dockerfile>.dockerignore` beside it when there is one: the engine
+ * (20.10 and 26.1 alike) looks for it here first, and takes its patterns over the context's. Any
+ * other file beside the Dockerfile is not part of the input digest, and is not sent.
+ */
 class DockerfileDir implements SyncDir {
-  private readonly hex: string;
+  private readonly files: { entry: SyncEntry; content: Buffer }[];
 
-  constructor(
-    private readonly name: string,
-    private readonly content: Buffer,
-  ) {
-    this.hex = sha256(content);
+  constructor(name: string, content: Buffer, dockerignore: Buffer | undefined) {
+    this.files = [{ entry: fileEntry(name, false, content.length, sha256(content)), content }];
+    if (dockerignore) this.files.push({ entry: fileEntry(`${name}.dockerignore`, false, dockerignore.length, sha256(dockerignore)), content: dockerignore });
   }
 
   list(filter: SyncFilter): SyncEntry[] {
-    // Only the Dockerfile itself: a `<name>.dockerignore` beside it is not part of the input digest.
-    if (filter.followPaths.length && !filter.followPaths.includes(this.name)) return [];
-    return [fileEntry(this.name, false, this.content.length, this.hex)];
+    const wanted = (path: string) => !filter.followPaths.length || filter.followPaths.includes(path);
+    return sortFsutil(this.files.filter((f) => wanted(f.entry.path)).map((f) => f.entry));
   }
 
-  *read(): Iterable<Buffer> {
-    yield this.content;
+  *read(entry: SyncEntry): Iterable<Buffer> {
+    const file = this.files.find((f) => f.entry.path === entry.path);
+    if (!file) throw new Error(`${entry.path} is not in the Dockerfile's folder`);
+    yield file.content;
   }
 }
 
@@ -184,7 +192,12 @@ class ContextDir implements SyncDir {
     const walked = new Set(this.byPath.keys());
     this.checkFolder('', walked);
     for (const e of this.ctx.entries) {
-      const abs = join(this.ctx.root, e.path);
+      if (e.kind === 'dir') {
+        // changesInFolder tells a folder that is no folder any more.
+        this.checkFolder(e.path, walked);
+        continue;
+      }
+      const abs = entrySource(this.ctx, e);
       let st: ReturnType<typeof lstatSync>;
       try {
         st = lstatSync(abs);
@@ -192,10 +205,7 @@ class ContextDir implements SyncDir {
         this.changed.add(e.path);
         continue;
       }
-      if (e.kind === 'dir') {
-        if (st.isDirectory()) this.checkFolder(e.path, walked);
-        else this.changed.add(e.path);
-      } else if (e.kind === 'symlink') {
+      if (e.kind === 'symlink') {
         if (!st.isSymbolicLink() || sha256(readLinkOrEmpty(abs)) !== e.sha256) this.changed.add(e.path);
       } else if (e.kind === 'fifo') {
         if (!st.isFIFO()) this.changed.add(e.path);
@@ -217,7 +227,7 @@ class ContextDir implements SyncDir {
     };
     let fd: number;
     try {
-      fd = openSync(join(this.ctx.root, entry.path), READ_NEVER_BLOCKING);
+      fd = openSync(entrySource(this.ctx, want), READ_NEVER_BLOCKING);
     } catch {
       throw fail();
     }

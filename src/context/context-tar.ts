@@ -1,8 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { BuildContext, ContextEntry } from './build-context.js';
+import { type BuildContext, type ContextEntry, entrySource } from './build-context.js';
 import { changesInFolder } from './context-recheck.js';
 import { sha256 } from './hashing.js';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, padding, padLength, type TarHeader, ustarName, writeHeaderBlock } from './tar-format.js';
@@ -38,9 +37,13 @@ export function createContextTar(ctx: BuildContext, builder: ContextReader = 'bu
   const outside = ctx.dockerfileInContext === undefined;
   const classic = builder === 'classic';
   const dockerfile = outside ? `.dockerfile.${sha256(ctx.dockerfileContent).slice(0, 20)}` : ctx.dockerfileInContext!;
-  const dropped = (path: string) => path === '.dockerignore' && (classic ? outside : ctx.readOnlyByEngine.includes('.dockerignore'));
+  // The classic engine reads the tar's .dockerignore to drop the Dockerfile and itself: it gets the
+  // patterns that apply (a `<Dockerfile>.dockerignore`'s, in place of the context's file).
+  const ownIgnore = classic && ctx.dockerignorePath !== undefined;
+  const dropped = (path: string) => path === '.dockerignore' && (classic ? outside || ownIgnore : ctx.readOnlyByEngine.includes('.dockerignore'));
   const extra: { name: string; content: Buffer }[] = [];
   if (outside && classic) extra.push({ name: '.dockerignore', content: Buffer.from(`${ctx.dockerignore ?? '.dockerignore'}\n${dockerfile}\n`) });
+  else if (ownIgnore) extra.push({ name: '.dockerignore', content: Buffer.from(ctx.dockerignore ?? '') });
   if (outside) extra.push({ name: dockerfile, content: ctx.dockerfileContent });
   const stream = new ContextTarStream(ctx, dropped, extra);
   return { stream, dockerfile, changedEntries: () => [...stream.changed].sort() };
@@ -121,7 +124,7 @@ class ContextTarStream extends Readable {
   }
 
   private pushEntry(entry: ContextEntry): boolean {
-    const abs = join(this.ctx.root, entry.path);
+    const abs = entrySource(this.ctx, entry);
     const small = entry.kind === 'file' && entry.size <= SMALL_FILE_LIMIT;
     // Anything else is pushed on its own: what the batch holds goes first, to keep the order.
     if (!small && this.batchUsed > 0) {

@@ -35,6 +35,8 @@ export interface InputRecord {
   ssh?: string[];
   /** Path -> "<kind> <exec> <sha256>". */
   entries: Record<string, string>;
+  /** SHA-256 of the `<Dockerfile>.dockerignore` whose patterns apply, when there is one. */
+  dockerignore?: string;
 }
 
 export function inputRecord(inputs: DigestInputs): InputRecord {
@@ -54,6 +56,14 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
   line(`platform ${inputs.platform ?? ''}`);
   if (inputs.target) line(`target ${inputs.target}`);
   if (inputs.baseInputDigest) line(`from ${inputs.baseInputDigest}`);
+  // The context's own .dockerignore is one of its entries; a Dockerfile's is not.
+  const dockerignore =
+    inputs.context.dockerignorePath !== undefined
+      ? createHash('sha256')
+          .update(inputs.context.dockerignore ?? '')
+          .digest('hex')
+      : undefined;
+  if (dockerignore) line(`dockerignore ${dockerignore}`);
   const secrets = [...new Set(inputs.secrets ?? [])].sort();
   const ssh = [...new Set(inputs.ssh ?? [])].sort();
   for (const id of secrets) line(`secret ${JSON.stringify(id)}`);
@@ -69,6 +79,7 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
     ...(secrets.length ? { secrets } : {}),
     ...(ssh.length ? { ssh } : {}),
     entries,
+    ...(dockerignore ? { dockerignore } : {}),
   };
 }
 
@@ -85,6 +96,8 @@ export function inputTag(inputDigest: string): string {
 export function describeInputChanges(before: InputRecord, now: InputRecord, names: { dockerfile: string; base?: string }): string[] {
   const changes: string[] = [];
   if (before.dockerfile !== now.dockerfile) changes.push(`Dockerfile ${names.dockerfile} changed`);
+  if (before.dockerignore !== now.dockerignore)
+    changes.push(`${names.dockerfile}.dockerignore ${before.dockerignore === undefined ? 'added' : now.dockerignore === undefined ? 'removed' : 'changed'}`);
   for (const key of new Set([...Object.keys(before.args), ...Object.keys(now.args)])) {
     if (before.args[key] !== now.args[key]) {
       changes.push(`build arg ${key} ${before.args[key] === undefined ? 'added' : now.args[key] === undefined ? 'removed' : 'changed'}`);

@@ -134,7 +134,7 @@ async function digestBuilds(
     if (builds.size > 0) await new Promise(setImmediate);
     const buildArgs = { ...c.build.args, ...settings.buildArgs, ...settings.componentBuildArgs[c.name] };
     if (c.base) delete buildArgs.BASE_IMAGE;
-    const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath, { hasher: statCache, exclude: [cacheDir] });
+    const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath, { hasher: statCache, exclude: [cacheDir], add: c.build.add });
     const baseInputs = c.base ? builds.get(c.base.name)?.inputs : undefined;
     warnCredentialArgs(c, buildArgs, onEvent);
     const inputs = inputRecord({

@@ -10,7 +10,7 @@ import { type BuildSpec, type ComponentFile, componentFileSchema, IMAGE_NAME } f
 import { dropKfpNulls } from './kfp-nulls.js';
 import type { BuiltComponent, PrebuiltComponent } from './model.js';
 import type { FoundComponent } from './project-config.js';
-import { projectPathProblem } from './project-paths.js';
+import { projectPathProblem, readAdditions } from './project-paths.js';
 import { allowedKeysAt } from './schema-keys.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -31,7 +31,18 @@ export function readComponentFile(root: string, found: FoundComponent): { read?:
   if (!spec) return { problems: invalid };
   const problemAt = (path: (string | number)[], message: string): ConfigProblem => ({ file, ...source.locate(path), path: path.join('.'), message });
   const local: ConfigProblem[] = [];
-  const at = (path: (string | number)[], message: string) => local.push(problemAt(path, message));
+  // Build settings from helmet-build.yaml are wrong there, not in the component.yaml.
+  const at = (path: (string | number)[], message: string) =>
+    local.push(
+      found.build && path[0] === 'build'
+        ? found.problemAt!(
+            `${path
+              .slice(1)
+              .map((p) => `${p}: `)
+              .join('')}${message}`,
+          )
+        : problemAt(path, message),
+    );
 
   checkNames(spec, at);
   checkPlaceholders(spec, at);
@@ -66,6 +77,7 @@ export function readComponentFile(root: string, found: FoundComponent): { read?:
       if (!existsSync(dockerfilePath)) at(['build'], `has no dockerfile: and there is no Dockerfile beside component.yaml (${relative(root, dockerfilePath)})`);
     } else checkInProject('dockerfile', dockerfilePath, 'file', 'the project root');
     checkInProject('context', contextDir, 'folder', 'the component folder');
+    const add = readAdditions(root, dir, build.add, (key, message) => at(['build', 'add', key], message));
     const { args, platform, target, network } = build;
     const secrets = [...new Set(build.secrets ?? [])];
     const ssh = [...new Set(build.ssh ?? [])];
@@ -86,6 +98,7 @@ export function readComponentFile(root: string, found: FoundComponent): { read?:
         network,
         secrets,
         ssh,
+        ...(add.length ? { add } : {}),
       },
     };
   } else if (image) {

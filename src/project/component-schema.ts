@@ -82,6 +82,12 @@ const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const IMAGE_NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const ID_MESSAGE = 'must be an id of letters, digits, ".", "_" and "-", e.g. pip';
 
+/** `add:`: a place in the context, and the folders merged there (one, or a list), in order. */
+export const addSchema = z.record(
+  z.string().min(1),
+  z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
+);
+
 export const buildSpecSchema = z.strictObject({
   /** Repository name of the image, under `--push <repo>`. @default the last path segment of implementation.container.image, without its tag */
   image: z
@@ -96,6 +102,8 @@ export const buildSpecSchema = z.strictObject({
   context: z.string().min(1).default('.'),
   /** Build args; part of the input digest. */
   args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  /** Folders merged into the context at a path (relative to the component folder), in order: a later folder's file wins, as a script's rsync left them; part of the input digest. */
+  add: addSchema.optional(),
   /** Another component whose image this one starts from; passed as build arg BASE_IMAGE. */
   from: z.string().min(1).optional(),
   /** Target platform, e.g. linux/amd64; part of the input digest. */

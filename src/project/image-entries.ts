@@ -9,7 +9,7 @@ import type { ConfigProblem } from '../errors.js';
 import { type ComponentRead, imageNameOf } from './component-file.js';
 import type { BuiltComponent } from './model.js';
 import type { FoundImage } from './project-config.js';
-import { projectPathProblem } from './project-paths.js';
+import { projectPathProblem, readAdditions } from './project-paths.js';
 import { CONFIG_FILE } from './project-root.js';
 
 export function readImageEntry(root: string, image: FoundImage): { read?: ComponentRead; problems: ConfigProblem[] } {
@@ -25,6 +25,7 @@ export function readImageEntry(root: string, image: FoundImage): { read?: Compon
     if (problem === 'missing') problems.push(problemAt(`${what}: ${kind} not found: ${relative(root, path)}`));
     else if (problem) problems.push(problemAt(`${what} must be a ${kind} inside the project (${relative(root, path)})`));
   }
+  const add = readAdditions(root, root, entry.add, (at, message) => problems.push(problemAt(`add: ${at}: ${message}`)));
   const repository = imageNameOf(name);
   if (!repository) problems.push(problemAt(`"${name}" gives no image name to push (its last path segment must be a lowercase image name)`));
   if (problems.length) return { problems };
@@ -47,6 +48,7 @@ export function readImageEntry(root: string, image: FoundImage): { read?: Compon
       network: entry.network,
       secrets: [],
       ssh: [],
+      ...(add.length ? { add } : {}),
     },
   };
   return { read: { component, problemAt: (_path, message) => problemAt(message) }, problems: [] };

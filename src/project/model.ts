@@ -39,7 +39,12 @@ export interface BuildSettings {
   secrets: string[];
   /** Ids of the SSH agents the build needs (`build.ssh`). */
   ssh: string[];
+  /** Folders merged into the context (`add:`), in order. */
+  add?: ContextAdditions;
 }
+
+/** Folders merged into a build context at a path (`at`, `/`-separated, relative to the context), from absolute folders, in order. */
+export type ContextAdditions = { at: string; from: string[] }[];
 
 /** A component whose image helmet-build builds. */
 export interface BuiltComponent extends ComponentCommon {

@@ -110,7 +110,9 @@ function watchedPaths(root: string, project: StoredProject, notAfter = Number.PO
     }
   }
   paths.push(project.source?.pipelineFile ?? PIPELINE_FILE);
-  for (const c of project.components) if (c.kind === 'built') paths.push(c.build.dockerfilePath, c.build.contextDir);
+  for (const c of project.components) {
+    if (c.kind === 'built') paths.push(c.build.dockerfilePath, c.build.contextDir, ...(c.build.add ?? []).flatMap((a) => a.from));
+  }
   const watched: Watched = [];
   for (const path of paths) {
     const stat = statSync(path.startsWith('/') ? path : join(root, path), { throwIfNoEntry: false, bigint: false });

@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { fdir } from 'fdir';
 import { z } from 'zod';
 import type { ConfigProblem } from '../errors.js';
-import { type BuildSpec, buildSpecSchema } from './component-schema.js';
+import { addSchema, type BuildSpec, buildSpecSchema } from './component-schema.js';
 import { isInside } from './project-paths.js';
 import { CONFIG_FILE, PIPELINE_FILE } from './project-root.js';
 import { allowedKeysAt } from './schema-keys.js';
@@ -40,6 +40,8 @@ const imageEntrySchema = z.strictObject({
   target: z.string().min(1).optional(),
   /** Network of RUN steps (host, none, …). */
   network: z.string().min(1).optional(),
+  /** Folders merged into the context at a path (folders relative to the root), in order: a later folder's file wins, as a script's rsync left them; part of the input digest. */
+  add: addSchema.optional(),
 });
 
 export type ImageEntry = z.infer<typeof imageEntrySchema>;

@@ -81,11 +81,11 @@ describe.each(['buildkit', 'classic'] as const)('context changed between plan an
       const appDir = join(project.root, 'components', 'app');
       const r = await runWhileBaseBuilds(project.root, ['all', '--builder', builder, '--build-arg', `base:NONCE=${uniqueName('n')}`], () => c.change(appDir));
       expect(r.code, r.stderr).toBe(1);
-      const failed = r.events.find((e) => e.type === 'job-finished' && e.subject === 'app' && e.outcome === 'failed') as {
-        error: { code: string; message: string };
-      };
-      expect(failed.error.code).toBe('CONTEXT_CHANGED');
-      expect(failed.error.message).toContain(c.path);
+      const failed = r.events.find((e) => e.type === 'job-finished' && e.subject === 'app' && e.outcome === 'failed') as
+        | { error: { code: string; message: string } }
+        | undefined;
+      expect(failed?.error.code, `${JSON.stringify(r.events.filter((e) => e.type === 'job-finished'))}\n${r.stderr}`).toBe('CONTEXT_CHANGED');
+      expect(failed?.error.message).toContain(c.path);
       expect(r.events.some((e) => e.type === 'job-finished' && e.subject === 'base' && e.outcome === 'succeeded')).toBe(true);
       // No image carries the content tag of inputs it was not built from.
       const plan = r.events.find((e) => e.type === 'plan') as { entries: { component: string; contentTag: string }[] };

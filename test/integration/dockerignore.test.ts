@@ -162,6 +162,25 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
       p.cleanup();
     }
   });
+  it('a <Dockerfile>.dockerignore takes the place of .dockerignore: same /ctx as docker buildx build', async () => {
+    const p = listerProject(image, 'components/lister/Dockerfile', {
+      'components/lister/Dockerfile': LIST_CTX,
+      // The context's .dockerignore keeps a.txt and b.log out; the Dockerfile's lets them in and keeps others out.
+      'components/lister/Dockerfile.dockerignore': 'keep.log\nsub/\nDockerfile\ncomponent.yaml\n',
+    });
+    try {
+      const ctx = join(p.root, 'components/lister');
+      const ours = await helmetListing(p.root, 'lister', builder);
+      // docker build (classic) knows no <Dockerfile>.dockerignore: buildx is what both builders match.
+      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-own-ignore`, 'buildkit');
+      expect(ours).toEqual(docker);
+      expect(ours).toEqual(expect.arrayContaining(['./.dockerignore', './b.log', './secret.txt', './Dockerfile.dockerignore']));
+      expect(ours.filter((l) => /keep\.log|\.\/sub|\.\/Dockerfile$|component\.yaml/.test(l))).toEqual([]);
+    } finally {
+      p.cleanup();
+    }
+  });
+
   it('symbolic links (relative, absolute, dangling, to a folder, out of the context) are sent as links, as docker build sends them', async () => {
     const p = listerProject(image, 'dockerfiles/links.Dockerfile', {
       'dockerfiles/links.Dockerfile': [

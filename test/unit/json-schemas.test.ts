@@ -19,6 +19,7 @@ describe('schema/*.json', () => {
       'dockerfile',
       'context',
       'args',
+      'add',
       'from',
       'platform',
       'target',

@@ -173,6 +173,66 @@ describe('helmet-build.yaml', () => {
     expect(() => loadProject(step)).toThrow(/pipeline\.yaml:\d+:\d+: steps\.s\.component: unknown component "base"/);
   });
 
+  it('add: folders merged into a context, from images:, a component entry and build:, each relative to where its context is', () => {
+    const root = project({
+      'components/local/base/Dockerfile': 'FROM busybox\nADD build /ml\n',
+      'components/local/roc/component.yaml': component('ml-pipeline-local-roc'),
+      'components/local/roc/Dockerfile': 'FROM busybox\n',
+      'components/local/roc/src/roc.py': 'roc\n',
+      'components/local/cm/component.yaml': component('ml-pipeline-local-cm', 'build:\n  add: {vendor: src}\n'),
+      'components/local/cm/Dockerfile': 'FROM busybox\n',
+      'components/local/cm/src/cm.py': 'cm\n',
+      'helmet-build.yaml': [
+        'components:',
+        '  - path: components/local/roc',
+        '    add: {lib/shared: ../cm/src}',
+        '  - components/local/cm',
+        'images:',
+        '  ml-pipeline-local-base:',
+        '    context: components/local/base',
+        '    add:',
+        '      build: [components/local/cm/src, components/local/roc/src]',
+        '',
+      ].join('\n'),
+    });
+    const built = Object.fromEntries(loadProject(root).components.map((c) => [c.name, c.kind === 'built' ? c.build.add : undefined]));
+    expect(built).toEqual({
+      'ml-pipeline-local-base': [{ at: 'build', from: [join(root, 'components/local/cm/src'), join(root, 'components/local/roc/src')] }],
+      roc: [{ at: 'lib/shared', from: [join(root, 'components/local/cm/src')] }],
+      cm: [{ at: 'vendor', from: [join(root, 'components/local/cm/src')] }],
+    });
+  });
+
+  it('add: refused with file and line: a folder that is not there, one out of the project, a place out of the context', () => {
+    const root = project({
+      'components/local/base/Dockerfile': 'FROM busybox\n',
+      'components/local/cm/component.yaml': component('ml-pipeline-local-cm', 'build:\n  add: {../up: src}\n'),
+      'components/local/cm/Dockerfile': 'FROM busybox\n',
+      'components/local/cm/src/cm.py': 'cm\n',
+      'helmet-build.yaml': [
+        'components: [components/local/cm]',
+        'images:',
+        '  base:',
+        '    context: components/local/base',
+        '    add: {build: [components/local/nowhere, ../outside]}',
+        '',
+      ].join('\n'),
+    });
+    let error: unknown;
+    try {
+      loadProject(root);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = (error as Error).message;
+    expect(text).toContain(
+      'helmet-build.yaml:3:3: images.base: add: build: folder not found: components/local/nowhere (paths are relative to the project root)',
+    );
+    expect(text).toMatch(/helmet-build\.yaml:3:3: images\.base: add: build: must name folders inside the project \(\.\.\/outside resolves to /);
+    expect(text).toMatch(/components\/local\/cm\/component\.yaml:\d+:\d+: build\.add\.\.\.\/up: "\.\.\/up" must be a folder inside the context/);
+  });
+
   it('plan --json says where each image comes from and which FROM lines name its base', async () => {
     const root = project({
       'components/local/base/Dockerfile': 'FROM busybox\n',
