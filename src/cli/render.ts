@@ -60,7 +60,9 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
       return `[${e.subject}] ${e.summary}${e.seconds >= 0.05 ? ` (${e.seconds.toFixed(1)}s)` : ''}`;
     case 'plan': {
       const count = (s: string) => e.entries.filter((x) => x.state === s).length;
-      const parts = ['up-to-date', 'needs-tag', 'needs-push', 'needs-build', 'blocked', 'unknown'].filter((s) => count(s)).map((s) => `${count(s)} ${s}`);
+      const parts = ['up-to-date', 'needs-tag', 'needs-push', 'needs-build', 'pinned-after-build', 'blocked', 'unknown']
+        .filter((s) => count(s))
+        .map((s) => `${count(s)} ${s}`);
       return `plan: ${parts.join(', ')}${e.push ? ` -> ${e.push}` : ' (local images; no --push)'}`;
     }
     case 'wrote':

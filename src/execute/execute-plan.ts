@@ -9,14 +9,14 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { decideEngineSetup, type EngineSetup } from '../engine/engine-setup.js';
 import type { EventListener } from '../events.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
-import type { ComponentResult, SucceededResult } from '../model/component-result.js';
-import type { BuiltEntry } from '../model/plan-entry.js';
+import { type ComponentResult, type SucceededResult, succeeded } from '../model/component-result.js';
+import type { BuiltEntry, PlanEntry } from '../model/plan-entry.js';
 import type { Plan } from '../plan/plan.js';
 import { type CredentialSource, engineAuth, type RegistryAuth } from '../registry/credentials.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { type Built, buildImage } from './build-job.js';
 import { moveCacheTag, type Pushed, pushImage } from './push-job.js';
-import { jobsFailure, madeResult, plannedFailure, reusedResult } from './results.js';
+import { type FollowingEntry, followedResult, jobsFailure, madeResult, plannedFailure, reusedResult } from './results.js';
 
 export interface ExecuteDeps {
   engine: EngineClient;
@@ -133,16 +133,31 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
   }
 
   for (const entry of selected) if (entry.state === 'up-to-date' || entry.state === 'needs-tag') onComponentDone?.(reusedResult(entry));
+  // Prebuilt components that name an image built in this run take its pin once it is made.
+  const following = selected.filter((e): e is FollowingEntry => e.state === 'pinned-after-build');
   const reports = await new DagExecutor({ build: settings.concurrency, push: settings.concurrency }, deps.onEvent, settings.signal).run(all, (job, report) => {
     const jobs = made.get(job.subject);
     if (!jobs || report.outcome !== 'succeeded' || job !== lastJob(jobs)) return;
-    onComponentDone?.(madeResult(jobs.entry, jobs.built, jobs.pushed));
+    const result = madeResult(jobs.entry, jobs.built, jobs.pushed);
+    onComponentDone?.(result);
+    for (const entry of following) {
+      const followed = entry.imageOf === job.subject ? followedResult(entry, result) : undefined;
+      if (followed && succeeded(followed)) onComponentDone?.(followed);
+    }
   });
-  return selected.map((entry): ComponentResult => {
+  const results = new Map<string, ComponentResult>();
+  const resultOf = (entry: PlanEntry): ComponentResult => {
     if (entry.state === 'up-to-date' || entry.state === 'needs-tag') return reusedResult(entry);
     if (entry.state === 'unknown' || entry.state === 'blocked') return plannedFailure(entry);
+    if (entry.state === 'pinned-after-build') return followedResult(entry, results.get(entry.imageOf!));
     const jobs = made.get(entry.component)!;
     const reportsOf = [jobs.build, jobs.push].flatMap((j) => (j ? [reports.of(j)] : []));
     return jobsFailure(entry, reportsOf, settings.signal) ?? madeResult(jobs.entry, jobs.built, jobs.pushed);
+  };
+  // Bases first, and an image before the prebuilt components that name it.
+  return selected.map((entry) => {
+    const result = resultOf(entry);
+    results.set(entry.component, result);
+    return result;
   });
 }

@@ -1,11 +1,24 @@
 /** A component's result, derived from its plan entry and what its jobs made (or why they did not succeed). */
 import { DependencyFailedError, errorRecord, InterruptedError } from '../errors.js';
 import type { JobReport } from '../jobs/dag.js';
-import type { ComponentResult, FailedResult, SucceededResult } from '../model/component-result.js';
+import { type ComponentResult, type FailedResult, type SucceededResult, succeeded } from '../model/component-result.js';
 import type { Pin } from '../model/pin.js';
-import type { PlanEntry } from '../model/plan-entry.js';
+import type { PlanEntry, PrebuiltEntry } from '../model/plan-entry.js';
 import type { Built } from './build-job.js';
 import type { Pushed } from './push-job.js';
+
+/** A prebuilt component that names an image this run builds. */
+export type FollowingEntry = Extract<PrebuiltEntry, { state: 'pinned-after-build' }>;
+
+/** A prebuilt component pinned to the image this run made for the component it names (or not, when that failed). */
+export function followedResult(entry: FollowingEntry, made: ComponentResult | undefined): ComponentResult {
+  if (!made || !succeeded(made)) {
+    return failedResult(entry, 'blocked', errorRecord(new DependencyFailedError(`not pinned: ${entry.imageOf}, whose image it names, was not made`)));
+  }
+  const pin: Pin =
+    made.pinnedBy === 'registry-digest' ? { pinnedBy: made.pinnedBy, image: made.image, digest: made.digest } : { pinnedBy: made.pinnedBy, image: made.image };
+  return { ...resultBase(entry), durations: {}, action: 'reused', ...pin };
+}
 
 /** An entry whose image exists already. */
 export type ReadyEntry = Extract<PlanEntry, { state: 'up-to-date' | 'needs-tag' }>;

@@ -3,7 +3,7 @@
  * the documented shape `plan --json` prints (README, "plan --json").
  */
 import type { ErrorRecord } from '../errors.js';
-import type { BuiltPin, RegistryPin, TagPin } from './pin.js';
+import type { BuiltPin, LocalPin, RegistryPin, TagPin } from './pin.js';
 
 /** Version of the `plan --json` document; bumped on any incompatible change to its shape. */
 export const PLAN_FORMAT_VERSION = 1;
@@ -51,9 +51,18 @@ export interface PrebuiltIdentity extends EntryBase {
   kind: 'prebuilt';
   /** `<registry>/<repository>` of its image. */
   repository: string;
+  /** The component (or `images:` entry) built here whose image its `image:` line names: pinned to that image. */
+  imageOf?: string;
 }
 
-export type PrebuiltState = ({ state: 'up-to-date' } & (RegistryPin | TagPin)) | UnknownState;
+export type PrebuiltState =
+  /** Pinned: by the registry's digest, or to the image built here that it names (which exists already). */
+  | ({ state: 'up-to-date' } & (RegistryPin | TagPin | LocalPin))
+  /** It names an image that this run builds for `imageOf`: pinned to what that build makes. */
+  | { state: 'pinned-after-build' }
+  /** It names an image built here that cannot be made. */
+  | { state: 'blocked'; by: string[]; reason: string }
+  | UnknownState;
 
 export type PrebuiltEntry = PrebuiltIdentity & PrebuiltState;
 

@@ -91,10 +91,11 @@ export async function resolvePlan(project: Project, settings: RunSettings, scope
       id: `lookup:${c.name}`,
       kind: 'lookup',
       subject: c.name,
-      title: `resolving ${c.image}`,
+      title: c.imageOf ? `pinning ${c.image} to the image of ${c.imageOf.name}` : `resolving ${c.image}`,
       needs: [],
       run: async () => {
-        const entry: PrebuiltEntry = { ...identity, ...(await lookupPrebuilt(c, deps)) };
+        const state = c.imageOf ? await followBuilt(c.imageOf.name, early.get(c.imageOf.name)!) : await lookupPrebuilt(c, deps);
+        const entry: PrebuiltEntry = { ...identity, ...state };
         return { result: entry, summary: describeEntry(entry) };
       },
     };
@@ -184,7 +185,30 @@ function builtIdentity(c: BuiltComponent, planned: PlannedBuild, selected: boole
 
 function prebuiltIdentity(c: PrebuiltComponent, selected: boolean): PrebuiltIdentity {
   const ref = parseImageRef(c.image);
-  return { component: c.name, kind: 'prebuilt', selected, repository: `${ref.registry}/${ref.repository}` };
+  return { component: c.name, kind: 'prebuilt', selected, repository: `${ref.registry}/${ref.repository}`, ...(c.imageOf ? { imageOf: c.imageOf.name } : {}) };
+}
+
+/** A prebuilt component that names an image built here takes that image's pin, or waits for its build. */
+async function followBuilt(name: string, looked: Promise<BuiltState>): Promise<PrebuiltState> {
+  let state: BuiltState;
+  try {
+    state = await looked;
+  } catch {
+    return { state: 'blocked', by: [name], reason: `the lookup of ${name}, whose image it names, failed` };
+  }
+  switch (state.state) {
+    case 'up-to-date':
+    case 'needs-tag':
+      return state.pinnedBy === 'registry-digest'
+        ? { state: 'up-to-date', pinnedBy: state.pinnedBy, image: state.image, digest: state.digest }
+        : { state: 'up-to-date', pinnedBy: state.pinnedBy, image: state.image };
+    case 'needs-build':
+    case 'needs-push':
+      return { state: 'pinned-after-build' };
+    case 'blocked':
+    case 'unknown':
+      return { state: 'blocked', by: [name], reason: `${name}, whose image it names, cannot be made` };
+  }
 }
 
 async function lookupBuilt(c: BuiltComponent, identity: BuiltIdentity, planned: PlannedBuild, settings: RunSettings, scope: PlanScope): Promise<BuiltState> {
@@ -257,7 +281,10 @@ function relativeDockerfile(c: BuiltComponent): string {
 export function describeEntry(e: PlanEntry): string {
   switch (e.state) {
     case 'up-to-date':
-      return e.kind === 'prebuilt' ? `prebuilt: ${e.image}` : `up to date: ${e.image}`;
+      if (e.kind === 'built') return `up to date: ${e.image}`;
+      return e.imageOf ? `the image of ${e.imageOf}: ${e.image}` : `prebuilt: ${e.image}`;
+    case 'pinned-after-build':
+      return `the image of ${e.imageOf}, pinned once it is built`;
     case 'needs-tag':
       return `up to date: ${e.image}; tag(s) to move: ${e.missingTags.join(', ')}`;
     case 'needs-push':
@@ -273,7 +300,7 @@ export function describeEntry(e: PlanEntry): string {
 
 /** Where a component's image comes from, as `plan --json` adds it to each entry. */
 export interface ImageSource {
-  /** `build-section` (component.yaml), `project-file` (helmet-build.yaml), `dockerfile-beside`, `images` (an images: entry), `prebuilt`. */
+  /** `build-section` (component.yaml), `project-file` (helmet-build.yaml), `dockerfile-beside`, `images` (an images: entry), `prebuilt`, `image-built-here` (prebuilt, naming an image built here: `imageOf`). */
   source: string;
   /** The Dockerfile, relative to the root. */
   dockerfile?: string;
@@ -289,7 +316,7 @@ export function planJson(
   const { store, tags } = plan.settings;
   const components = plan.entries.map((e): PlanEntry & ImageSource => {
     const c = plan.builds.get(e.component)?.component;
-    if (!c) return { ...e, source: 'prebuilt' };
+    if (!c) return { ...e, source: e.kind === 'prebuilt' && e.imageOf ? 'image-built-here' : 'prebuilt' };
     return {
       ...e,
       source: c.imageOnly ? 'images' : c.build.origin,

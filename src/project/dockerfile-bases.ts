@@ -13,15 +13,34 @@ import type { ConfigProblem } from '../errors.js';
 import type { ComponentRead } from './component-file.js';
 import type { BuiltComponent } from './model.js';
 
-/** Sets `base` and `baseFromLines` from the Dockerfiles; the problems found. `from:` bases are already set. */
-export function resolveDockerfileBases(root: string, reads: Map<string, ComponentRead>): ConfigProblem[] {
-  const built = [...reads.values()].map((r) => r.component).filter((c): c is BuiltComponent => c.kind === 'built');
+/** The built components by the image names that stand for them: what they build, and their own `image:` line. */
+function builtByImageName(reads: Map<string, ComponentRead>): Map<string, BuiltComponent> {
   const byImageName = new Map<string, BuiltComponent>();
-  for (const c of built) {
+  for (const { component: c } of reads.values()) {
+    if (c.kind !== 'built') continue;
     byImageName.set(imageNameOfRef(c.build.image), c);
     const declared = c.spec.implementation.container.image;
     if (declared) byImageName.set(imageNameOfRef(declared), c);
   }
+  return byImageName;
+}
+
+/**
+ * A prebuilt component whose `image:` line names an image built here (tag aside; a reference pinned
+ * by digest stays as written) gets `imageOf`: it is pinned to that image as this run makes it.
+ */
+export function resolvePrebuiltImages(reads: Map<string, ComponentRead>): void {
+  const byImageName = builtByImageName(reads);
+  for (const { component: c } of reads.values()) {
+    if (c.kind !== 'prebuilt' || c.image.includes('@')) continue;
+    const built = byImageName.get(imageNameOfRef(c.image));
+    if (built) c.imageOf = built;
+  }
+}
+
+/** Sets `base` and `baseFromLines` from the Dockerfiles; the problems found. `from:` bases are already set. */
+export function resolveDockerfileBases(root: string, reads: Map<string, ComponentRead>): ConfigProblem[] {
+  const byImageName = builtByImageName(reads);
   const problems: ConfigProblem[] = [];
   for (const read of reads.values()) {
     const c = read.component;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, type ConfigProblem, UsageError } from '../errors.js';
 import { topologicalOrder } from '../graph/graph.js';
 import { type ComponentRead, readComponentFile } from './component-file.js';
-import { resolveDockerfileBases } from './dockerfile-bases.js';
+import { resolveDockerfileBases, resolvePrebuiltImages } from './dockerfile-bases.js';
 import { readImageEntry } from './image-entries.js';
 import type { Project } from './model.js';
 import { readPipelineFile } from './pipeline-file.js';
@@ -43,6 +43,7 @@ export function loadProject(root: string): Project {
   }
   const names = [...folders, ...discovery.images.map((i) => i.name)];
   problems.push(...resolveBases(root, reads, names), ...duplicateImages(reads));
+  resolvePrebuiltImages(reads);
   const { pipelineFile } = discovery;
   const pipeline = existsSync(join(root, pipelineFile)) ? readPipelineFile(root, componentReads, folders, pipelineFile) : undefined;
   problems.push(...(pipeline?.problems ?? []));
@@ -50,7 +51,8 @@ export function loadProject(root: string): Project {
 
   const order = topologicalOrder([...reads.keys()], (n) => {
     const c = reads.get(n)!.component;
-    return c.kind === 'built' && c.base ? [c.base.name] : [];
+    const made = c.kind === 'built' ? c.base : c.imageOf;
+    return made ? [made.name] : [];
   }).order!;
   const source = { pipelineFile, ...(discovery.configFile ? { configFile: discovery.configFile } : {}), globbed: discovery.globbed };
   return { root, components: order.map((n) => reads.get(n)!.component), pipeline: pipeline?.pipeline, source };

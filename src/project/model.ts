@@ -62,6 +62,11 @@ export interface BuiltComponent extends ComponentCommon {
 export interface PrebuiltComponent extends ComponentCommon {
   kind: 'prebuilt';
   image: string;
+  /**
+   * The built component (or `images:` entry) whose image its `image:` line names, tag aside: it is
+   * pinned to the image this run makes or finds for it, never to whatever the tag points at.
+   */
+  imageOf?: BuiltComponent;
 }
 
 export type Component = BuiltComponent | PrebuiltComponent;

@@ -51,10 +51,10 @@ interface CacheFile {
   project: StoredProject;
 }
 
-/** A project as JSON: components refer to their base, and steps to their component, by name. */
+/** A project as JSON: components refer to their base (or the component whose image they name), and steps to their component, by name. */
 interface StoredProject {
   source?: ProjectSource;
-  components: ((Omit<BuiltComponent, 'base'> & { base?: string }) | PrebuiltComponent)[];
+  components: ((Omit<BuiltComponent, 'base'> & { base?: string }) | (Omit<PrebuiltComponent, 'imageOf'> & { imageOf?: string }))[];
   pipeline?: Omit<Pipeline, 'steps'> & { steps: (Omit<PipelineStep, 'component'> & { component: string })[] };
 }
 
@@ -125,7 +125,7 @@ function watchedPaths(root: string, project: StoredProject, notAfter = Number.PO
 function store(project: Project): StoredProject {
   return {
     ...(project.source ? { source: project.source } : {}),
-    components: project.components.map((c) => (c.kind === 'built' ? { ...c, base: c.base?.name } : c)),
+    components: project.components.map((c) => (c.kind === 'built' ? { ...c, base: c.base?.name } : { ...c, imageOf: c.imageOf?.name })),
     ...(project.pipeline ? { pipeline: { ...project.pipeline, steps: project.pipeline.steps.map((s) => ({ ...s, component: s.component.name })) } } : {}),
   };
 }
@@ -133,16 +133,21 @@ function store(project: Project): StoredProject {
 function revive(root: string, stored: StoredProject): Project {
   const byName = new Map<string, Component>();
   for (const c of stored.components) {
-    if (c.kind === 'prebuilt') byName.set(c.name, c);
-    else {
+    if (c.kind === 'prebuilt') {
+      const { imageOf: _name, ...rest } = c;
+      byName.set(c.name, rest);
+    } else {
       const { base: _name, ...rest } = c;
       byName.set(c.name, rest);
     }
   }
   for (const c of stored.components) {
     const component = byName.get(c.name)!;
-    const base = c.kind === 'built' && c.base ? byName.get(c.base) : undefined;
-    if (component.kind === 'built' && base?.kind === 'built') component.base = base;
+    const made = c.kind === 'built' ? c.base : c.imageOf;
+    const linked = made ? byName.get(made) : undefined;
+    if (linked?.kind !== 'built') continue;
+    if (component.kind === 'built') component.base = linked;
+    else component.imageOf = linked;
   }
   const pipeline = stored.pipeline && { ...stored.pipeline, steps: stored.pipeline.steps.map((s) => ({ ...s, component: byName.get(s.component)! })) };
   return {

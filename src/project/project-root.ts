@@ -51,6 +51,10 @@ export function withBases(selected: Component[]): BuiltComponent[] {
     if (c.base) visit(c.base);
     out.push(c);
   };
-  for (const c of selected) if (c.kind === 'built') visit(c);
+  // A prebuilt component pinned to an image built here needs that image as much as a dependant its base.
+  for (const c of selected) {
+    if (c.kind === 'built') visit(c);
+    else if (c.imageOf) visit(c.imageOf);
+  }
   return out;
 }

@@ -18,6 +18,8 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
     /** Where its build comes from: `build:` in component.yaml, or the Dockerfile beside it. */
     origin: c.kind === 'built' ? (c.imageOnly ? 'image' : c.build.origin) : 'prebuilt',
     prebuilt: c.kind === 'prebuilt',
+    /** For a prebuilt component: the component or images: entry built here whose image its image: line names. */
+    imageOf: c.kind === 'prebuilt' ? c.imageOf?.name : undefined,
   }));
   if (flags.json) {
     io.out.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -33,7 +35,8 @@ export async function runListCommand(flags: { cwd: string; json?: boolean }, io:
             ? ', settings from helmet-build.yaml'
             : '';
     const startsFrom = r.from ? ` (starts from ${r.from}${r.fromLines ? `, named in FROM on line ${r.fromLines.join(', ')}` : ''})` : '';
-    const how = r.prebuilt ? `prebuilt ${r.image}` : `${r.image} from ${r.dockerfile}${found}${startsFrom}`;
+    const pinnedTo = r.imageOf ? ` (pinned to the image of ${r.imageOf}, built here)` : '';
+    const how = r.prebuilt ? `prebuilt ${r.image}${pinnedTo}` : `${r.image} from ${r.dockerfile}${found}${startsFrom}`;
     io.out.write(`${r.component.padEnd(16)} ${how}\n`);
   }
   return 0;
