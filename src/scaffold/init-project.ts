@@ -2,8 +2,9 @@
  * `helmet-build init`: helmet-build.yaml for a repository as it is. It finds the component.yaml files
  * (and the Dockerfiles beside them, which make them built), reads the FROM lines of those Dockerfiles,
  * and looks in the repository's build scripts for the `docker build -t NAME … CONTEXT` lines that made
- * the images those FROM lines name: each becomes an `images:` entry. What it could not decide it says,
- * and it never writes over an existing helmet-build.yaml.
+ * the images those FROM lines name: each becomes an `images:` entry, with the folders the script
+ * copied into its context first (`rsync`, `cp -r`) as `add:`. What it could not decide it says, and
+ * it never writes over an existing helmet-build.yaml.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -18,9 +19,15 @@ export interface InitResult {
   /** The file written, relative to the root. */
   written: string;
   components: { file: string; built: boolean; image?: string }[];
-  images: { name: string; context: string; dockerfile: string; script: string }[];
+  images: { name: string; context: string; dockerfile: string; script: string; add: Addition[] }[];
   /** What it could not decide, in words. */
   notes: string[];
+}
+
+/** Folders a script copied into a context before it built it: `at` relative to the context, `from` to the root. */
+interface Addition {
+  at: string;
+  from: string[];
 }
 
 export function initProject(root: string): InitResult {
@@ -63,7 +70,7 @@ export function initProject(root: string): InitResult {
       const name = imageNameOfRef(line.image);
       if (!name || builtNames.has(name) || images.has(name)) continue;
       const made = scripts.flatMap((s) => s.builds.filter((b) => b.name === name).map((b) => ({ ...b, script: s.file })))[0];
-      if (made) images.set(name, { name, context: made.context, dockerfile: made.dockerfile, script: made.script });
+      if (made) images.set(name, { name, context: made.context, dockerfile: made.dockerfile, script: made.script, add: made.add });
       else if (!/^(?:[a-z0-9.-]+\.[a-z]+(?::\d+)?|localhost(?::\d+)?)\//.test(name) && !name.includes('/')) {
         notes.push(
           `${dockerfile}:${line.line} starts FROM ${line.image}: no build script here makes it; if this repository builds it, add it under images: by hand`,
@@ -71,8 +78,17 @@ export function initProject(root: string): InitResult {
       }
     }
   }
-  for (const c of components.filter((c) => !c.built))
+  // A component with no Dockerfile whose image a script builds is pinned to that image as a run builds it.
+  for (const c of components.filter((c) => !c.built)) {
+    const name = c.declared ? imageNameOfRef(c.declared) : undefined;
+    const made =
+      name && !c.declared!.includes('@')
+        ? scripts.flatMap((s) => s.builds.filter((b) => b.name === name).map((b) => ({ ...b, script: s.file })))[0]
+        : undefined;
+    if (made && !images.has(name!)) images.set(name!, { name: name!, context: made.context, dockerfile: made.dockerfile, script: made.script, add: made.add });
+    if (made || (name && builtNames.has(name))) continue;
     notes.push(`${c.file}: no Dockerfile beside it, so it stays prebuilt (${c.declared ?? 'no image: line'})`);
+  }
 
   const lines = ['# Written by helmet-build init: where this repository keeps its components and the images they start from.', 'components:'];
   for (const c of components) {
@@ -84,6 +100,10 @@ export function initProject(root: string): InitResult {
     for (const image of images.values()) {
       lines.push(`  ${image.name}:                # from ${image.script}`, `    context: ${image.context}`);
       if (image.dockerfile !== 'Dockerfile') lines.push(`    dockerfile: ${image.dockerfile}`);
+      if (image.add.length) {
+        lines.push('    add:                               # copied into the context by the script');
+        for (const a of image.add) lines.push(`      ${a.at}: [${a.from.join(', ')}]`);
+      }
     }
   }
   writeFileAtomic(join(root, CONFIG_FILE), `${lines.join('\n')}\n`);
@@ -108,12 +128,13 @@ function imageName(folder: string): string {
 
 /**
  * The `docker build` lines of a script: the image each tags (`-t NAME[:TAG]`), its context (relative
- * to the script's folder, where such scripts run) and its Dockerfile (`-f`, relative to the context).
+ * to the script's folder, where such scripts run), its Dockerfile (`-f`, relative to the context),
+ * and the folders the lines before it copied into that context.
  */
-function dockerBuilds(root: string, script: string): { name: string; context: string; dockerfile: string }[] {
+function dockerBuilds(root: string, script: string): { name: string; context: string; dockerfile: string; add: Addition[] }[] {
   const text = readFileSync(join(root, script), 'utf8').replace(/\\\n/g, ' ');
   const vars = shellAssignments(text);
-  const out: { name: string; context: string; dockerfile: string }[] = [];
+  const out: { name: string; context: string; dockerfile: string; add: Addition[] }[] = [];
   for (const match of text.matchAll(/docker\s+(?:image\s+)?build\b([^\n;&|]*)/g)) {
     const words = expand(match[1]!, vars)
       .trim()
@@ -137,9 +158,39 @@ function dockerBuilds(root: string, script: string): { name: string; context: st
     if (!tag || !contextArg || /[$`]/.test(tag + contextArg)) continue;
     const context = relative(root, resolve(root, dirname(script), contextArg)) || '.';
     const dockerfile = file ? relative(resolve(root, context), resolve(root, dirname(script), file)) : 'Dockerfile';
-    out.push({ name: imageNameOfRef(tag), context, dockerfile });
+    const copies = copiesInto(root, dirname(script), resolve(root, context), expand(text.slice(0, match.index), vars));
+    out.push({ name: imageNameOfRef(tag), context, dockerfile, add: copies });
   }
   return out;
+}
+
+/**
+ * The folders `rsync -a SRC DEST` and `cp -r SRC DEST` lines copied into `context` (absolute): as
+ * rsync reads it, `SRC/` copies what SRC holds into DEST, `SRC` the folder itself into DEST/SRC.
+ * Only folders of the repository, landing inside the context (not at its root), are kept.
+ */
+function copiesInto(root: string, scriptDir: string, context: string, text: string): Addition[] {
+  const additions: Addition[] = [];
+  for (const m of text.matchAll(/^\s*(rsync|cp)\s+([^\n;&|]*)/gm)) {
+    const words = m[2]!
+      .trim()
+      .split(/\s+/)
+      // Quotes as the shell drops them: "../roc/src"/ is ../roc/src/.
+      .map((w) => w.replace(/["']/g, ''));
+    const paths = words.filter((w) => !w.startsWith('-'));
+    if (m[1] === 'cp' && !words.some((w) => /^-[a-zA-Z]*[rRa]/.test(w))) continue;
+    if (paths.length !== 2 || /[$`*]/.test(paths.join(''))) continue;
+    const [src, dest] = paths as [string, string];
+    const contents = src.endsWith('/') || src.endsWith('/.');
+    const from = resolve(root, scriptDir, src);
+    const landing = resolve(root, scriptDir, dest, contents ? '.' : basename(from));
+    const at = relative(context, landing);
+    if (!at || at.startsWith('..') || !existsSync(from)) continue;
+    const existing = additions.find((a) => a.at === at);
+    if (existing) existing.from.push(relative(root, from));
+    else additions.push({ at, from: [relative(root, from)] });
+  }
+  return additions;
 }
 
 /** `NAME=value` lines of a script (values may name earlier ones), as a build line's `${NAME}` reads them. */

@@ -19,7 +19,11 @@ describe('helmet-build init', () => {
     const root = project({
       'components/local/base/Dockerfile': 'FROM python:3.7\nADD build /ml\n',
       'components/local/base/build/.keep': '',
-      'components/local/base/build_image.sh': '#!/bin/bash -e\nmkdir -p ./build\nrsync -arvp ../roc/src/ ./build/\ndocker build -t ml-pipeline-local-base .\n',
+      'components/local/base/build_image.sh':
+        '#!/bin/bash -e\nmkdir -p ./build\nrsync -arvp "../confusion_matrix/src"/ ./build/\nrsync -arvp "../roc/src"/ ./build/\ncp -r ../roc/extra ./build/\ndocker build -t ml-pipeline-local-base .\nrm -rf ./build\n',
+      'components/local/roc/src/roc.py': 'print(1)\n',
+      'components/local/roc/extra/x.txt': 'x\n',
+      'components/local/confusion_matrix/src/confusion_matrix.py': 'print(2)\n',
       'components/local/roc/component.yaml': component('gcr.io/ml-pipeline/ml-pipeline-local-roc:1.7.0'),
       'components/local/roc/Dockerfile': 'FROM ml-pipeline-local-base\n',
       'components/local/confusion_matrix/component.yaml': component('gcr.io/ml-pipeline/ml-pipeline-local-confusion-matrix:1.7.0'),
@@ -38,6 +42,9 @@ describe('helmet-build init', () => {
         'images:',
         '  ml-pipeline-local-base:                # from components/local/base/build_image.sh',
         '    context: components/local/base',
+        '    add:                               # copied into the context by the script',
+        '      build: [components/local/confusion_matrix/src, components/local/roc/src]',
+        '      build/extra: [components/local/roc/extra]',
         '',
       ].join('\n'),
     );
@@ -82,14 +89,20 @@ describe('helmet-build init', () => {
         '#!/bin/bash -e\nimage_name=quay.io/ibm/kubeflow-component-base-image-k8s-client\nimage_tag=latest\nfull_image_name=${image_name}:${image_tag}\n\ncd "$(dirname "$0")"\ndocker build -t "${full_image_name}" .\ndocker push "${full_image_name}"\n',
       'model-building/train/component.yaml': component('quay.io/ibm/train:latest'),
       'model-building/train/Dockerfile': 'FROM quay.io/ibm/kubeflow-component-base-image-k8s-client:latest\n',
+      // No Dockerfile of its own: it runs in the base image, pinned to it as the run builds it.
+      'model-deployment/create-job/component.yaml': component('quay.io/ibm/kubeflow-component-base-image-k8s-client:latest'),
     });
     const r = await runCli(['init'], root);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(
       'found image quay.io/ibm/kubeflow-component-base-image-k8s-client: built by base-images/k8s-client/build_image.sh from base-images/k8s-client',
     );
-    expect(loadProject(root).components.find((c) => c.name === 'train')).toMatchObject({
-      base: { name: 'quay.io/ibm/kubeflow-component-base-image-k8s-client' },
+    const { components } = loadProject(root);
+    expect(components.find((c) => c.name === 'train')).toMatchObject({ base: { name: 'quay.io/ibm/kubeflow-component-base-image-k8s-client' } });
+    expect(components.find((c) => c.name === 'create-job')).toMatchObject({
+      kind: 'prebuilt',
+      imageOf: { name: 'quay.io/ibm/kubeflow-component-base-image-k8s-client' },
     });
+    expect(r.stderr).not.toContain('create-job/component.yaml: no Dockerfile beside it');
   });
 });
