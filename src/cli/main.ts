@@ -157,10 +157,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('new')
     .description('scaffold components/<name>/: component.yaml, a Python entrypoint, a .dockerignore and a unit test; never overwrites')
-    .argument('<name>', 'folder name: lowercase letters, digits and dashes')
+    .argument('<name>', 'folder name: lowercase words joined by "-", "_" or "." (score-model, confusion_matrix)')
     .option('--from <component>', 'start from the image of this built component (passed as BASE_IMAGE)')
-    .option('--dockerfile <path>', 'Dockerfile relative to the project root (default: dockerfiles/base.Dockerfile, written when missing)')
-    .addHelpText('after', '\nExample:\n  helmet-build new score-model && helmet-build build score-model\n')
+    .option(
+      '--dockerfile [path]',
+      'a Dockerfile relative to the project root (default: dockerfiles/base.Dockerfile, written when missing); alone: a Dockerfile of its own, written beside component.yaml',
+    )
+    .addHelpText('after', '\nExample:\n  helmet-build new score-model && helmet-build build score-model\n  helmet-build new roc --dockerfile        # components/roc/Dockerfile beside its component.yaml\n')
     .action(runsOn(async () => (await import('./commands/new.js')).runNewCommand));
 
   program

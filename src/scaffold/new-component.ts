@@ -15,8 +15,11 @@ export interface NewComponentOptions {
   name: string;
   /** A built component whose image the new one starts from (BASE_IMAGE). */
   from?: string;
-  /** Dockerfile, relative to the project root. @default dockerfiles/base.Dockerfile, written when missing */
-  dockerfile?: string;
+  /**
+   * Dockerfile, relative to the project root; `true`: a Dockerfile of its own, written beside
+   * component.yaml (the layout KFP repositories use). @default dockerfiles/base.Dockerfile, written when missing
+   */
+  dockerfile?: string | true;
 }
 
 /** Creates the files; returns their paths relative to the project root. */
@@ -30,16 +33,22 @@ export function newComponent(o: NewComponentOptions): string[] {
     const base = loadProject(o.root).components.find((c) => c.name === o.from);
     if (base?.kind !== 'built') throw new UsageError(`--from ${o.from}: not a component with a build: section`);
   }
-  const dockerfile = o.dockerfile ?? 'dockerfiles/base.Dockerfile';
+  const beside = o.dockerfile === true;
+  const dockerfile = typeof o.dockerfile === 'string' ? o.dockerfile : beside ? `components/${o.name}/Dockerfile` : 'dockerfiles/base.Dockerfile';
   const writeDockerfile = !existsSync(join(o.root, dockerfile));
-  if (writeDockerfile && o.dockerfile) throw new UsageError(`--dockerfile ${o.dockerfile}: file not found (paths are relative to the project root)`);
+  if (writeDockerfile && typeof o.dockerfile === 'string') {
+    throw new UsageError(`--dockerfile ${o.dockerfile}: file not found (paths are relative to the project root)`, {
+      hint: 'Give --dockerfile alone to write a Dockerfile beside component.yaml.',
+    });
+  }
 
   const module = o.name.replace(/[-.]/g, '_');
   const files: Record<string, string> = {
-    [`components/${o.name}/component.yaml`]: componentYaml(o.name, module, dockerfile, o.from, schemaPath(o.root, dir)),
+    [`components/${o.name}/component.yaml`]: componentYaml(o.name, module, beside ? undefined : dockerfile, o.from, schemaPath(o.root, dir)),
     [`components/${o.name}/${module}.py`]: entrypoint(o.name),
     [`components/${o.name}/test_${module}.py`]: unitTest(module),
-    [`components/${o.name}/.dockerignore`]: DOCKERIGNORE,
+    // The Dockerfile beside it is read by the engine, never copied into the image.
+    [`components/${o.name}/.dockerignore`]: beside ? `${DOCKERIGNORE}Dockerfile\n` : DOCKERIGNORE,
     ...(writeDockerfile ? { [dockerfile]: DOCKERFILE } : {}),
   };
   for (const [path, content] of Object.entries(files)) {
@@ -65,7 +74,8 @@ function schemaPath(root: string, componentDir: string): string | undefined {
   return relative(componentDir, schema);
 }
 
-function componentYaml(name: string, module: string, dockerfile: string, from: string | undefined, schema: string | undefined): string {
+/** `dockerfile` undefined: the Dockerfile beside component.yaml, which needs no key. */
+function componentYaml(name: string, module: string, dockerfile: string | undefined, from: string | undefined, schema: string | undefined): string {
   const title = name.replace(/[-_.]/g, ' ').replace(/^./, (c) => c.toUpperCase());
   return `${schema ? `# yaml-language-server: $schema=${schema}\n` : ''}name: ${title}
 description: The ${name} step. Describe what it reads and what it writes.
@@ -77,8 +87,7 @@ implementation:
     args: [--message, {inputValue: message}]
 build:
   image: ${name}
-  dockerfile: ${dockerfile}
-${from ? `  from: ${from}\n` : ''}`;
+${dockerfile ? `  dockerfile: ${dockerfile}\n` : ''}${from ? `  from: ${from}\n` : ''}`;
 }
 
 function entrypoint(name: string): string {

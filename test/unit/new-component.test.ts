@@ -34,6 +34,18 @@ describe('helmet-build new', () => {
     expect(spec).not.toContain('$schema');
   });
 
+  it('--dockerfile alone: a Dockerfile of its own beside component.yaml, which the loader finds there and the image never holds', () => {
+    const root = project();
+    const written = newComponent({ root, name: 'roc', dockerfile: true });
+    expect(written).toContain('components/roc/Dockerfile');
+    expect(written).not.toContain('dockerfiles/base.Dockerfile');
+    const spec = readFileSync(join(root, 'components/roc/component.yaml'), 'utf8');
+    expect(spec).not.toContain('dockerfile:');
+    expect(loadProject(root).components[0]).toMatchObject({ kind: 'built', build: { dockerfilePath: join(root, 'components/roc/Dockerfile') } });
+    expect(readFileSync(join(root, 'components/roc/.dockerignore'), 'utf8').split('\n')).toContain('Dockerfile');
+    expect(() => newComponent({ root, name: 'other', dockerfile: 'nowhere/Dockerfile' })).toThrow(/--dockerfile nowhere\/Dockerfile: file not found/);
+  });
+
   it('refuses names that are no lowercase folder and image name', () => {
     const root = project();
     for (const bad of ['My_Comp', 'a b', '-lead', 'trail_', 'double__under', 'x/y']) {

@@ -5,7 +5,7 @@ import { findProjectRoot } from '../../project/project-root.js';
 import { newComponent } from '../../scaffold/new-component.js';
 import type { Io } from '../context.js';
 
-export async function runNewCommand(name: string, flags: { cwd: string; from?: string; dockerfile?: string }, io: Io): Promise<number> {
+export async function runNewCommand(name: string, flags: { cwd: string; from?: string; dockerfile?: string | true }, io: Io): Promise<number> {
   // A new project has no components/ yet: then the component goes into the current folder.
   let root: string;
   try {
