@@ -163,7 +163,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '--dockerfile [path]',
       'a Dockerfile relative to the project root (default: dockerfiles/base.Dockerfile, written when missing); alone: a Dockerfile of its own, written beside component.yaml',
     )
-    .addHelpText('after', '\nExample:\n  helmet-build new score-model && helmet-build build score-model\n  helmet-build new roc --dockerfile        # components/roc/Dockerfile beside its component.yaml\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  helmet-build new score-model && helmet-build build score-model\n  helmet-build new roc --dockerfile        # components/roc/Dockerfile beside its component.yaml\n',
+    )
     .action(runsOn(async () => (await import('./commands/new.js')).runNewCommand));
 
   program

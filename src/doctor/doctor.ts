@@ -4,6 +4,7 @@ import { decideEngineSetup, describeSetup } from '../engine/engine-setup.js';
 import { errorMessage, isHelmetError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
 import { findProjectRoot } from '../project/project-root.js';
+import { describeProvenance, imageProvenance } from '../project/provenance.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { imageRepository, parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
@@ -15,6 +16,8 @@ export interface Check {
   hint?: string;
   /** Exit code this failure maps to. */
   exitCode?: number;
+  /** More to say, a line each (where each image comes from). */
+  lines?: string[];
 }
 
 export interface DoctorDeps {
@@ -26,9 +29,12 @@ export interface DoctorDeps {
 /** Check what helmet-build depends on: the project files, the engine, and the registry with its credentials. */
 export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?: string }): Promise<Check[]> {
   const checks: Check[] = [];
+  let lines: string[] | undefined;
   const attempt = async (name: string, fn: () => Promise<string>) => {
     try {
-      checks.push({ name, ok: true, detail: await fn() });
+      lines = undefined;
+      const detail = await fn();
+      checks.push({ name, ok: true, detail, ...(lines ? { lines } : {}) });
     } catch (e) {
       checks.push({
         name,
@@ -44,6 +50,7 @@ export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?:
     const project = loadProject(findProjectRoot(options.cwd));
     const pipeline = project.pipeline;
     const built = project.components.filter((c) => c.kind === 'built').length;
+    lines = project.components.flatMap((c) => describeProvenance(imageProvenance(project.root, c), c.kind === 'prebuilt' ? c.imageOf?.name : undefined));
     return `${project.root}: ${project.components.length} component(s), ${built} built here${pipeline ? `; pipeline ${pipeline.name} with ${pipeline.steps.length} step(s)` : '; no pipeline.yaml'}`;
   });
   await attempt('engine', async () => {

@@ -13,6 +13,7 @@ import { planJson } from '../../src/plan/plan.js';
 import { loadProject } from '../../src/project/load-project.js';
 import { openProject } from '../../src/project/project-cache.js';
 import { findProjectRoot } from '../../src/project/project-root.js';
+import { describeProvenance, imageProvenance } from '../../src/project/provenance.js';
 import { FakeWorld } from '../support/fake-world.js';
 import { type FileTree, runCli, useProjects } from '../support/project.js';
 
@@ -231,6 +232,36 @@ describe('helmet-build.yaml', () => {
     );
     expect(text).toMatch(/helmet-build\.yaml:3:3: images\.base: add: build: must name folders inside the project \(\.\.\/outside resolves to /);
     expect(text).toMatch(/components\/local\/cm\/component\.yaml:\d+:\d+: build\.add\.\.\.\/up: "\.\.\/up" must be a folder inside the context/);
+  });
+
+  it('doctor says where each image comes from and what each FROM line resolves to', () => {
+    const root = project({
+      'components/local/base/Dockerfile': 'ARG PY=3.7\nFROM python:${PY}\n',
+      'components/local/roc/component.yaml': component('ml-pipeline-local-roc'),
+      'components/local/roc/Dockerfile': 'FROM busybox AS tools\nFROM ml-pipeline-local-base\nCOPY --from=tools /bin/sh /sh\n',
+      'components/local/job/component.yaml': 'name: job\nimplementation:\n  container:\n    image: ml-pipeline-local-base:latest\n',
+      'components/local/other/component.yaml': component('ml-pipeline-local-base'),
+      'helmet-build.yaml':
+        'components: [components/local/roc, components/local/job, components/local/other]\nimages:\n  ml-pipeline-local-base: {context: components/local/base}\n',
+    });
+    const loaded = loadProject(root);
+    const lines = loaded.components.flatMap((c) => describeProvenance(imageProvenance(root, c), c.kind === 'prebuilt' ? c.imageOf?.name : undefined));
+    expect(lines).toHaveLength(7);
+    expect(lines.join('\n')).toContain(
+      'roc: ml-pipeline-local-roc from components/local/roc/Dockerfile (the Dockerfile found beside component.yaml)\n  components/local/roc/Dockerfile:1',
+    );
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'ml-pipeline-local-base: ml-pipeline-local-base from components/local/base/Dockerfile (an images: entry of helmet-build.yaml)',
+        '  components/local/base/Dockerfile:2 FROM python:${PY} -> python:3.7, as the engine or its registry has it',
+        'roc: ml-pipeline-local-roc from components/local/roc/Dockerfile (the Dockerfile found beside component.yaml)',
+        '  components/local/roc/Dockerfile:1 FROM busybox -> busybox, as the engine or its registry has it',
+        '  components/local/roc/Dockerfile:2 FROM ml-pipeline-local-base -> the image built here for ml-pipeline-local-base, pinned by digest',
+        'job: prebuilt ml-pipeline-local-base:latest, pinned to the image built here for ml-pipeline-local-base',
+        // Another registry's image of the same last name is another image: it stays prebuilt.
+        'other: prebuilt gcr.io/ml-pipeline/ml-pipeline-local-base:1.7.0, pinned to the digest its registry serves for that tag (as written when no registry answers)',
+      ]),
+    );
   });
 
   it('plan --json says where each image comes from and which FROM lines name its base', async () => {

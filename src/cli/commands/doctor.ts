@@ -12,6 +12,7 @@ export async function runDoctorCommand(
   else {
     for (const c of checks) {
       io.out.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(8)} ${c.detail}\n`);
+      for (const line of c.lines ?? []) io.out.write(`     ${''.padEnd(8)} ${line}\n`);
       if (c.hint) io.out.write(`     ${''.padEnd(8)} hint: ${c.hint}\n`);
     }
   }
