@@ -1,13 +1,14 @@
-import type { Pipeline } from '../project/model.js';
-import type { StepResources } from '../project/pipeline-schema.js';
-import { renderV2, sanitizeInputName } from '../project/placeholders.js';
-
 /**
  * Render a KFP v2 pipeline spec (IR YAML, schemaVersion 2.1.0) for pipeline.yaml, followed by the
  * Kubernetes platform spec that creates the shared PVC and mounts it into every executor — the two
  * documents KFP's compiler and its kubernetes extension write, ready to upload in the KFP UI.
  * Pure rendering of a loaded pipeline: every input problem was reported by the loader.
  */
+import type { Pipeline, PipelineStep } from '../project/model.js';
+import type { StepResources } from '../project/pipeline-schema.js';
+import { renderV2, sanitizeInputName } from '../project/placeholders.js';
+
+/** The task kfp-kubernetes' CreatePVC adds, which every step runs after. */
 export const PVC_TASK = 'createpvc';
 
 function inputParam(name: string): string {
@@ -79,116 +80,30 @@ export interface PipelineDocuments {
   platformSpec?: Record<string, unknown>;
 }
 
+type Doc = Record<string, unknown>;
+
 /** Build both documents. `images` maps component names to pinned references, one for every step's component. */
 export function buildPipelineDocuments(pipeline: Pipeline, images: Map<string, string>): PipelineDocuments {
-  const compDefs: Record<string, unknown> = {};
-  const executors: Record<string, unknown> = {};
-  const tasks: Record<string, unknown> = {};
-  const platformExecutors: Record<string, unknown> = {};
+  const compDefs: Doc = {};
+  const executors: Doc = {};
+  const tasks: Doc = {};
+  const platformExecutors: Doc = {};
   const volume = pipeline.volume;
-
   for (const step of pipeline.steps) {
     const image = images.get(step.component.name);
     if (!image) throw new Error(`no pinned image for component ${step.component.name} (step ${step.name})`);
-    const inputParams: Record<string, unknown> = {};
-    const inputArtifacts: Record<string, unknown> = {};
-    for (const input of step.inputs) {
-      const def = {
-        ...(input.kind === 'artifact' ? { artifactType: input.artifactType } : { parameterType: input.type }),
-        ...(input.description ? { description: input.description } : {}),
-        ...(input.default !== undefined ? { defaultValue: input.default } : {}),
-        ...(input.optional ? { isOptional: true } : {}),
-      };
-      (input.kind === 'artifact' ? inputArtifacts : inputParams)[sanitizeInputName(input.name)] = def;
-    }
-    const outputParams: Record<string, unknown> = {};
-    const outputArtifacts: Record<string, unknown> = {};
-    for (const output of step.outputs) {
-      if (output.kind === 'artifact') outputArtifacts[sanitizeInputName(output.name)] = { artifactType: output.artifactType };
-      else outputParams[sanitizeInputName(output.name)] = { parameterType: output.type };
-    }
-    compDefs[`comp-${step.name}`] = {
-      executorLabel: `exec-${step.name}`,
-      ...definitions('inputDefinitions', inputArtifacts, inputParams),
-      ...definitions('outputDefinitions', outputArtifacts, outputParams),
-    };
-
-    const render = (items: typeof step.command) => items?.map((item) => renderV2(item, inputParam));
-    const resources = step.resources ? resourcesSpec(step.resources) : undefined;
-    executors[`exec-${step.name}`] = {
-      container: {
-        image,
-        ...(step.command ? { command: render(step.command) } : {}),
-        ...(step.commandArgs ? { args: render(step.commandArgs) } : {}),
-        ...(step.env.length ? { env: step.env.map((e) => ({ name: e.name, value: renderV2(e.value, inputParam) })) } : {}),
-        ...(resources ? { resources } : {}),
-      },
-    };
-
-    const taskParams: Record<string, unknown> = {};
-    const taskArtifacts: Record<string, unknown> = {};
-    for (const [arg, value] of Object.entries(step.args)) {
-      const key = sanitizeInputName(arg);
-      if (value.kind === 'parameter') taskParams[key] = { componentInputParameter: value.parameter };
-      else if (value.kind === 'constant') taskParams[key] = { runtimeValue: { constant: value.value } };
-      else if (step.inputs.find((i) => i.name === arg)!.kind === 'artifact') {
-        taskArtifacts[key] = { taskOutputArtifact: { outputArtifactKey: sanitizeInputName(value.output), producerTask: value.step } };
-      } else {
-        taskParams[key] = { taskOutputParameter: { outputParameterKey: sanitizeInputName(value.output), producerTask: value.step } };
-      }
-    }
-    const dependentTasks = [...new Set([...step.after, ...(volume ? [PVC_TASK] : [])])].sort();
-    tasks[step.name] = {
-      cachingOptions: { enableCache: true },
-      componentRef: { name: `comp-${step.name}` },
-      ...(dependentTasks.length ? { dependentTasks } : {}),
-      ...definitions('inputs', taskArtifacts, taskParams),
-      taskInfo: { name: step.name },
-    };
-
-    const platform: Record<string, unknown> = {};
-    if (volume) {
-      const fromPvcTask = { taskOutputParameter: { outputParameterKey: 'name', producerTask: PVC_TASK } };
-      platform.pvcMount = [{ mountPath: volume.mountPath, pvcNameParameter: fromPvcTask, ...fromPvcTask }];
-    }
-    if (step.imagePullSecrets.length) {
-      // As kfp-kubernetes' set_image_pull_secrets writes it.
-      platform.imagePullSecret = step.imagePullSecrets.map((name) => ({ secretName: name, secretNameParameter: { runtimeValue: { constant: name } } }));
-    }
-    if (step.resources?.gpu) {
-      // GPU nodes are commonly tainted; tolerate the taint so the step can schedule there.
-      platform.tolerations = [{ effect: 'NoSchedule', key: step.resources.gpuType, operator: 'Exists' }];
-    }
+    compDefs[`comp-${step.name}`] = componentDefinition(step);
+    executors[`exec-${step.name}`] = executor(step, image);
+    tasks[step.name] = task(step, volume !== undefined);
+    const platform = platformExecutor(step, volume);
     if (Object.keys(platform).length) platformExecutors[`exec-${step.name}`] = platform;
   }
-
   if (volume) {
     compDefs[`comp-${PVC_TASK}`] = PVC_COMPONENT;
     executors[`exec-${PVC_TASK}`] = { container: { image: 'argostub/createpvc' } };
-    tasks[PVC_TASK] = {
-      cachingOptions: { enableCache: true },
-      componentRef: { name: `comp-${PVC_TASK}` },
-      inputs: {
-        parameters: {
-          access_modes: { runtimeValue: { constant: [volume.accessMode] } },
-          pvc_name_suffix: { runtimeValue: { constant: `-${volume.name}` } },
-          size: { runtimeValue: { constant: volume.size } },
-          ...(volume.storageClass !== undefined ? { storage_class_name: { runtimeValue: { constant: volume.storageClass } } } : {}),
-        },
-      },
-      taskInfo: { name: PVC_TASK },
-    };
+    tasks[PVC_TASK] = pvcTask(volume);
   }
-
-  const rootParams: Record<string, unknown> = {};
-  for (const p of pipeline.parameters) {
-    rootParams[p.name] = {
-      parameterType: p.type,
-      ...(p.default !== undefined ? { defaultValue: p.default, isOptional: true } : {}),
-      ...(p.description ? { description: p.description } : {}),
-    };
-  }
-
+  const rootParams = rootParameters(pipeline);
   const pipelineSpec = {
     components: compDefs,
     deploymentSpec: { executors },
@@ -201,6 +116,117 @@ export function buildPipelineDocuments(pipeline: Pipeline, images: Map<string, s
   };
   const platformSpec = Object.keys(platformExecutors).length ? { platforms: { kubernetes: { deploymentSpec: { executors: platformExecutors } } } } : undefined;
   return { pipelineSpec, platformSpec };
+}
+
+/** The step's component: its inputs and outputs, parameters and artifacts apart. */
+function componentDefinition(step: PipelineStep): Doc {
+  const inputParams: Doc = {};
+  const inputArtifacts: Doc = {};
+  for (const input of step.inputs) {
+    const def = {
+      ...(input.kind === 'artifact' ? { artifactType: input.artifactType } : { parameterType: input.type }),
+      ...(input.description ? { description: input.description } : {}),
+      ...(input.default !== undefined ? { defaultValue: input.default } : {}),
+      ...(input.optional ? { isOptional: true } : {}),
+    };
+    (input.kind === 'artifact' ? inputArtifacts : inputParams)[sanitizeInputName(input.name)] = def;
+  }
+  const outputParams: Doc = {};
+  const outputArtifacts: Doc = {};
+  for (const output of step.outputs) {
+    if (output.kind === 'artifact') outputArtifacts[sanitizeInputName(output.name)] = { artifactType: output.artifactType };
+    else outputParams[sanitizeInputName(output.name)] = { parameterType: output.type };
+  }
+  return {
+    executorLabel: `exec-${step.name}`,
+    ...definitions('inputDefinitions', inputArtifacts, inputParams),
+    ...definitions('outputDefinitions', outputArtifacts, outputParams),
+  };
+}
+
+/** The container the step runs: the pinned image, the command line with KFP's placeholders, env, resources. */
+function executor(step: PipelineStep, image: string): Doc {
+  const render = (items: typeof step.command) => items?.map((item) => renderV2(item, inputParam));
+  const resources = step.resources ? resourcesSpec(step.resources) : undefined;
+  return {
+    container: {
+      image,
+      ...(step.command ? { command: render(step.command) } : {}),
+      ...(step.commandArgs ? { args: render(step.commandArgs) } : {}),
+      ...(step.env.length ? { env: step.env.map((e) => ({ name: e.name, value: renderV2(e.value, inputParam) })) } : {}),
+      ...(resources ? { resources } : {}),
+    },
+  };
+}
+
+/** The DAG task: where each argument comes from, and what it runs after. */
+function task(step: PipelineStep, afterPvc: boolean): Doc {
+  const taskParams: Doc = {};
+  const taskArtifacts: Doc = {};
+  for (const [arg, value] of Object.entries(step.args)) {
+    const key = sanitizeInputName(arg);
+    if (value.kind === 'parameter') taskParams[key] = { componentInputParameter: value.parameter };
+    else if (value.kind === 'constant') taskParams[key] = { runtimeValue: { constant: value.value } };
+    else if (step.inputs.find((i) => i.name === arg)!.kind === 'artifact') {
+      taskArtifacts[key] = { taskOutputArtifact: { outputArtifactKey: sanitizeInputName(value.output), producerTask: value.step } };
+    } else {
+      taskParams[key] = { taskOutputParameter: { outputParameterKey: sanitizeInputName(value.output), producerTask: value.step } };
+    }
+  }
+  const dependentTasks = [...new Set([...step.after, ...(afterPvc ? [PVC_TASK] : [])])].sort();
+  return {
+    cachingOptions: { enableCache: true },
+    componentRef: { name: `comp-${step.name}` },
+    ...(dependentTasks.length ? { dependentTasks } : {}),
+    ...definitions('inputs', taskArtifacts, taskParams),
+    taskInfo: { name: step.name },
+  };
+}
+
+/** What kfp-kubernetes adds to the step's executor: the PVC mount, pull secrets, the GPU toleration. */
+function platformExecutor(step: PipelineStep, volume: Pipeline['volume']): Doc {
+  const platform: Doc = {};
+  if (volume) {
+    const fromPvcTask = { taskOutputParameter: { outputParameterKey: 'name', producerTask: PVC_TASK } };
+    platform.pvcMount = [{ mountPath: volume.mountPath, pvcNameParameter: fromPvcTask, ...fromPvcTask }];
+  }
+  if (step.imagePullSecrets.length) {
+    // As kfp-kubernetes' set_image_pull_secrets writes it.
+    platform.imagePullSecret = step.imagePullSecrets.map((name) => ({ secretName: name, secretNameParameter: { runtimeValue: { constant: name } } }));
+  }
+  if (step.resources?.gpu) {
+    // GPU nodes are commonly tainted; tolerate the taint so the step can schedule there.
+    platform.tolerations = [{ effect: 'NoSchedule', key: step.resources.gpuType, operator: 'Exists' }];
+  }
+  return platform;
+}
+
+function pvcTask(volume: NonNullable<Pipeline['volume']>): Doc {
+  return {
+    cachingOptions: { enableCache: true },
+    componentRef: { name: `comp-${PVC_TASK}` },
+    inputs: {
+      parameters: {
+        access_modes: { runtimeValue: { constant: [volume.accessMode] } },
+        pvc_name_suffix: { runtimeValue: { constant: `-${volume.name}` } },
+        size: { runtimeValue: { constant: volume.size } },
+        ...(volume.storageClass !== undefined ? { storage_class_name: { runtimeValue: { constant: volume.storageClass } } } : {}),
+      },
+    },
+    taskInfo: { name: PVC_TASK },
+  };
+}
+
+function rootParameters(pipeline: Pipeline): Doc {
+  const rootParams: Doc = {};
+  for (const p of pipeline.parameters) {
+    rootParams[p.name] = {
+      parameterType: p.type,
+      ...(p.default !== undefined ? { defaultValue: p.default, isOptional: true } : {}),
+      ...(p.description ? { description: p.description } : {}),
+    };
+  }
+  return rootParams;
 }
 
 /**
