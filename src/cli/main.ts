@@ -60,17 +60,27 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .exitOverride();
   const cwd = () => program.opts().cwd as string;
-  /** The action of a command that takes flags only: its module loaded on first use, its exit code kept. */
-  const runs =
-    <F extends object>(load: () => Promise<(flags: F & { cwd: string }, io: Io) => Promise<number>>) =>
-    async (flags: F) =>
-      setExit(await (await load())({ ...flags, cwd: cwd() }, io));
-  /** The same for a command that takes arguments before its flags. */
-  const runsOn =
-    <A, F extends object>(load: () => Promise<(args: A, flags: F & { cwd: string }, io: Io) => Promise<number>>) =>
-    async (args: A, flags: F) =>
-      setExit(await (await load())(args, { ...flags, cwd: cwd() }, io));
+  const actions: Actions = {
+    runs: (load) => async (flags) => setExit(await (await load())({ ...flags, cwd: cwd() }, io)),
+    runsOn: (load) => async (args, flags) => setExit(await (await load())(args, { ...flags, cwd: cwd() }, io)),
+  };
+  addBuildCommands(program, actions);
+  addPipelineCommands(program, actions);
+  addProjectCommands(program, actions);
+  refuseBlankValues(program);
+  return program;
+}
 
+/** How a command's action runs: its module loaded on first use, `-C` applied, its exit code kept. */
+interface Actions {
+  /** A command that takes flags only. */
+  runs<F extends object>(load: () => Promise<(flags: F & { cwd: string }, io: Io) => Promise<number>>): (flags: F) => Promise<void>;
+  /** A command that takes arguments before its flags. */
+  runsOn<A, F extends object>(load: () => Promise<(args: A, flags: F & { cwd: string }, io: Io) => Promise<number>>): (args: A, flags: F) => Promise<void>;
+}
+
+/** all, build, plan, emit: the commands that build images and write specs. */
+function addBuildCommands(program: Command, { runs, runsOn }: Actions): void {
   addBuildOptions(
     program
       .command('all')
@@ -112,7 +122,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   )
     .addHelpText('after', '\nExample:\n  helmet-build emit --push localhost:5000/helmet\n')
     .action(runs(async () => (await import('./commands/build.js')).runEmitCommand));
+}
 
+/** run and submit: the pipeline on the local engine, and on a KFP cluster. */
+function addPipelineCommands(program: Command, { runs }: Actions): void {
   addLogin(
     program
       .command('run')
@@ -153,7 +166,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '\nEnvironment: KF_PIPELINES_ENDPOINT, KF_PIPELINES_TOKEN, KF_PIPELINES_SA_TOKEN_PATH, KF_PIPELINES_COOKIE, KF_PIPELINES_UI_ENDPOINT, ~/.config/kfp/context.json\n\nExample:\n  helmet-build submit --host https://kubeflow.example.com/pipeline --experiment ci --param epochs=3 --wait\n',
     )
     .action(runs(async () => (await import('./commands/submit.js')).runSubmitCommand));
+}
 
+/** new, init, doctor, list: the project itself. */
+function addProjectCommands(program: Command, { runs, runsOn }: Actions): void {
   program
     .command('new')
     .description('scaffold components/<name>/: component.yaml, a Python entrypoint, a .dockerignore and a unit test; never overwrites')
@@ -193,9 +209,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(sharedOptions.json('print JSON'))
     .addHelpText('after', '\nExample:\n  helmet-build list --json\n')
     .action(runs(async () => (await import('./commands/list.js')).runListCommand));
-
-  refuseBlankValues(program);
-  return program;
 }
 
 /** The version in package.json (two folders up from this file, in src/ and in lib/ alike). */

@@ -27,6 +27,34 @@ function isInstruction(step: string): boolean {
 export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined {
   switch (e.type) {
     case 'job-started':
+    case 'job-progress':
+    case 'push-progress':
+    case 'build-step':
+    case 'job-log':
+    case 'job-finished':
+      return jobLine(e, verbose);
+    case 'plan': {
+      const count = (s: string) => e.entries.filter((x) => x.state === s).length;
+      const parts = ['up-to-date', 'needs-tag', 'needs-push', 'needs-build', 'pinned-after-build', 'blocked', 'unknown']
+        .filter((s) => count(s))
+        .map((s) => `${count(s)} ${s}`);
+      return `plan: ${parts.join(', ')}${e.push ? ` -> ${e.push}` : ' (local images; no --push)'}`;
+    }
+    case 'wrote':
+      return `wrote ${e.path}`;
+    case 'warning':
+      return `${e.subject ? `[${e.subject}] ` : ''}warning: ${e.message}`;
+    default:
+      return pipelineLine(e);
+  }
+}
+
+type JobEvent = Extract<HelmetEvent, { type: 'job-started' | 'job-progress' | 'push-progress' | 'build-step' | 'job-log' | 'job-finished' }>;
+
+/** A job's start, progress, log lines and end. */
+function jobLine(e: JobEvent, verbose: boolean): string | undefined {
+  switch (e.type) {
+    case 'job-started':
       return `[${e.subject}] ${e.title}`;
     case 'job-progress':
       return verbose ? `[${e.subject}]   ${e.status}` : undefined;
@@ -58,17 +86,14 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
       }
       if (e.outcome === 'skipped') return `[${e.subject}] skipped: ${e.summary}`;
       return `[${e.subject}] ${e.summary}${e.seconds >= 0.05 ? ` (${e.seconds.toFixed(1)}s)` : ''}`;
-    case 'plan': {
-      const count = (s: string) => e.entries.filter((x) => x.state === s).length;
-      const parts = ['up-to-date', 'needs-tag', 'needs-push', 'needs-build', 'pinned-after-build', 'blocked', 'unknown']
-        .filter((s) => count(s))
-        .map((s) => `${count(s)} ${s}`);
-      return `plan: ${parts.join(', ')}${e.push ? ` -> ${e.push}` : ' (local images; no --push)'}`;
-    }
-    case 'wrote':
-      return `wrote ${e.path}`;
-    case 'warning':
-      return `${e.subject ? `[${e.subject}] ` : ''}warning: ${e.message}`;
+  }
+}
+
+type PipelineEvent = Exclude<HelmetEvent, JobEvent | { type: 'plan' | 'wrote' | 'warning' }>;
+
+/** A local run's steps and volume, and a KFP submission. */
+function pipelineLine(e: PipelineEvent): string | undefined {
+  switch (e.type) {
     case 'run-start':
       return `run ${e.pipeline}: steps ${e.steps.join(', ')}${e.volume ? `; volume ${e.volume}` : ''}`;
     case 'run-outputs':

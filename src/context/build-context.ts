@@ -105,30 +105,7 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
     for (const e of walkFolder(dir, prefix, skipFolder, keep, options.hasher)) byPath.set(e.path, e);
   };
   walk(root, '');
-  const folderSources = new Map<string, string[]>();
-  const sourcesOf = (path: string): string[] => {
-    const had = folderSources.get(path);
-    if (had) return had;
-    const entry = byPath.get(path);
-    return entry?.kind === 'dir' ? [entry.source ?? join(root, path)] : [];
-  };
-  for (const addition of options.add ?? []) {
-    // The folders on the way to `at` are made, as `mkdir -p` before the copy.
-    const parts = addition.at.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      const path = parts.slice(0, i).join('/');
-      folderSources.set(path, sourcesOf(path));
-      if (byPath.get(path)?.kind !== 'dir') byPath.set(path, { path, kind: 'dir', mode: 0o755, size: 0, sha256: '' });
-    }
-    for (const from of addition.from) {
-      folderSources.set(addition.at, [...sourcesOf(addition.at), from]);
-      for (const e of walkFolder(from, `${addition.at}/`, skipFolder, keep, options.hasher)) {
-        if (e.kind === 'dir') folderSources.set(e.path, [...sourcesOf(e.path), e.source!]);
-        else folderSources.delete(e.path);
-        byPath.set(e.path, e);
-      }
-    }
-  }
+  const folderSources = mergeAdditions(byPath, root, options.add ?? [], (from, at) => walkFolder(from, `${at}/`, skipFolder, keep, options.hasher));
 
   const entries = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   let bytes = 0;
@@ -145,6 +122,43 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
     admits: keep,
     ...(folderSources.size ? { folderSources } : {}),
   };
+}
+
+/**
+ * `add:` into the walked entries, in order: the folders on the way to each place are made (as
+ * `mkdir -p` before the copy), a later folder's entry replaces an earlier one. Returns what each
+ * merged folder's listing is read from.
+ */
+function mergeAdditions(
+  byPath: Map<string, ContextEntry>,
+  root: string,
+  additions: ContextAddition[],
+  walk: (from: string, at: string) => ContextEntry[],
+): Map<string, string[]> {
+  const folderSources = new Map<string, string[]>();
+  const sourcesOf = (path: string): string[] => {
+    const had = folderSources.get(path);
+    if (had) return had;
+    const entry = byPath.get(path);
+    return entry?.kind === 'dir' ? [entry.source ?? join(root, path)] : [];
+  };
+  for (const addition of additions) {
+    const parts = addition.at.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const path = parts.slice(0, i).join('/');
+      folderSources.set(path, sourcesOf(path));
+      if (byPath.get(path)?.kind !== 'dir') byPath.set(path, { path, kind: 'dir', mode: 0o755, size: 0, sha256: '' });
+    }
+    for (const from of addition.from) {
+      folderSources.set(addition.at, [...sourcesOf(addition.at), from]);
+      for (const e of walk(from, addition.at)) {
+        if (e.kind === 'dir') folderSources.set(e.path, [...sourcesOf(e.path), e.source!]);
+        else folderSources.delete(e.path);
+        byPath.set(e.path, e);
+      }
+    }
+  }
+  return folderSources;
 }
 
 /**
