@@ -55,17 +55,7 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
   const tag = `${entry.repository}:${entry.contentTag}`;
   const { baseImage, cacheRepository } = recipe;
   const builder: Builder = recipe.engine.builder;
-  const network = planned.component.build.network ?? recipe.engine.network;
-  const { secrets, ssh } = planned.component.build;
-  if (builder === 'classic' && (secrets.length || ssh.length)) {
-    // Chosen by the engine (it has no BuildKit); a --builder classic the user gave is refused at load time.
-    throw new UsageError(
-      `${entry.component} needs ${[...secrets.map((id) => `secret "${id}"`), ...ssh.map((id) => `SSH agent "${id}"`)].join(', ')}, which the classic builder cannot mount`,
-      {
-        hint: 'Build on an engine with BuildKit (API 1.39 or later on Linux).',
-      },
-    );
-  }
+  refuseMountsOnClassic(entry, planned, builder);
   const fileSync = builder === 'buildkit' && recipe.engine.contextTransfer !== 'tar';
   const context = onFreshBase(planned, baseImage);
   const sent = await sendableContext(planned, context, builder, fileSync);
@@ -76,7 +66,50 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
   };
   const pulls = builder === 'classic' ? await classicRegistryAuth(context.dockerfileContent.toString('utf8'), buildArgs, recipe) : undefined;
   const t0 = Date.now();
-  const building = engine.build({
+  const building = engine.build(buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx }));
+  // A file that changed fails a FileSync transfer (and so the build): the change is what to report.
+  const imageId = await building.catch((e: unknown) => {
+    if (sent.changedEntries().length) return undefined;
+    throw e;
+  });
+  const changed = sent.changedEntries();
+  if (changed.length || imageId === undefined) {
+    // The image holds other content than its content tag names: never leave that tag behind.
+    await engine.removeImage(tag).catch(() => undefined);
+    throw new ContextChangedError(`files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`, {
+      hint: 'Re-run once nothing is writing into the component folder.',
+    });
+  }
+  return { imageId, ...(baseImage ? { baseImage } : {}), inlineCache: cacheRepository !== undefined, ms: Date.now() - t0 };
+}
+
+/** Secrets and SSH agents need BuildKit; the classic builder was chosen by the engine (a --builder classic the user gave is refused at load time). */
+function refuseMountsOnClassic(entry: BuiltIdentity, planned: PlannedBuild, builder: Builder): void {
+  const { secrets, ssh } = planned.component.build;
+  if (builder !== 'classic' || (!secrets.length && !ssh.length)) return;
+  throw new UsageError(
+    `${entry.component} needs ${[...secrets.map((id) => `secret "${id}"`), ...ssh.map((id) => `SSH agent "${id}"`)].join(', ')}, which the classic builder cannot mount`,
+    { hint: 'Build on an engine with BuildKit (API 1.39 or later on Linux).' },
+  );
+}
+
+interface BuildRequestParts {
+  entry: BuiltIdentity;
+  planned: PlannedBuild;
+  recipe: BuildRecipe;
+  tag: string;
+  sent: Awaited<ReturnType<typeof sendableContext>>;
+  buildArgs: Record<string, string>;
+  pulls: Record<string, RegistryAuth> | undefined;
+  ctx: JobContext;
+}
+
+/** What the engine is asked to build: context, args, labels, cache, session, and where progress goes. */
+function buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx }: BuildRequestParts): Parameters<EngineClient['build']>[0] {
+  const builder = recipe.engine.builder;
+  const network = planned.component.build.network ?? recipe.engine.network;
+  const { baseImage, cacheRepository } = recipe;
+  return {
     name: entry.component,
     context: sent.context,
     dockerfile: sent.dockerfile,
@@ -88,19 +121,7 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
     ...(planned.component.build.target ? { target: planned.component.build.target } : {}),
     ...(cacheRepository ? { cacheFrom: [`${cacheRepository}:${CACHE_TAG}`] } : {}),
     ...(pulls ? { registryAuth: pulls } : {}),
-    ...(builder === 'buildkit'
-      ? {
-          session: {
-            sharedKey: sharedKey(planned.component.build.contextDir),
-            credentials: async (registry: string) => recipe.credentials(registry),
-            secrets: recipe.secrets,
-            ssh: recipe.ssh,
-            onContextSent: (c: ContextSent) => {
-              ctx.log(`context: ${c.dir} sent through FileSync, ${c.files} of ${c.entries} entries asked for, ${c.bytes} bytes`);
-            },
-          },
-        }
-      : {}),
+    ...(builder === 'buildkit' ? { session: buildSession(planned, recipe, ctx) } : {}),
     labels: {
       ...recipe.sourceLabels,
       [INPUT_DIGEST_LABEL]: entry.inputDigest,
@@ -122,21 +143,20 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
       else if (step.state === 'cached') ctx.progress(`CACHED ${step.name}`);
     },
     signal: recipe.signal,
-  });
-  // A file that changed fails a FileSync transfer (and so the build): the change is what to report.
-  const imageId = await building.catch((e: unknown) => {
-    if (sent.changedEntries().length) return undefined;
-    throw e;
-  });
-  const changed = sent.changedEntries();
-  if (changed.length || imageId === undefined) {
-    // The image holds other content than its content tag names: never leave that tag behind.
-    await engine.removeImage(tag).catch(() => undefined);
-    throw new ContextChangedError(`files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`, {
-      hint: 'Re-run once nothing is writing into the component folder.',
-    });
-  }
-  return { imageId, ...(baseImage ? { baseImage } : {}), inlineCache: cacheRepository !== undefined, ms: Date.now() - t0 };
+  };
+}
+
+/** What a BuildKit build's session serves: credentials, secrets, SSH agents, and (through FileSync) the context. */
+function buildSession(planned: PlannedBuild, recipe: BuildRecipe, ctx: JobContext) {
+  return {
+    sharedKey: sharedKey(planned.component.build.contextDir),
+    credentials: async (registry: string) => recipe.credentials(registry),
+    secrets: recipe.secrets,
+    ssh: recipe.ssh,
+    onContextSent: (c: ContextSent) => {
+      ctx.log(`context: ${c.dir} sent through FileSync, ${c.files} of ${c.entries} entries asked for, ${c.bytes} bytes`);
+    },
+  };
 }
 
 /**

@@ -38,105 +38,37 @@ interface ComponentJobs {
   pushed?: Pushed;
 }
 
+/** What the jobs of one run share: the engine set up once, the source labels read once, the images made so far. */
+interface RunShared {
+  plan: Plan;
+  deps: ExecuteDeps;
+  engineUp: () => Promise<void>;
+  engineSetup: () => Promise<EngineSetup>;
+  sourceLabels: () => Promise<Record<string, string>>;
+  pushRegistry?: string;
+  credentials: (registry: string) => Promise<RegistryAuth>;
+  made: Map<string, ComponentJobs>;
+}
+
 /** Run the plan's builds and pushes; returns a result per selected component (bases first). */
 export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone?: (result: SucceededResult) => void): Promise<ComponentResult[]> {
   const { settings } = plan;
-  const { store } = settings;
+  const shared = runShared(plan, deps);
   const selected = plan.entries.filter((e) => e.selected);
-  const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
-    let value: Promise<T> | undefined;
-    return () => {
-      value ??= make();
-      return value;
-    };
-  };
-  const engineUp = once(() => deps.engine.ping());
-  const engineSetup = once<EngineSetup>(() => engineUp().then(() => decideEngineSetup(deps.engine, settings.builder, settings.buildNetwork)));
-  const sourceLabels = once(() => settings.sourceLabels?.() ?? Promise.resolve({}));
-  const pushRegistry = store.kind === 'registry' ? store.target.registry : undefined;
-  const credentials = async (registry: string): Promise<RegistryAuth> => engineAuth(registry, await deps.credentials.forPull(registry, pushRegistry));
-
-  const made = new Map<string, ComponentJobs>();
-  /** The image a dependant builds from: what its base's jobs made, else what the plan found. */
-  const imageOf = (name: string): string | undefined => {
-    const entry = plan.entries.find((e) => e.component === name);
-    if (entry?.kind !== 'built') return undefined;
-    const jobs = made.get(name);
-    const exists = jobs?.built !== undefined || entry.state === 'up-to-date' || entry.state === 'needs-tag';
-    // In the engine, by its content tag: BuildKit resolves a FROM name locally, never an image ID.
-    if (store.kind === 'engine') return exists ? `${entry.repository}:${entry.contentTag}` : undefined;
-    if (jobs) return jobs.pushed?.image;
-    return entry.state === 'up-to-date' || entry.state === 'needs-tag' ? entry.image : undefined;
-  };
-  const lastJob = (jobs: ComponentJobs | undefined) => jobs?.push ?? jobs?.build;
-
   const all: Job<Output>[] = [];
   for (const entry of selected) {
     if (entry.kind !== 'built' || (entry.state !== 'needs-build' && entry.state !== 'needs-push')) continue;
-    const planned = plan.builds.get(entry.component)!;
     const jobs: ComponentJobs = { entry };
-    made.set(entry.component, jobs);
-    if (entry.state === 'needs-build') {
-      const baseJob = entry.base ? lastJob(made.get(entry.base)) : undefined;
-      jobs.build = {
-        id: `build:${entry.component}`,
-        kind: 'build',
-        subject: entry.component,
-        title: `building ${entry.repository}:${entry.contentTag}`,
-        needs: baseJob ? [baseJob] : [],
-        run: async (ctx) => {
-          const [engine, labels] = await Promise.all([engineSetup(), sourceLabels()]);
-          const layerCache = store.kind === 'registry' && engine.builder === 'buildkit' && !settings.noCache;
-          const baseImage = entry.base ? imageOf(entry.base) : undefined;
-          const built = await buildImage(
-            entry,
-            planned,
-            {
-              engine,
-              ...(layerCache ? { cacheRepository: entry.repository } : {}),
-              credentials,
-              ...(pushRegistry ? { pushRegistry } : {}),
-              secrets: settings.secrets ?? [],
-              ssh: settings.ssh ?? [],
-              ...(baseImage ? { baseImage } : {}),
-              sourceLabels: labels,
-              noCache: settings.noCache,
-              signal: settings.signal,
-            },
-            deps.engine,
-            ctx,
-          );
-          jobs.built = built;
-          return { result: { built }, summary: `built ${built.imageId.slice(0, 19)}` };
-        },
-      };
-      all.push(jobs.build);
-    }
-    if (store.kind === 'registry') {
-      const repo = store.location(planned.component.build.image);
-      jobs.push = {
-        id: `push:${entry.component}`,
-        kind: 'push',
-        subject: entry.component,
-        title: `pushing ${entry.repository}:${entry.contentTag}`,
-        needs: jobs.build ? [jobs.build] : [],
-        run: async (ctx) => {
-          await engineUp();
-          const pushed = await pushImage(entry, repo, deps, ctx);
-          if (jobs.built?.inlineCache) await moveCacheTag(entry, repo, deps);
-          jobs.pushed = pushed;
-          return { result: { pushed }, summary: `pushed ${pushed.image}` };
-        },
-      };
-      all.push(jobs.push);
-    }
+    shared.made.set(entry.component, jobs);
+    if (entry.state === 'needs-build') all.push((jobs.build = buildJob(entry, jobs, shared)));
+    if (settings.store.kind === 'registry') all.push((jobs.push = pushJob(entry, jobs, shared)));
   }
 
   for (const entry of selected) if (entry.state === 'up-to-date' || entry.state === 'needs-tag') onComponentDone?.(reusedResult(entry));
   // Prebuilt components that name an image built in this run take its pin once it is made.
   const following = selected.filter((e): e is FollowingEntry => e.state === 'pinned-after-build');
   const reports = await new DagExecutor({ build: settings.concurrency, push: settings.concurrency }, deps.onEvent, settings.signal).run(all, (job, report) => {
-    const jobs = made.get(job.subject);
+    const jobs = shared.made.get(job.subject);
     if (!jobs || report.outcome !== 'succeeded' || job !== lastJob(jobs)) return;
     const result = madeResult(jobs.entry, jobs.built, jobs.pushed);
     onComponentDone?.(result);
@@ -150,7 +82,7 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
     if (entry.state === 'up-to-date' || entry.state === 'needs-tag') return reusedResult(entry);
     if (entry.state === 'unknown' || entry.state === 'blocked') return plannedFailure(entry);
     if (entry.state === 'pinned-after-build') return followedResult(entry, results.get(entry.imageOf!));
-    const jobs = made.get(entry.component)!;
+    const jobs = shared.made.get(entry.component)!;
     const reportsOf = [jobs.build, jobs.push].flatMap((j) => (j ? [reports.of(j)] : []));
     return jobsFailure(entry, reportsOf, settings.signal) ?? madeResult(jobs.entry, jobs.built, jobs.pushed);
   };
@@ -160,4 +92,96 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
     results.set(entry.component, result);
     return result;
   });
+}
+
+function runShared(plan: Plan, deps: ExecuteDeps): RunShared {
+  const { settings } = plan;
+  const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+    let value: Promise<T> | undefined;
+    return () => {
+      value ??= make();
+      return value;
+    };
+  };
+  const engineUp = once(() => deps.engine.ping());
+  const pushRegistry = settings.store.kind === 'registry' ? settings.store.target.registry : undefined;
+  return {
+    plan,
+    deps,
+    engineUp,
+    engineSetup: once<EngineSetup>(() => engineUp().then(() => decideEngineSetup(deps.engine, settings.builder, settings.buildNetwork))),
+    sourceLabels: once(() => settings.sourceLabels?.() ?? Promise.resolve({})),
+    ...(pushRegistry ? { pushRegistry } : {}),
+    credentials: async (registry: string): Promise<RegistryAuth> => engineAuth(registry, await deps.credentials.forPull(registry, pushRegistry)),
+    made: new Map(),
+  };
+}
+
+const lastJob = (jobs: ComponentJobs | undefined) => jobs?.push ?? jobs?.build;
+
+/** The image a dependant builds from: what its base's jobs made, else what the plan found. */
+function imageOf(name: string, shared: RunShared): string | undefined {
+  const { plan, made } = shared;
+  const { store } = plan.settings;
+  const entry = plan.entries.find((e) => e.component === name);
+  if (entry?.kind !== 'built') return undefined;
+  const jobs = made.get(name);
+  const exists = jobs?.built !== undefined || entry.state === 'up-to-date' || entry.state === 'needs-tag';
+  // In the engine, by its content tag: BuildKit resolves a FROM name locally, never an image ID.
+  if (store.kind === 'engine') return exists ? `${entry.repository}:${entry.contentTag}` : undefined;
+  if (jobs) return jobs.pushed?.image;
+  return entry.state === 'up-to-date' || entry.state === 'needs-tag' ? entry.image : undefined;
+}
+
+function buildJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job<Output> {
+  const { settings } = shared.plan;
+  const planned = shared.plan.builds.get(entry.component)!;
+  const baseJob = entry.base ? lastJob(shared.made.get(entry.base)) : undefined;
+  return {
+    id: `build:${entry.component}`,
+    kind: 'build',
+    subject: entry.component,
+    title: `building ${entry.repository}:${entry.contentTag}`,
+    needs: baseJob ? [baseJob] : [],
+    run: async (ctx) => {
+      const [engine, labels] = await Promise.all([shared.engineSetup(), shared.sourceLabels()]);
+      const layerCache = settings.store.kind === 'registry' && engine.builder === 'buildkit' && !settings.noCache;
+      const baseImage = entry.base ? imageOf(entry.base, shared) : undefined;
+      const recipe = {
+        engine,
+        ...(layerCache ? { cacheRepository: entry.repository } : {}),
+        credentials: shared.credentials,
+        ...(shared.pushRegistry ? { pushRegistry: shared.pushRegistry } : {}),
+        secrets: settings.secrets ?? [],
+        ssh: settings.ssh ?? [],
+        ...(baseImage ? { baseImage } : {}),
+        sourceLabels: labels,
+        noCache: settings.noCache,
+        signal: settings.signal,
+      };
+      const built = await buildImage(entry, planned, recipe, shared.deps.engine, ctx);
+      jobs.built = built;
+      return { result: { built }, summary: `built ${built.imageId.slice(0, 19)}` };
+    },
+  };
+}
+
+function pushJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job<Output> {
+  const { store } = shared.plan.settings;
+  if (store.kind !== 'registry') throw new Error('a push job needs a registry');
+  const repo = store.location(shared.plan.builds.get(entry.component)!.component.build.image);
+  return {
+    id: `push:${entry.component}`,
+    kind: 'push',
+    subject: entry.component,
+    title: `pushing ${entry.repository}:${entry.contentTag}`,
+    needs: jobs.build ? [jobs.build] : [],
+    run: async (ctx) => {
+      await shared.engineUp();
+      const pushed = await pushImage(entry, repo, shared.deps, ctx);
+      if (jobs.built?.inlineCache) await moveCacheTag(entry, repo, shared.deps);
+      jobs.pushed = pushed;
+      return { result: { pushed }, summary: `pushed ${pushed.image}` };
+    },
+  };
 }
