@@ -70,36 +70,7 @@ export async function resolvePlan(project: Project, settings: RunSettings, scope
     early.set(c.name, looked);
   });
 
-  const lookups = components.map((c): Job<PlanEntry> => {
-    const isSelected = selected.has(c.name);
-    if (c.kind === 'built') {
-      const identity = builtIdentity(c, builds.get(c.name)!, isSelected, settings.store);
-      return {
-        id: `lookup:${c.name}`,
-        kind: 'lookup',
-        subject: c.name,
-        title: `looking up ${identity.repository}:${identity.contentTag}`,
-        needs: [],
-        run: async () => {
-          const entry: BuiltEntry = { ...identity, ...(await early.get(c.name)!) };
-          return { result: entry, summary: describeEntry(entry) };
-        },
-      };
-    }
-    const identity = prebuiltIdentity(c, isSelected);
-    return {
-      id: `lookup:${c.name}`,
-      kind: 'lookup',
-      subject: c.name,
-      title: c.imageOf ? `pinning ${c.image} to the image of ${c.imageOf.name}` : `resolving ${c.image}`,
-      needs: [],
-      run: async () => {
-        const state = c.imageOf ? await followBuilt(c.imageOf.name, early.get(c.imageOf.name)!) : await lookupPrebuilt(c, deps);
-        const entry: PrebuiltEntry = { ...identity, ...state };
-        return { result: entry, summary: describeEntry(entry) };
-      },
-    };
-  });
+  const lookups = components.map((c) => lookupJob(c, selected.has(c.name), builds, early, settings, deps));
   const reports = await new DagExecutor({}, deps.onEvent, settings.signal).run(lookups);
   const entries = lookups.map((job, i): PlanEntry => {
     const report = reports.of(job);
@@ -113,6 +84,44 @@ export async function resolvePlan(project: Project, settings: RunSettings, scope
   const plan: Plan = { settings, entries: blockDependants(entries), builds };
   deps.onEvent({ type: 'plan', ...(settings.store.kind === 'registry' ? { push: settings.store.push } : {}), entries: plan.entries });
   return plan;
+}
+
+/** The lookup of one component: a built one awaits the lookup its digest sent; a prebuilt one resolves its tag, or follows the image built here that it names. */
+function lookupJob(
+  c: Component,
+  isSelected: boolean,
+  builds: Map<string, PlannedBuild>,
+  early: Map<string, Promise<BuiltState>>,
+  settings: RunSettings,
+  deps: PlanDeps,
+): Job<PlanEntry> {
+  if (c.kind === 'built') {
+    const identity = builtIdentity(c, builds.get(c.name)!, isSelected, settings.store);
+    return {
+      id: `lookup:${c.name}`,
+      kind: 'lookup',
+      subject: c.name,
+      title: `looking up ${identity.repository}:${identity.contentTag}`,
+      needs: [],
+      run: async () => {
+        const entry: BuiltEntry = { ...identity, ...(await early.get(c.name)!) };
+        return { result: entry, summary: describeEntry(entry) };
+      },
+    };
+  }
+  const identity = prebuiltIdentity(c, isSelected);
+  return {
+    id: `lookup:${c.name}`,
+    kind: 'lookup',
+    subject: c.name,
+    title: c.imageOf ? `pinning ${c.image} to the image of ${c.imageOf.name}` : `resolving ${c.image}`,
+    needs: [],
+    run: async () => {
+      const state = c.imageOf ? await followBuilt(c.imageOf.name, early.get(c.imageOf.name)!) : await lookupPrebuilt(c, deps);
+      const entry: PrebuiltEntry = { ...identity, ...state };
+      return { result: entry, summary: describeEntry(entry) };
+    },
+  };
 }
 
 /**

@@ -9,7 +9,8 @@ import type { EventListener } from '../events.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
 import { buildArgoWorkflow, renderArgoWorkflow, v1PackageBlockers } from '../kfp/argo-workflow.js';
 import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
-import { type ComponentResult, succeeded } from '../model/component-result.js';
+import { type ComponentResult, type SucceededResult, succeeded } from '../model/component-result.js';
+import type { BuiltPin } from '../model/pin.js';
 import type { PlanEntry } from '../model/plan-entry.js';
 import type { RunRecords } from '../output/records.js';
 import type { Plan } from '../plan/plan.js';
@@ -37,66 +38,20 @@ export async function publish(
     const entry = entries.get(result.component);
     // A built component's image is pinned by digest or image ID, never by a bare tag.
     if (entry?.kind !== 'built' || userTags.length === 0 || result.pinnedBy === 'tag') continue;
-    const pin = result;
-    const tags = tagsToMove(entry, userTags);
-    if (tags.length === 0) continue;
-    const image = plan.builds.get(entry.component)?.component.build.image ?? entry.repository;
-    tagJobs.set(result.component, {
-      id: `tag:${result.component}`,
-      kind: 'publish',
-      subject: result.component,
-      title: `tagging ${tags.join(', ')}`,
-      needs: [],
-      run: async () => {
-        for (const tag of tags) await store.addTag(image, pin, entry.contentTag, tag);
-        return { result: undefined, summary: `tagged ${tags.map((t) => `${entry.repository}:${t}`).join(', ')}` };
-      },
-    });
+    const job = tagJob(plan, entry, result);
+    if (job) tagJobs.set(result.component, job);
   }
-
   const jobs = [...tagJobs.values()];
   const pipeline = project.pipeline;
   if (pipeline && store.kind === 'registry') {
-    const images = new Map<string, string>();
-    for (const e of plan.entries)
-      if ((e.state === 'up-to-date' || e.state === 'needs-tag') && e.pinnedBy === 'registry-digest') images.set(e.component, e.image);
-    for (const r of results) if (r.pinnedBy === 'registry-digest') images.set(r.component, r.image);
+    const images = pushedImages(plan, results);
     const missing = [...new Set(pipeline.steps.map((s) => s.component.name))].filter((n) => !images.has(n));
     if (missing.length) {
       onEvent({
         type: 'warning',
         message: `pipeline spec not written: no pushed image for the current inputs of ${missing.join(', ')} (run helmet-build all --push ${store.push})`,
       });
-    } else if (options.records) {
-      const records = options.records;
-      jobs.push({
-        id: `pipeline:${pipeline.name}`,
-        kind: 'publish',
-        subject: pipeline.name,
-        title: `writing the pipeline spec ${pipeline.name}`,
-        needs: [...tagJobs.values()],
-        run: async () => {
-          warnValueReadFileInputs(pipeline, onEvent);
-          const pins = Object.fromEntries(images);
-          await records.writePipelineSpec(pipeline.name, [pipeline, pins], () => renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
-          // The KFP v1 package of the same pipeline, for KFP 1.x clusters: each step's published component file.
-          const blockers = v1PackageBlockers(pipeline);
-          if (blockers.length) {
-            onEvent({ type: 'warning', message: `KFP v1 package not written: only KFP v2 fills ${blockers.join(', ')}` });
-            return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name}` };
-          }
-          const files = new Map(
-            await Promise.all(
-              pipeline.steps.map(async (s) => [s.component.name, await records.publishedComponent(s.component, images.get(s.component.name)!)] as const),
-            ),
-          );
-          await records.writePipelinePackage(pipeline.name, [pipeline, Object.fromEntries(files)], (compiledAt) =>
-            renderArgoWorkflow(buildArgoWorkflow(pipeline, files, compiledAt)),
-          );
-          return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name} and its KFP v1 package` };
-        },
-      });
-    }
+    } else if (options.records) jobs.push(pipelineJob(pipeline, images, options.records, [...tagJobs.values()], onEvent));
   }
   const reports = await new DagExecutor({ publish: 4 }, onEvent, options.signal).run(jobs);
   return results.map((result): ComponentResult => {
@@ -109,6 +64,64 @@ export async function publish(
     }
     return entries.get(result.component)?.kind === 'built' ? { ...result, tags: [...result.tags, ...userTags] } : result;
   });
+}
+
+/** The user tags a built image lacks, moved to it; undefined when it has them all. */
+function tagJob(plan: Plan, entry: Extract<PlanEntry, { kind: 'built' }>, pin: BuiltPin): Job<void> | undefined {
+  const { store, tags: userTags } = plan.settings;
+  const tags = tagsToMove(entry, userTags);
+  if (tags.length === 0) return undefined;
+  const image = plan.builds.get(entry.component)?.component.build.image ?? entry.repository;
+  return {
+    id: `tag:${entry.component}`,
+    kind: 'publish',
+    subject: entry.component,
+    title: `tagging ${tags.join(', ')}`,
+    needs: [],
+    run: async () => {
+      for (const tag of tags) await store.addTag(image, pin, entry.contentTag, tag);
+      return { result: undefined, summary: `tagged ${tags.map((t) => `${entry.repository}:${t}`).join(', ')}` };
+    },
+  };
+}
+
+/** Each component's image pinned by registry digest: what the plan found, then what this run pushed. */
+function pushedImages(plan: Plan, results: SucceededResult[]): Map<string, string> {
+  const images = new Map<string, string>();
+  for (const e of plan.entries) if ((e.state === 'up-to-date' || e.state === 'needs-tag') && e.pinnedBy === 'registry-digest') images.set(e.component, e.image);
+  for (const r of results) if (r.pinnedBy === 'registry-digest') images.set(r.component, r.image);
+  return images;
+}
+
+/** The pipeline spec, then the KFP v1 package of the same pipeline (for KFP 1.x clusters) when v1 can express it. */
+function pipelineJob(pipeline: Pipeline, images: Map<string, string>, records: RunRecords, needs: Job<void>[], onEvent: EventListener): Job<void> {
+  return {
+    id: `pipeline:${pipeline.name}`,
+    kind: 'publish',
+    subject: pipeline.name,
+    title: `writing the pipeline spec ${pipeline.name}`,
+    needs,
+    run: async () => {
+      warnValueReadFileInputs(pipeline, onEvent);
+      const pins = Object.fromEntries(images);
+      await records.writePipelineSpec(pipeline.name, [pipeline, pins], () => renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
+      const blockers = v1PackageBlockers(pipeline);
+      if (blockers.length) {
+        onEvent({ type: 'warning', message: `KFP v1 package not written: only KFP v2 fills ${blockers.join(', ')}` });
+        return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name}` };
+      }
+      // Each step's published component file, as a v1 user loads it.
+      const files = new Map(
+        await Promise.all(
+          pipeline.steps.map(async (s) => [s.component.name, await records.publishedComponent(s.component, images.get(s.component.name)!)] as const),
+        ),
+      );
+      await records.writePipelinePackage(pipeline.name, [pipeline, Object.fromEntries(files)], (compiledAt) =>
+        renderArgoWorkflow(buildArgoWorkflow(pipeline, files, compiledAt)),
+      );
+      return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name} and its KFP v1 package` };
+    },
+  };
 }
 
 /**
