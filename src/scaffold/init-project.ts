@@ -30,6 +30,16 @@ interface Addition {
   from: string[];
 }
 
+/** A component.yaml found: whether a Dockerfile beside it builds it, and the image its `image:` line names. */
+interface FoundFile {
+  file: string;
+  built: boolean;
+  declared?: string;
+}
+
+type ScriptBuild = ReturnType<typeof dockerBuilds>[number] & { script: string };
+type InitImage = InitResult['images'][number];
+
 export function initProject(root: string): InitResult {
   if (existsSync(join(root, CONFIG_FILE))) {
     throw new UsageError(`${CONFIG_FILE} already exists; nothing was changed`, { hint: 'Edit it, or remove it to have init write it anew.' });
@@ -45,12 +55,27 @@ export function initProject(root: string): InitResult {
     throw new UsageError(`no component.yaml found in ${root}`, { hint: 'Run helmet-build init at the root of a repository of KFP components.' });
   }
   const notes: string[] = [];
-  const components = componentFiles.map((file) => {
+  const components: FoundFile[] = componentFiles.map((file) => {
     const built = existsSync(join(root, dirname(file), 'Dockerfile'));
-    return { file, built, declared: declaredImage(readFileSync(join(root, file), 'utf8')) };
+    const declared = declaredImage(readFileSync(join(root, file), 'utf8'));
+    return { file, built, ...(declared ? { declared } : {}) };
   });
+  const renamed = sharedImageNames(components, notes);
+  const builds = files
+    .filter((f) => /\.sh$/.test(f) || basename(f) === 'Makefile')
+    .flatMap((f) => dockerBuilds(root, f).map((b): ScriptBuild => ({ ...b, script: f })));
+  const images = scriptImages(root, components, builds, notes);
+  writeFileAtomic(join(root, CONFIG_FILE), configText(components, renamed, images));
+  return {
+    written: CONFIG_FILE,
+    components: components.map((c) => ({ file: c.file, built: c.built, ...(c.declared ? { image: c.declared } : {}) })),
+    images: [...images.values()],
+    notes,
+  };
+}
 
-  // Two built components naming one image would push to one repository: each gets its folder's name.
+/** Two built components naming one image would push to one repository: each gets its folder's name. */
+function sharedImageNames(components: FoundFile[], notes: string[]): Set<string> {
   const byImage = new Map<string, string[]>();
   for (const c of components) if (c.built && c.declared) byImage.set(imageNameOfRef(c.declared), [...(byImage.get(imageNameOfRef(c.declared)) ?? []), c.file]);
   const renamed = new Set<string>();
@@ -59,18 +84,26 @@ export function initProject(root: string): InitResult {
     for (const file of named) renamed.add(file);
     notes.push(`${named.join(', ')} all name the image ${image}: each builds its own, named after its folder (image: in ${CONFIG_FILE})`);
   }
+  return renamed;
+}
 
-  // FROM names no component builds: images a script made, if a script says how.
+/**
+ * The images build scripts make that the components need: those FROM lines name (and no component
+ * builds), and those a component.yaml with no Dockerfile names (it is pinned to them).
+ */
+function scriptImages(root: string, components: FoundFile[], builds: ScriptBuild[], notes: string[]): Map<string, InitImage> {
   const builtNames = new Set(components.filter((c) => c.built && c.declared).map((c) => imageNameOfRef(c.declared!)));
-  const scripts = files.filter((f) => /\.sh$/.test(f) || basename(f) === 'Makefile').map((f) => ({ file: f, builds: dockerBuilds(root, f) }));
-  const images = new Map<string, InitResult['images'][number]>();
+  const images = new Map<string, InitImage>();
+  const take = (name: string, made: ScriptBuild) => {
+    if (!images.has(name)) images.set(name, { name, context: made.context, dockerfile: made.dockerfile, script: made.script, add: made.add });
+  };
   for (const c of components.filter((c) => c.built)) {
     const dockerfile = join(dirname(c.file), 'Dockerfile');
     for (const line of fromLines(readFileSync(join(root, dockerfile), 'utf8'), {})) {
       const name = imageNameOfRef(line.image);
       if (!name || builtNames.has(name) || images.has(name)) continue;
-      const made = scripts.flatMap((s) => s.builds.filter((b) => b.name === name).map((b) => ({ ...b, script: s.file })))[0];
-      if (made) images.set(name, { name, context: made.context, dockerfile: made.dockerfile, script: made.script, add: made.add });
+      const made = builds.find((b) => b.name === name);
+      if (made) take(name, made);
       else if (!/^(?:[a-z0-9.-]+\.[a-z]+(?::\d+)?|localhost(?::\d+)?)\//.test(name) && !name.includes('/')) {
         notes.push(
           `${dockerfile}:${line.line} starts FROM ${line.image}: no build script here makes it; if this repository builds it, add it under images: by hand`,
@@ -78,18 +111,17 @@ export function initProject(root: string): InitResult {
       }
     }
   }
-  // A component with no Dockerfile whose image a script builds is pinned to that image as a run builds it.
   for (const c of components.filter((c) => !c.built)) {
-    const name = c.declared ? imageNameOfRef(c.declared) : undefined;
-    const made =
-      name && !c.declared!.includes('@')
-        ? scripts.flatMap((s) => s.builds.filter((b) => b.name === name).map((b) => ({ ...b, script: s.file })))[0]
-        : undefined;
-    if (made && !images.has(name!)) images.set(name!, { name: name!, context: made.context, dockerfile: made.dockerfile, script: made.script, add: made.add });
+    const name = c.declared && !c.declared.includes('@') ? imageNameOfRef(c.declared) : undefined;
+    const made = name ? builds.find((b) => b.name === name) : undefined;
+    if (made) take(name!, made);
     if (made || (name && builtNames.has(name))) continue;
     notes.push(`${c.file}: no Dockerfile beside it, so it stays prebuilt (${c.declared ?? 'no image: line'})`);
   }
+  return images;
+}
 
+function configText(components: FoundFile[], renamed: Set<string>, images: Map<string, InitImage>): string {
   const lines = ['# Written by helmet-build init: where this repository keeps its components and the images they start from.', 'components:'];
   for (const c of components) {
     if (renamed.has(c.file)) lines.push(`  - path: ${c.file}`, `    image: ${imageName(basename(dirname(c.file)))}`);
@@ -106,13 +138,7 @@ export function initProject(root: string): InitResult {
       }
     }
   }
-  writeFileAtomic(join(root, CONFIG_FILE), `${lines.join('\n')}\n`);
-  return {
-    written: CONFIG_FILE,
-    components: components.map((c) => ({ file: c.file, built: c.built, ...(c.declared ? { image: c.declared } : {}) })),
-    images: [...images.values()],
-    notes,
-  };
+  return `${lines.join('\n')}\n`;
 }
 
 /** The implementation.container.image of a component.yaml, read by line (init must not fail on a file the loader would refuse). */
