@@ -8,7 +8,7 @@ import { imageNameOfRef } from '../dockerfile/from-lines.js';
 import type { ConfigProblem } from '../errors.js';
 import { type BuildSpec, type ComponentFile, componentFileSchema, IMAGE_NAME } from './component-schema.js';
 import { dropKfpNulls } from './kfp-nulls.js';
-import type { BuiltComponent, PrebuiltComponent } from './model.js';
+import type { BuildSettings, BuiltComponent, PrebuiltComponent } from './model.js';
 import type { FoundComponent } from './project-config.js';
 import { projectPathProblem, readAdditions } from './project-paths.js';
 import { allowedKeysAt } from './schema-keys.js';
@@ -23,6 +23,8 @@ export interface ComponentRead {
   problemAt: (path: (string | number)[], message: string) => ConfigProblem;
 }
 
+type At = (path: (string | number)[], message: string) => void;
+
 export function readComponentFile(root: string, found: FoundComponent): { read?: ComponentRead; problems: ConfigProblem[] } {
   const { name, dir, file } = found;
   const { source, problems } = YamlSource.read(join(root, file), file);
@@ -32,7 +34,7 @@ export function readComponentFile(root: string, found: FoundComponent): { read?:
   const problemAt = (path: (string | number)[], message: string): ConfigProblem => ({ file, ...source.locate(path), path: path.join('.'), message });
   const local: ConfigProblem[] = [];
   // Build settings from helmet-build.yaml are wrong there, not in the component.yaml.
-  const at = (path: (string | number)[], message: string) =>
+  const at: At = (path, message) =>
     local.push(
       found.build && path[0] === 'build'
         ? found.problemAt!(
@@ -55,52 +57,8 @@ export function readComponentFile(root: string, found: FoundComponent): { read?:
   const build: BuildSpec | undefined = spec.build ?? found.build ?? (dockerfileBeside ? { context: '.', args: {} } : undefined);
   let component: BuiltComponent | PrebuiltComponent | undefined;
   if (build) {
-    // The image: line a KFP repository keeps for its own users stays; dist/ gets the built image in its place.
-    const repository = build.image ?? imageNameOf(image);
-    if (!repository) {
-      at(
-        dockerfileBeside ? ['implementation', 'container'] : ['build'],
-        image === undefined
-          ? 'needs build.image (the name of the image to build, e.g. helmet-train) or implementation.container.image to take it from'
-          : `needs build.image: "${image}" gives no image name to build (its last path segment must be a lowercase image name)`,
-      );
-    }
-    const dockerfilePath = build.dockerfile === undefined ? join(dir, 'Dockerfile') : resolve(root, build.dockerfile);
-    const contextDir = resolve(dir, build.context);
-    // A component reads only files of its project: no absolute paths, no `..` out of it, no link that leads out.
-    const checkInProject = (key: 'dockerfile' | 'context', path: string, kind: 'file' | 'folder', relativeTo: string) => {
-      const problem = projectPathProblem(root, path, kind);
-      if (problem === 'missing') at(['build', key], `${kind} not found: ${relative(root, path)} (paths are relative to ${relativeTo})`);
-      else if (problem) at(['build', key], `must be a ${kind} inside the project (${build[key]} resolves to ${problem.outside})`);
-    };
-    if (build.dockerfile === undefined) {
-      if (!existsSync(dockerfilePath)) at(['build'], `has no dockerfile: and there is no Dockerfile beside component.yaml (${relative(root, dockerfilePath)})`);
-    } else checkInProject('dockerfile', dockerfilePath, 'file', 'the project root');
-    checkInProject('context', contextDir, 'folder', 'the component folder');
-    const add = readAdditions(root, dir, build.add, (key, message) => at(['build', 'add', key], message));
-    const { args, platform, target, network } = build;
-    const secrets = [...new Set(build.secrets ?? [])];
-    const ssh = [...new Set(build.ssh ?? [])];
-    component = {
-      kind: 'built',
-      name,
-      dir,
-      file,
-      spec,
-      build: {
-        image: repository ?? '',
-        origin: dockerfileBeside ? 'dockerfile-beside' : found.build ? 'project-file' : 'build-section',
-        contextDir,
-        dockerfilePath,
-        args,
-        platform,
-        target,
-        network,
-        secrets,
-        ssh,
-        ...(add.length ? { add } : {}),
-      },
-    };
+    const origin = dockerfileBeside ? 'dockerfile-beside' : found.build ? 'project-file' : 'build-section';
+    component = { kind: 'built', name, dir, file, spec, build: buildSettings(root, dir, build, image, origin, at) };
   } else if (image) {
     component = { kind: 'prebuilt', name, dir, file, spec, image };
   } else {
@@ -108,6 +66,47 @@ export function readComponentFile(root: string, found: FoundComponent): { read?:
   }
   if (local.length || !component) return { problems: local };
   return { read: { component, from: build?.from, problemAt }, problems: [] };
+}
+
+/** The build settings as a build reads them: the image name, paths resolved and checked to be inside the project, `add:` read. */
+function buildSettings(root: string, dir: string, build: BuildSpec, image: string | undefined, origin: BuildSettings['origin'], at: At): BuildSettings {
+  // The image: line a KFP repository keeps for its own users stays; dist/ gets the built image in its place.
+  const repository = build.image ?? imageNameOf(image);
+  if (!repository) {
+    at(
+      origin === 'dockerfile-beside' ? ['implementation', 'container'] : ['build'],
+      image === undefined
+        ? 'needs build.image (the name of the image to build, e.g. helmet-train) or implementation.container.image to take it from'
+        : `needs build.image: "${image}" gives no image name to build (its last path segment must be a lowercase image name)`,
+    );
+  }
+  const dockerfilePath = build.dockerfile === undefined ? join(dir, 'Dockerfile') : resolve(root, build.dockerfile);
+  const contextDir = resolve(dir, build.context);
+  // A component reads only files of its project: no absolute paths, no `..` out of it, no link that leads out.
+  const checkInProject = (key: 'dockerfile' | 'context', path: string, kind: 'file' | 'folder', relativeTo: string) => {
+    const problem = projectPathProblem(root, path, kind);
+    if (problem === 'missing') at(['build', key], `${kind} not found: ${relative(root, path)} (paths are relative to ${relativeTo})`);
+    else if (problem) at(['build', key], `must be a ${kind} inside the project (${build[key]} resolves to ${problem.outside})`);
+  };
+  if (build.dockerfile === undefined) {
+    if (!existsSync(dockerfilePath)) at(['build'], `has no dockerfile: and there is no Dockerfile beside component.yaml (${relative(root, dockerfilePath)})`);
+  } else checkInProject('dockerfile', dockerfilePath, 'file', 'the project root');
+  checkInProject('context', contextDir, 'folder', 'the component folder');
+  const add = readAdditions(root, dir, build.add, (key, message) => at(['build', 'add', key], message));
+  const { args, platform, target, network } = build;
+  return {
+    image: repository ?? '',
+    origin,
+    contextDir,
+    dockerfilePath,
+    args,
+    platform,
+    target,
+    network,
+    secrets: [...new Set(build.secrets ?? [])],
+    ssh: [...new Set(build.ssh ?? [])],
+    ...(add.length ? { add } : {}),
+  };
 }
 
 /**
