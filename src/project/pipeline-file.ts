@@ -11,7 +11,7 @@ import { inputReadings } from './input-readings.js';
 import { componentV1Problems, pipelineV1Problems } from './kfp-v1.js';
 import type { CommandItem, Pipeline, PipelineParameter, PipelineStep, StepArgument, StepInput, StepOutput } from './model.js';
 import { ioKind, parameterType, typedValue } from './model.js';
-import { pipelineFileSchema } from './pipeline-schema.js';
+import { type PipelineFile, pipelineFileSchema } from './pipeline-schema.js';
 import { readCommandItems, readEnvValue } from './placeholders.js';
 import { PIPELINE_FILE } from './project-root.js';
 import { allowedKeysAt } from './schema-keys.js';
@@ -21,6 +21,15 @@ import { YamlSource } from './yaml-source.js';
  * `components` are the components that loaded cleanly; `folders` every component folder, so that a
  * step naming a component with problems of its own is not also called unknown.
  */
+type At = (path: (string | number)[], message: string) => void;
+type StepSpec = PipelineFile['steps'][string];
+/** A step's component with the inputs and outputs it has as this step sees them. */
+interface StepShape {
+  read: ComponentRead;
+  inputs: StepInput[];
+  outputs: StepOutput[];
+}
+
 export function readPipelineFile(
   root: string,
   components: Map<string, ComponentRead>,
@@ -32,19 +41,63 @@ export function readPipelineFile(
   const { data: spec, problems: invalid } = source.check(pipelineFileSchema, source.toJS(), (p) => allowedKeysAt(pipelineFileSchema, p));
   if (!spec) return { problems: invalid };
   const out: ConfigProblem[] = [];
-  const at = (path: (string | number)[], message: string) => out.push({ file: pipelineFile, ...source.locate(path), path: path.join('.'), message });
+  const at: At = (path, message) => out.push({ file: pipelineFile, ...source.locate(path), path: path.join('.'), message });
 
-  const parameters: PipelineParameter[] = Object.entries(spec.parameters).map(([name, p]) => {
+  const parameters = readParameters(spec, at);
+  const parameterTypes = new Map(parameters.map((p) => [p.name, p.type]));
+  // First every step's component and its inputs and outputs; then the arguments, which may name any step's outputs.
+  const shapes = stepShapes(spec, components, folders, at, out);
+  const steps = new Map<string, PipelineStep>();
+  const dataDependencies = new Map<string, string[]>();
+  for (const [name, shape] of shapes) {
+    const step = spec.steps[name]!;
+    const { args, producers } = stepArguments(name, step, shape, { spec, shapes, parameterTypes }, at);
+    dataDependencies.set(name, producers);
+    steps.set(name, pipelineStep(name, step, shape, args, producers, spec, out));
+  }
+  pipelineV1Problems(spec, at);
+  for (const [name, { read }] of shapes) {
+    componentV1Problems(read.component.spec, new Set(Object.keys(spec.steps[name]!.args)), (path, message) =>
+      out.push(read.problemAt(path, `${message} (step ${name})`)),
+    );
+  }
+
+  const stepNames = Object.keys(spec.steps);
+  const sorted = topologicalOrder(stepNames, (s) => [...spec.steps[s]!.after, ...(dataDependencies.get(s) ?? [])].filter((d) => d in spec.steps));
+  if (sorted.cycle) at(['steps', sorted.cycle[0]!, 'after'], `steps form a cycle: ${sorted.cycle.join(' -> ')}`);
+  if (out.length || !sorted.order) return { problems: dedupe(out) };
+  return {
+    pipeline: {
+      file: pipelineFile,
+      name: spec.name,
+      description: spec.description,
+      parameters,
+      volume: spec.volume,
+      steps: sorted.order.map((s) => steps.get(s)!),
+    },
+    problems: [],
+  };
+}
+
+function readParameters(spec: PipelineFile, at: At): PipelineParameter[] {
+  return Object.entries(spec.parameters).map(([name, p]) => {
     const type = parameterType(p.type);
     const typed = p.default === undefined ? undefined : typedValue(p.default, type);
     if (typed && 'error' in typed) at(['parameters', name, 'default'], `${typed.error} (the parameter is of type ${p.type})`);
     return { name, type, default: typed && 'value' in typed ? typed.value : undefined, description: p.description };
   });
-  const parameterTypes = new Map(parameters.map((p) => [p.name, p.type]));
+}
 
+/** Each step's component, with its inputs and outputs; `after:` names checked on the way. */
+function stepShapes(
+  spec: PipelineFile,
+  components: Map<string, ComponentRead>,
+  folders: readonly string[],
+  at: At,
+  out: ConfigProblem[],
+): Map<string, StepShape> {
   const stepNames = Object.keys(spec.steps);
-  // First every step's component and its inputs and outputs; then the arguments, which may name any step's outputs.
-  const shapes = new Map<string, { read: ComponentRead; inputs: StepInput[]; outputs: StepOutput[] }>();
+  const shapes = new Map<string, StepShape>();
   for (const [name, step] of Object.entries(spec.steps)) {
     step.after.forEach((dep, i) => {
       if (!stepNames.includes(dep)) at(['steps', name, 'after', i], `unknown step "${dep}" (steps: ${stepNames.join(', ')})`);
@@ -59,109 +112,133 @@ export function readPipelineFile(
     }
     shapes.set(name, { read, inputs: stepInputs(read, name, out), outputs: stepOutputs(read) });
   }
+  return shapes;
+}
 
-  const steps = new Map<string, PipelineStep>();
-  const dataDependencies = new Map<string, string[]>();
-  for (const [name, shape] of shapes) {
-    const step = spec.steps[name]!;
-    const { read, inputs, outputs } = shape;
-    const component = read.component;
-    const byInput = new Map(inputs.map((i) => [i.name, i]));
-    const args: Record<string, StepArgument> = {};
-    const producers: string[] = [];
-    for (const [arg, value] of Object.entries(step.args)) {
-      const input = byInput.get(arg);
-      const where = ['steps', name, 'args', arg];
-      if (!input) {
-        at(where, `component ${step.component} has no input "${arg}" (inputs: ${[...byInput.keys()].join(', ') || 'none'})`);
-        continue;
-      }
-      if (typeof value === 'object' && 'from' in value) {
-        const producer = shapes.get(value.from);
-        if (!producer) {
-          if (!(value.from in spec.steps)) at([...where, 'from'], `unknown step "${value.from}" (steps: ${stepNames.join(', ')})`);
-          continue;
-        }
-        const output = producer.outputs.find((o) => o.name === value.output);
-        if (!output) {
-          const names = producer.outputs.map((o) => o.name).join(', ') || 'none';
-          at([...where, 'output'], `step ${value.from} (component ${producer.read.component.name}) has no output "${value.output}" (outputs: ${names})`);
-          continue;
-        }
-        const mismatch = outputMismatch(input, output);
-        if (mismatch) at(where, `${mismatch}: input ${arg} of ${step.component} cannot take output ${value.output} of step ${value.from}`);
-        args[arg] = { kind: 'task-output', step: value.from, output: value.output };
-        producers.push(value.from);
-        continue;
-      }
-      if (input.kind === 'artifact') {
-        at(where, `input ${arg} of ${step.component} is a file: bind it to another step's output, e.g. {from: <step>, output: <name>}`);
-        continue;
-      }
-      if (typeof value === 'object') {
-        const paramType = parameterTypes.get(value.param);
-        if (paramType === undefined) {
-          at([...where, 'param'], `unknown pipeline parameter "${value.param}" (declared: ${[...parameterTypes.keys()].join(', ') || 'none'})`);
-        } else if (paramType !== input.type && input.type !== 'STRING') {
-          at([...where, 'param'], `parameter "${value.param}" is ${paramType}, but input ${arg} of ${step.component} is ${input.type}`);
-        }
-        args[arg] = { kind: 'parameter', parameter: value.param };
-      } else {
-        const typed = typedValue(value, input.type);
-        if ('error' in typed) at(where, `${typed.error} (input ${arg} of ${step.component} is ${input.type})`);
-        else args[arg] = { kind: 'constant', value: typed.value };
-      }
+/** What the arguments of a step take: the pipeline file, every step's shape, the parameters' types. */
+interface ArgumentScope {
+  spec: PipelineFile;
+  shapes: Map<string, StepShape>;
+  parameterTypes: Map<string, PipelineParameter['type']>;
+}
+
+/** The step's arguments, each checked against the input it binds; the steps whose outputs it takes. */
+function stepArguments(name: string, step: StepSpec, shape: StepShape, scope: ArgumentScope, at: At) {
+  const byInput = new Map(shape.inputs.map((i) => [i.name, i]));
+  const args: Record<string, StepArgument> = {};
+  const producers: string[] = [];
+  for (const [arg, value] of Object.entries(step.args)) {
+    const input = byInput.get(arg);
+    const where = ['steps', name, 'args', arg];
+    if (!input) {
+      at(where, `component ${step.component} has no input "${arg}" (inputs: ${[...byInput.keys()].join(', ') || 'none'})`);
+      continue;
     }
-    for (const input of inputs) {
-      if (!(input.name in step.args) && !input.optional) {
-        at(['steps', name, 'args'], `required input "${input.name}" of component ${step.component} is not given`);
-      }
+    const bound =
+      typeof value === 'object' && 'from' in value
+        ? taskOutput(step, arg, input, value, scope, where, at)
+        : valueArgument(step, arg, input, value, scope, where, at);
+    if (!bound) continue;
+    args[arg] = bound;
+    if (bound.kind === 'task-output') producers.push(bound.step);
+  }
+  for (const input of shape.inputs) {
+    if (!(input.name in step.args) && !input.optional)
+      at(['steps', name, 'args'], `required input "${input.name}" of component ${step.component} is not given`);
+  }
+  return { args, producers };
+}
+
+/** `{from: <step>, output: <name>}`: another step's output, of a kind and type the input takes. */
+function taskOutput(
+  step: StepSpec,
+  arg: string,
+  input: StepInput,
+  value: { from: string; output: string },
+  scope: ArgumentScope,
+  where: (string | number)[],
+  at: At,
+): StepArgument | undefined {
+  const producer = scope.shapes.get(value.from);
+  if (!producer) {
+    if (!(value.from in scope.spec.steps)) at([...where, 'from'], `unknown step "${value.from}" (steps: ${Object.keys(scope.spec.steps).join(', ')})`);
+    return undefined;
+  }
+  const output = producer.outputs.find((o) => o.name === value.output);
+  if (!output) {
+    const names = producer.outputs.map((o) => o.name).join(', ') || 'none';
+    at([...where, 'output'], `step ${value.from} (component ${producer.read.component.name}) has no output "${value.output}" (outputs: ${names})`);
+    return undefined;
+  }
+  const mismatch = outputMismatch(input, output);
+  if (mismatch) at(where, `${mismatch}: input ${arg} of ${step.component} cannot take output ${value.output} of step ${value.from}`);
+  return { kind: 'task-output', step: value.from, output: value.output };
+}
+
+/** A pipeline parameter (`{param: <name>}`) or a constant, for an input that takes a value. */
+function valueArgument(
+  step: StepSpec,
+  arg: string,
+  input: StepInput,
+  value: Exclude<StepSpec['args'][string], { from: string }>,
+  scope: ArgumentScope,
+  where: (string | number)[],
+  at: At,
+): StepArgument | undefined {
+  if (input.kind === 'artifact') {
+    at(where, `input ${arg} of ${step.component} is a file: bind it to another step's output, e.g. {from: <step>, output: <name>}`);
+    return undefined;
+  }
+  if (typeof value === 'object') {
+    const paramType = scope.parameterTypes.get(value.param);
+    if (paramType === undefined) {
+      at([...where, 'param'], `unknown pipeline parameter "${value.param}" (declared: ${[...scope.parameterTypes.keys()].join(', ') || 'none'})`);
+    } else if (paramType !== input.type && input.type !== 'STRING') {
+      at([...where, 'param'], `parameter "${value.param}" is ${paramType}, but input ${arg} of ${step.component} is ${input.type}`);
     }
-    dataDependencies.set(name, producers);
-    const container = component.spec.implementation.container;
-    const io = { inputs: new Map(inputs.map((i) => [i.name, i.kind])), outputs: new Map(outputs.map((o) => [o.name, o.kind])) };
-    const problem = (path: (string | number)[], message: string) => out.push(read.problemAt(path, `${message} (step ${name})`));
-    const items = (list: typeof container.command, key: string): CommandItem[] | undefined =>
-      list && readCommandItems(list, ['implementation', 'container', key], io, problem);
-    steps.set(name, {
-      name,
-      component,
-      // Taking another step's output runs after it, as in KFP.
-      after: [...new Set([...step.after, ...producers])],
-      inputs,
-      outputs,
-      args,
-      command: items(container.command, 'command'),
-      commandArgs: items(container.args, 'args'),
-      env: Object.entries(container.env ?? {}).map(([env, value]) => ({
-        name: env,
-        value: readEnvValue(value, ['implementation', 'container', 'env', env], io, problem),
-      })),
-      resources: step.resources,
-      imagePullSecrets: [...new Set([...(spec.imagePullSecrets ?? []), ...(step.imagePullSecrets ?? [])])],
-    });
+    return { kind: 'parameter', parameter: value.param };
   }
-
-  pipelineV1Problems(spec, at);
-  for (const [name, { read }] of shapes) {
-    componentV1Problems(read.component.spec, new Set(Object.keys(spec.steps[name]!.args)), (path, message) =>
-      out.push(read.problemAt(path, `${message} (step ${name})`)),
-    );
+  const typed = typedValue(value, input.type);
+  if ('error' in typed) {
+    at(where, `${typed.error} (input ${arg} of ${step.component} is ${input.type})`);
+    return undefined;
   }
+  return { kind: 'constant', value: typed.value };
+}
 
-  const sorted = topologicalOrder(stepNames, (s) => [...spec.steps[s]!.after, ...(dataDependencies.get(s) ?? [])].filter((d) => d in spec.steps));
-  if (sorted.cycle) at(['steps', sorted.cycle[0]!, 'after'], `steps form a cycle: ${sorted.cycle.join(' -> ')}`);
-  if (out.length || !sorted.order) return { problems: dedupe(out) };
+/** The step as a run and the specs use it: its command line read against its inputs and outputs. */
+function pipelineStep(
+  name: string,
+  step: StepSpec,
+  shape: StepShape,
+  args: Record<string, StepArgument>,
+  producers: string[],
+  spec: PipelineFile,
+  out: ConfigProblem[],
+): PipelineStep {
+  const { read, inputs, outputs } = shape;
+  const component = read.component;
+  const container = component.spec.implementation.container;
+  const io = { inputs: new Map(inputs.map((i) => [i.name, i.kind])), outputs: new Map(outputs.map((o) => [o.name, o.kind])) };
+  const problem = (path: (string | number)[], message: string) => out.push(read.problemAt(path, `${message} (step ${name})`));
+  const items = (list: typeof container.command, key: string): CommandItem[] | undefined =>
+    list && readCommandItems(list, ['implementation', 'container', key], io, problem);
   return {
-    pipeline: {
-      file: pipelineFile,
-      name: spec.name,
-      description: spec.description,
-      parameters,
-      volume: spec.volume,
-      steps: sorted.order.map((s) => steps.get(s)!),
-    },
-    problems: [],
+    name,
+    component,
+    // Taking another step's output runs after it, as in KFP.
+    after: [...new Set([...step.after, ...producers])],
+    inputs,
+    outputs,
+    args,
+    command: items(container.command, 'command'),
+    commandArgs: items(container.args, 'args'),
+    env: Object.entries(container.env ?? {}).map(([env, value]) => ({
+      name: env,
+      value: readEnvValue(value, ['implementation', 'container', 'env', env], io, problem),
+    })),
+    resources: step.resources,
+    imagePullSecrets: [...new Set([...(spec.imagePullSecrets ?? []), ...(step.imagePullSecrets ?? [])])],
   };
 }
 
