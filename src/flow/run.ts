@@ -12,7 +12,7 @@ import type { EventListener } from '../events.js';
 import { ignoreEvents } from '../events.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
 import { succeeded } from '../model/component-result.js';
-import type { PipelineStep } from '../project/model.js';
+import type { Pipeline, PipelineStep, Project } from '../project/model.js';
 import { openProject } from '../project/project-cache.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import type { RegistryApi } from '../registry/registry-api.js';
@@ -72,6 +72,46 @@ export async function runPipeline(options: RunOptions, deps: RunDeps): Promise<R
   await deps.engine.ping();
   await checkGpus(deps.engine, toRun);
 
+  const images = await stepImages(project, toRun, options, deps);
+  if ('failed' in images) return images.failed;
+
+  const volume = pipeline.volume ? `${pipeline.name}-run-${randomBytes(3).toString('hex')}` : undefined;
+  if (volume) await deps.engine.createVolume(volume, { 'io.helmet.pipeline': pipeline.name });
+  emit({ type: 'run-start', pipeline: pipeline.name, volume, steps: pipeline.steps.map((s) => s.name), parameters: params });
+  const files = RunFiles.forPipeline(pipeline);
+  try {
+    const run = { pipeline, params, images: images.ok, volume, files, skip };
+    const steps = await runSteps(run, options, deps, emit);
+    const interrupted = options.signal?.aborted ?? false;
+    const failed = steps.some((s) => s.status === 'failed');
+    return {
+      ok: !failed && !interrupted,
+      exitCode: interrupted ? ExitCode.interrupted : worstExitCode(failed ? [ExitCode.failed] : []),
+      volume: options.keepVolume ? volume : undefined,
+      steps,
+    };
+  } finally {
+    if (files) {
+      emit({ type: 'run-outputs', folder: files.folder, kept: options.keepVolume === true, files: files.list(pipeline) });
+      if (!options.keepVolume) files.remove();
+    }
+    if (volume) {
+      if (options.keepVolume) emit({ type: 'volume-kept', volume });
+      else {
+        await deps.engine.removeVolume(volume).catch(() => undefined);
+        emit({ type: 'volume-removed', volume });
+      }
+    }
+  }
+}
+
+/** The images of the steps to run, built or reused as `build` would; a failed image fails its step before anything runs. */
+async function stepImages(
+  project: Project,
+  toRun: PipelineStep[],
+  options: RunOptions,
+  deps: RunDeps,
+): Promise<{ ok: Map<string, string> } | { failed: RunResult }> {
   const built = await runBuild(
     {
       root: project.root,
@@ -96,67 +136,55 @@ export async function runPipeline(options: RunOptions, deps: RunDeps): Promise<R
     if (succeeded(r)) images.set(r.component, r.image);
     else failedImages.push({ step: r.component, status: 'failed', reason: `image: ${r.error.message}` });
   }
-  if (!built.ok) return { ok: false, exitCode: built.exitCode, steps: failedImages };
+  return built.ok ? { ok: images } : { failed: { ok: false, exitCode: built.exitCode, steps: failedImages } };
+}
 
-  const volume = pipeline.volume ? `${pipeline.name}-run-${randomBytes(3).toString('hex')}` : undefined;
-  if (volume) await deps.engine.createVolume(volume, { 'io.helmet.pipeline': pipeline.name });
-  emit({ type: 'run-start', pipeline: pipeline.name, volume, steps: pipeline.steps.map((s) => s.name), parameters: params });
-  const files = RunFiles.forPipeline(pipeline);
+/** What every step of a run shares. */
+interface StepsRun {
+  pipeline: Pipeline;
+  params: Record<string, string>;
+  images: Map<string, string>;
+  volume: string | undefined;
+  files: RunFiles | undefined;
+  skip: Set<string>;
+}
+
+/** The steps on one DAG (a step after the steps it names), each in its container; a result per step. */
+async function runSteps(run: StepsRun, options: RunOptions, deps: RunDeps, emit: EventListener): Promise<StepResult[]> {
+  const { pipeline, images, skip } = run;
   const jobs = new Map<string, Job<number>>();
-  try {
-    for (const step of pipeline.steps) {
-      jobs.set(step.name, {
-        id: `step:${step.name}`,
-        kind: 'step',
-        subject: step.name,
-        title: `running ${images.get(step.component.name) ?? step.component.name}`,
-        // pipeline.yaml lists steps after the ones they run after (checked at load time).
-        needs: step.after.flatMap((d) => jobs.get(d) ?? []),
-        ...(skip.has(step.name) && options.skipSteps?.includes(step.name) ? { excluded: 'skipped with --skip-step' } : {}),
-        run: async (ctx) => {
-          const image = images.get(step.component.name);
-          if (!image) throw new Error(`no image for step ${step.name}`);
-          const run = { pipeline, step, params, image, volume, files, network: options.network ?? 'host', signal: options.signal };
-          const exitCode = await runStepContainer(run, deps, ctx);
-          return { result: exitCode, summary: 'succeeded' };
-        },
-      });
-    }
-    const reports = await new DagExecutor({ step: options.parallelSteps ?? 2 }, emit, options.signal).run([...jobs.values()]);
-    const steps = pipeline.steps.map((step): StepResult => {
-      const r = reports.of(jobs.get(step.name)!);
-      if (r.outcome === 'succeeded') return { step: step.name, status: 'succeeded', exitCode: 0, seconds: r.seconds };
-      if (r.outcome === 'skipped') return { step: step.name, status: 'skipped', reason: r.summary };
-      if (r.error instanceof EngineUnreachableError) throw r.error;
-      return {
-        step: step.name,
-        status: r.error instanceof InterruptedError ? 'skipped' : 'failed',
-        ...(r.error instanceof StepFailedError ? { exitCode: r.error.stepExitCode } : {}),
-        seconds: r.seconds,
-        reason: r.error.message,
-      };
+  for (const step of pipeline.steps) {
+    jobs.set(step.name, {
+      id: `step:${step.name}`,
+      kind: 'step',
+      subject: step.name,
+      title: `running ${images.get(step.component.name) ?? step.component.name}`,
+      // pipeline.yaml lists steps after the ones they run after (checked at load time).
+      needs: step.after.flatMap((d) => jobs.get(d) ?? []),
+      ...(skip.has(step.name) && options.skipSteps?.includes(step.name) ? { excluded: 'skipped with --skip-step' } : {}),
+      run: async (ctx) => {
+        const image = images.get(step.component.name);
+        if (!image) throw new Error(`no image for step ${step.name}`);
+        const container = { ...run, step, image, network: options.network ?? 'host', signal: options.signal };
+        const exitCode = await runStepContainer(container, deps, ctx);
+        return { result: exitCode, summary: 'succeeded' };
+      },
     });
-    const interrupted = options.signal?.aborted ?? false;
-    const failed = steps.some((s) => s.status === 'failed');
-    return {
-      ok: !failed && !interrupted,
-      exitCode: interrupted ? ExitCode.interrupted : worstExitCode(failed ? [ExitCode.failed] : []),
-      volume: options.keepVolume ? volume : undefined,
-      steps,
-    };
-  } finally {
-    if (files) {
-      emit({ type: 'run-outputs', folder: files.folder, kept: options.keepVolume === true, files: files.list(pipeline) });
-      if (!options.keepVolume) files.remove();
-    }
-    if (volume) {
-      if (options.keepVolume) emit({ type: 'volume-kept', volume });
-      else {
-        await deps.engine.removeVolume(volume).catch(() => undefined);
-        emit({ type: 'volume-removed', volume });
-      }
-    }
   }
+  const reports = await new DagExecutor({ step: options.parallelSteps ?? 2 }, emit, options.signal).run([...jobs.values()]);
+  return pipeline.steps.map((step): StepResult => {
+    const r = reports.of(jobs.get(step.name)!);
+    if (r.outcome === 'succeeded') return { step: step.name, status: 'succeeded', exitCode: 0, seconds: r.seconds };
+    if (r.outcome === 'skipped') return { step: step.name, status: 'skipped', reason: r.summary };
+    if (r.error instanceof EngineUnreachableError) throw r.error;
+    return {
+      step: step.name,
+      status: r.error instanceof InterruptedError ? 'skipped' : 'failed',
+      ...(r.error instanceof StepFailedError ? { exitCode: r.error.stepExitCode } : {}),
+      seconds: r.seconds,
+      reason: r.error.message,
+    };
+  });
 }
 
 async function checkGpus(engine: EngineClient, toRun: PipelineStep[]): Promise<void> {
