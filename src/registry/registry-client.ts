@@ -97,6 +97,7 @@ export class RegistryClient implements RegistryApi {
     return answer;
   }
 
+  /** The request with the cached authorization for its scope; on a 401, once more with what the challenge asks for. */
   private async requestOn(
     route: RegistryRoute,
     registry: string,
@@ -106,54 +107,11 @@ export class RegistryClient implements RegistryApi {
     init: HttpRequest,
   ): Promise<HttpResponse> {
     const scopeKey = `${registry}/${repository}:${actions}`;
-    const once = async (authorization?: string): Promise<HttpResponse> => {
-      const plain = route.transport === 'http' || this.plainHttp.has(registry);
-      const url = registryUrl(registry, plain ? 'http' : 'https') + path;
-      const headers = { ...init.headers, ...(authorization ? { Authorization: authorization } : {}) };
-      let res: HttpResponse;
-      try {
-        res = await httpRequest(url, { ...init, headers, tls: route.tls });
-      } catch (e) {
-        // A registry the engine lets go without TLS, answering in plain HTTP: speak HTTP to it from now on.
-        if (!plain && route.transport === 'https-then-http' && speaksNoTls(e)) {
-          this.plainHttp.add(registry);
-          return once(authorization);
-        }
-        if (!plain && speaksNoTls(e)) throw plainHttpRefused(registry);
-        const tls = tlsFailure(registry, e, this.endpoints.certsDirs(registry));
-        if (tls) throw tls;
-        throw new TransientFault(describeTransportError(e));
-      }
-      if (isTransientStatus(res.status)) throw new TransientFault(`HTTP ${res.status}`, res.status);
-      return res;
-    };
-    const attempts = this.retry.retries + 1;
-    const send = (authorization?: string) =>
-      withRetries(this.retry, () => once(authorization)).catch((e: unknown) => {
-        if (!(e instanceof TransientFault)) throw e;
-        throw new RegistryUnreachableError(
-          e.status
-            ? `registry ${registry} is unavailable: it answered ${e.message} to ${init.method ?? 'GET'} ${repository} (${attempts} attempts)`
-            : `cannot reach registry ${registry}: ${e.message} (${attempts} attempts)`,
-          { cause: e, hint: 'Check the --push address and that the registry is running; HELMET_REGISTRY_RETRIES sets how often to try.' },
-        );
-      });
+    const send = (authorization?: string) => this.sendWithRetries(route, registry, repository, path, init, authorization);
     const cached = this.authorizations.get(scopeKey);
     let res = await send(cached && cached.until > Date.now() ? cached.value : undefined);
     if (res.status !== 401) return res;
-
-    const challenge = res.headers.get('www-authenticate') ?? '';
-    const creds = await this.credentials.get(registry);
-    let authorization: { value: string; until: number };
-    if (/^basic/i.test(challenge)) {
-      if (!creds?.username || !creds.password) throw authRequired(registry);
-      authorization = { value: basicAuthorization(creds.username, creds.password), until: Number.POSITIVE_INFINITY };
-    } else if (/^bearer/i.test(challenge)) {
-      const token = await this.fetchToken(registry, challenge, `repository:${repository}:${actions}`, creds);
-      authorization = { value: `Bearer ${token.token}`, until: token.until };
-    } else {
-      throw authRequired(registry);
-    }
+    const authorization = await this.answerChallenge(registry, repository, actions, res.headers.get('www-authenticate') ?? '');
     res = await send(authorization.value);
     if (res.status === 401) {
       throw new RegistryAuthError(`registry ${registry} rejected the credentials for ${repository}`, {
@@ -161,6 +119,57 @@ export class RegistryClient implements RegistryApi {
       });
     }
     this.authorizations.set(scopeKey, authorization);
+    return res;
+  }
+
+  /** Basic credentials, or a Bearer token from the challenge's realm; how long it may be reused. */
+  private async answerChallenge(registry: string, repository: string, actions: Actions, challenge: string): Promise<{ value: string; until: number }> {
+    const creds = await this.credentials.get(registry);
+    if (/^basic/i.test(challenge)) {
+      if (!creds?.username || !creds.password) throw authRequired(registry);
+      return { value: basicAuthorization(creds.username, creds.password), until: Number.POSITIVE_INFINITY };
+    }
+    if (/^bearer/i.test(challenge)) {
+      const token = await this.fetchToken(registry, challenge, `repository:${repository}:${actions}`, creds);
+      return { value: `Bearer ${token.token}`, until: token.until };
+    }
+    throw authRequired(registry);
+  }
+
+  /** One request, tried again on transient faults; exit 3 when they last. */
+  private sendWithRetries(route: RegistryRoute, registry: string, repository: string, path: string, init: HttpRequest, authorization?: string) {
+    const attempts = this.retry.retries + 1;
+    return withRetries(this.retry, () => this.sendOnce(route, registry, path, init, authorization)).catch((e: unknown) => {
+      if (!(e instanceof TransientFault)) throw e;
+      throw new RegistryUnreachableError(
+        e.status
+          ? `registry ${registry} is unavailable: it answered ${e.message} to ${init.method ?? 'GET'} ${repository} (${attempts} attempts)`
+          : `cannot reach registry ${registry}: ${e.message} (${attempts} attempts)`,
+        { cause: e, hint: 'Check the --push address and that the registry is running; HELMET_REGISTRY_RETRIES sets how often to try.' },
+      );
+    });
+  }
+
+  /** One request over the route's transport; a transient fault thrown as one. */
+  private async sendOnce(route: RegistryRoute, registry: string, path: string, init: HttpRequest, authorization?: string): Promise<HttpResponse> {
+    const plain = route.transport === 'http' || this.plainHttp.has(registry);
+    const url = registryUrl(registry, plain ? 'http' : 'https') + path;
+    const headers = { ...init.headers, ...(authorization ? { Authorization: authorization } : {}) };
+    let res: HttpResponse;
+    try {
+      res = await httpRequest(url, { ...init, headers, tls: route.tls });
+    } catch (e) {
+      // A registry the engine lets go without TLS, answering in plain HTTP: speak HTTP to it from now on.
+      if (!plain && route.transport === 'https-then-http' && speaksNoTls(e)) {
+        this.plainHttp.add(registry);
+        return this.sendOnce(route, registry, path, init, authorization);
+      }
+      if (!plain && speaksNoTls(e)) throw plainHttpRefused(registry);
+      const tls = tlsFailure(registry, e, this.endpoints.certsDirs(registry));
+      if (tls) throw tls;
+      throw new TransientFault(describeTransportError(e));
+    }
+    if (isTransientStatus(res.status)) throw new TransientFault(`HTTP ${res.status}`, res.status);
     return res;
   }
 

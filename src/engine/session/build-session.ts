@@ -106,10 +106,13 @@ export class BuildSession {
   }
 }
 
+/** Registers one unary method on the session's server. */
+type Unary = <Req, Res>(spec: MethodSpec<Req, Res>, answer: (request: Req, call: Grpc.ServerUnaryCall<Req, Res>) => Promise<Res>) => void;
+
 /** Register the session's methods on `server`; returns their paths (the methods the daemon is told of). */
 function serve(grpc: typeof Grpc, server: Grpc.Server, options: SessionOptions, agentConnections: Set<Socket>): string[] {
   const paths: string[] = [];
-  const unary = <Req, Res>(spec: MethodSpec<Req, Res>, answer: (request: Req, call: Grpc.ServerUnaryCall<Req, Res>) => Promise<Res>) => {
+  function unary<Req, Res>(spec: MethodSpec<Req, Res>, answer: (request: Req, call: Grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): void {
     const handler: Grpc.handleUnaryCall<Req, Res> = (call, callback) => {
       answer(call.request, call).then(
         (response) => callback(null, response),
@@ -118,17 +121,15 @@ function serve(grpc: typeof Grpc, server: Grpc.Server, options: SessionOptions, 
     };
     server.register(spec.path, handler, spec.encode, spec.decode, 'unary');
     paths.push(spec.path);
-  };
+  }
 
   unary(METHODS.healthCheck, async () => ({ status: SERVING }));
-
   if (options.localDirs) {
     // Packets are encoded and decoded by the handler: the codecs pass bytes through.
     const bytes = (b: Buffer) => b;
     server.register(DIFF_COPY_PATH, diffCopyHandler(grpc, options.localDirs, options.onContextSent), bytes, bytes, 'bidi');
     paths.push(DIFF_COPY_PATH);
   }
-
   // Only Credentials: FetchToken and GetTokenAuthority are left unregistered, so the daemon gets
   // UNIMPLEMENTED and fetches tokens itself with the credentials it was given.
   unary(METHODS.credentials, async ({ Host }) => {
@@ -138,55 +139,58 @@ function serve(grpc: typeof Grpc, server: Grpc.Server, options: SessionOptions, 
     if (auth.identitytoken) return { Username: '', Secret: auth.identitytoken };
     return { Username: auth.username ?? '', Secret: auth.password ?? '' };
   });
-
-  const secrets = new Map((options.secrets ?? []).map((s) => [s.id, s]));
-  if (secrets.size) {
-    unary(METHODS.getSecret, async ({ ID }) => {
-      const secret = secrets.get(ID);
-      if (!secret) throw new SessionFault(grpc.status.NOT_FOUND, `secret ${ID} not found`);
-      if ('env' in secret) {
-        const value = process.env[secret.env];
-        if (value === undefined) throw new SessionFault(grpc.status.NOT_FOUND, `secret ${ID}: environment variable ${secret.env} is not set`);
-        return { data: Buffer.from(value, 'utf8') };
-      }
-      try {
-        return { data: readFileSync(secret.file) };
-      } catch (e) {
-        // The path only: never anything read.
-        throw new SessionFault(grpc.status.NOT_FOUND, `secret ${ID}: cannot read ${secret.file} (${(e as { code?: string }).code ?? 'error'})`);
-      }
-    });
-  }
-
-  const agents = new Map((options.ssh ?? []).map((a) => [a.id, a.socket]));
-  if (agents.size) {
-    unary(METHODS.checkAgent, async ({ ID }) => {
-      if (!agents.has(ID || DEFAULT_SSH_ID)) throw new SessionFault(grpc.status.NOT_FOUND, `no SSH agent with id ${ID || DEFAULT_SSH_ID} was given (--ssh)`);
-      return {};
-    });
-    const forward: Grpc.handleBidiStreamingCall<{ data: Buffer }, { data: Buffer }> = (call) => {
-      const id = String(call.metadata.get(SSH_ID_KEY)[0] ?? DEFAULT_SSH_ID);
-      const socket = agents.get(id);
-      if (!socket) {
-        call.emit('error', { code: grpc.status.NOT_FOUND, details: `no SSH agent with id ${id}` });
-        return;
-      }
-      // One agent connection per stream: the daemon opens a stream for each client in the build.
-      const agent = connect(socket);
-      agentConnections.add(agent);
-      agent.once('close', () => agentConnections.delete(agent));
-      call.on('data', (m: { data: Buffer }) => agent.write(m.data));
-      call.on('end', () => agent.end());
-      call.on('error', () => agent.destroy());
-      call.on('cancelled', () => agent.destroy());
-      agent.on('data', (data: Buffer) => call.write({ data }));
-      agent.on('end', () => call.end());
-      agent.on('error', (e) => call.emit('error', { code: grpc.status.UNAVAILABLE, details: `SSH agent ${id}: ${(e as { code?: string }).code ?? 'error'}` }));
-    };
-    server.register(METHODS.forwardAgent.path, forward, METHODS.forwardAgent.encode, METHODS.forwardAgent.decode, 'bidi');
-    paths.push(METHODS.forwardAgent.path);
-  }
+  if (options.secrets?.length) serveSecrets(grpc, options.secrets, unary);
+  if (options.ssh?.length) paths.push(serveAgents(grpc, server, options.ssh, agentConnections, unary));
   return paths;
+}
+
+/** Secrets.GetSecret: each secret's value from its environment variable or file, read when the build asks. */
+function serveSecrets(grpc: typeof Grpc, given: NonNullable<SessionOptions['secrets']>, unary: Unary): void {
+  const secrets = new Map(given.map((s) => [s.id, s]));
+  unary(METHODS.getSecret, async ({ ID }) => {
+    const secret = secrets.get(ID);
+    if (!secret) throw new SessionFault(grpc.status.NOT_FOUND, `secret ${ID} not found`);
+    if ('env' in secret) {
+      const value = process.env[secret.env];
+      if (value === undefined) throw new SessionFault(grpc.status.NOT_FOUND, `secret ${ID}: environment variable ${secret.env} is not set`);
+      return { data: Buffer.from(value, 'utf8') };
+    }
+    try {
+      return { data: readFileSync(secret.file) };
+    } catch (e) {
+      // The path only: never anything read.
+      throw new SessionFault(grpc.status.NOT_FOUND, `secret ${ID}: cannot read ${secret.file} (${(e as { code?: string }).code ?? 'error'})`);
+    }
+  });
+}
+
+/** SSH.CheckAgent and SSH.ForwardAgent: one connection to the agent's socket per stream the daemon opens. Returns the stream's path. */
+function serveAgents(grpc: typeof Grpc, server: Grpc.Server, given: NonNullable<SessionOptions['ssh']>, connections: Set<Socket>, unary: Unary): string {
+  const agents = new Map(given.map((a) => [a.id, a.socket]));
+  unary(METHODS.checkAgent, async ({ ID }) => {
+    if (!agents.has(ID || DEFAULT_SSH_ID)) throw new SessionFault(grpc.status.NOT_FOUND, `no SSH agent with id ${ID || DEFAULT_SSH_ID} was given (--ssh)`);
+    return {};
+  });
+  const forward: Grpc.handleBidiStreamingCall<{ data: Buffer }, { data: Buffer }> = (call) => {
+    const id = String(call.metadata.get(SSH_ID_KEY)[0] ?? DEFAULT_SSH_ID);
+    const socket = agents.get(id);
+    if (!socket) {
+      call.emit('error', { code: grpc.status.NOT_FOUND, details: `no SSH agent with id ${id}` });
+      return;
+    }
+    const agent = connect(socket);
+    connections.add(agent);
+    agent.once('close', () => connections.delete(agent));
+    call.on('data', (m: { data: Buffer }) => agent.write(m.data));
+    call.on('end', () => agent.end());
+    call.on('error', () => agent.destroy());
+    call.on('cancelled', () => agent.destroy());
+    agent.on('data', (data: Buffer) => call.write({ data }));
+    agent.on('end', () => call.end());
+    agent.on('error', (e) => call.emit('error', { code: grpc.status.UNAVAILABLE, details: `SSH agent ${id}: ${(e as { code?: string }).code ?? 'error'}` }));
+  };
+  server.register(METHODS.forwardAgent.path, forward, METHODS.forwardAgent.encode, METHODS.forwardAgent.decode, 'bidi');
+  return METHODS.forwardAgent.path;
 }
 
 /** A gRPC status answered to the daemon. */
