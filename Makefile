@@ -13,13 +13,13 @@ DEMO_FLAGS ?= --build-arg BASE_IMAGE=helmet/python:3.11 \
 
 # Every folder components/<name>/ with a component.yaml is a target: `make train` rebuilds train.
 # Names that are targets of their own below are left out (build them with `make all`).
-RESERVED := setup deps services build schemas demo test test-modern-engine lint format test-python bench bench-guard stop clean help all push run submit
+RESERVED := setup deps services build schemas demo test test-unit test-modern-engine lint format test-python bench bench-guard stop clean help all push run submit
 COMPONENTS := $(filter-out $(RESERVED),$(sort $(notdir $(patsubst %/component.yaml,%,$(wildcard components/*/component.yaml)))))
 HELMET := node bin/helmet-build.js
 # REPO=<registry/prefix> pushes and pins digests; BUILD_FLAGS and RUN_FLAGS pass anything else.
 PUSH_FLAG = $(if $(REPO),--push $(REPO))
 
-.PHONY: setup deps services build schemas demo test test-modern-engine lint format test-python bench bench-guard stop clean help all push run submit $(COMPONENTS)
+.PHONY: $(RESERVED) $(COMPONENTS)
 
 help:
 	@echo "make setup            install deps, start the local engine and registry, compile"
@@ -30,6 +30,7 @@ help:
 	@echo "make submit           upload dist/ to a KFP cluster and start a run (KF_PIPELINES_ENDPOINT, SUBMIT_FLAGS=...)"
 	@echo "make demo             build and push the four helmet components to the local registry"
 	@echo "make test             lint, every test on the Debian 12 engine, the integration tests on Docker 26.1, the speed guard"
+	@echo "make test-unit        the unit tests alone: no engine, no registry"
 	@echo "make test-modern-engine   the integration tests on Docker 26.1 alone"
 	@echo "make bench-guard      the fast path beside node -e 0; fails past twice a goal (part of make test)"
 	@echo "make lint | format | bench | schemas | stop | clean"
@@ -96,12 +97,16 @@ MODERN_ENGINE_TESTS = if [ -n "$${HELMET_SKIP_MODERN_ENGINE:-}" ]; then \
 	  DOCKER_HOST="$$HELMET_MODERN_DOCKER_HOST" HELMET_TEST_BUNDLE=1 npx vitest run test/integration; \
 	fi
 
+test-unit: deps
+	npx vitest run test/unit
+
 test-modern-engine: setup
 	@$(MODERN_ENGINE_TESTS)
 
 # Formatting and lint rules (biome.json); `make format` applies the fixes.
 lint: deps
 	npx biome check .
+	node scripts/check-lengths.mjs
 
 format: deps
 	npx biome check --write .

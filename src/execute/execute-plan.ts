@@ -60,8 +60,9 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
     if (entry.kind !== 'built' || (entry.state !== 'needs-build' && entry.state !== 'needs-push')) continue;
     const jobs: ComponentJobs = { entry };
     shared.made.set(entry.component, jobs);
-    if (entry.state === 'needs-build') all.push((jobs.build = buildJob(entry, jobs, shared)));
-    if (settings.store.kind === 'registry') all.push((jobs.push = pushJob(entry, jobs, shared)));
+    if (entry.state === 'needs-build') jobs.build = buildJob(entry, jobs, shared);
+    if (settings.store.kind === 'registry') jobs.push = pushJob(entry, jobs, shared);
+    all.push(...[jobs.build, jobs.push].filter((j) => j !== undefined));
   }
 
   for (const entry of selected) if (entry.state === 'up-to-date' || entry.state === 'needs-tag') onComponentDone?.(reusedResult(entry));
