@@ -4,6 +4,7 @@
  * `${NAME}`, `${NAME:-word}`, `${NAME:+word}`); a FROM naming an earlier stage or `scratch` pulls
  * nothing. Also the one place that rewrites a FROM line's image, for a base this run builds.
  */
+import { shortDockerHubName } from '../names/docker-hub.js';
 
 /** A FROM instruction that pulls an image. */
 export interface FromLine {
@@ -103,11 +104,6 @@ export function imageNameOfRef(ref: string): string {
   const colon = name.lastIndexOf(':');
   if (colon > slash) name = name.slice(0, colon);
   return shortDockerHubName(name);
-}
-
-/** A reference as the engine lists it: Docker Hub's long forms (`docker.io/library/x:1`) as the short one (`x:1`). */
-export function shortDockerHubName(ref: string): string {
-  return ref.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
 }
 
 /**

@@ -4,6 +4,7 @@
  * builder and the component's settings, labelled with its input digest. A context that changed
  * since its digest was computed fails the build and leaves no content tag behind.
  */
+
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
@@ -17,6 +18,7 @@ import { ContextChangedError, UsageError } from '../errors.js';
 import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL } from '../images/image-labels.js';
 import type { JobContext } from '../jobs/dag.js';
 import type { BuiltIdentity } from '../model/plan-entry.js';
+import { authKeyOf } from '../names/docker-hub.js';
 import type { PlannedBuild } from '../plan/plan.js';
 import type { RegistryAuth } from '../registry/credentials.js';
 import { credentialValues } from '../text/credential-args.js';
@@ -197,7 +199,7 @@ async function classicRegistryAuth(dockerfile: string, buildArgs: Record<string,
   const auth: Record<string, RegistryAuth> = {};
   for (const registry of registries) {
     const found = await recipe.credentials(registry);
-    if (found.username || found.identitytoken) auth[registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry] = found;
+    if (found.username || found.identitytoken) auth[authKeyOf(registry)] = found;
   }
   return auth;
 }

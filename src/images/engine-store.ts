@@ -1,7 +1,8 @@
 /** The image store of a run without --push: the engine's images, found by tag and input-digest label. */
-import { shortDockerHubName } from '../dockerfile/from-lines.js';
+
 import type { EngineClient, ImageInfo } from '../engine/engine-client.js';
 import { EngineUnreachableError } from '../errors.js';
+import { shortDockerHubName } from '../names/docker-hub.js';
 import { INPUT_DIGEST_LABEL } from './image-labels.js';
 import type { EngineImageStore } from './image-store.js';
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, RegistryAuthError } from '../errors.js';
+import { authKeyOf, DOCKER_HUB, DOCKER_HUB_HOSTS } from '../names/docker-hub.js';
 
 /** Registry credentials in the shape the Engine API's X-Registry-Auth and X-Registry-Config take. */
 export interface RegistryAuth {
@@ -111,7 +112,7 @@ export class CredentialSource {
   }
 
   private async fromHelper(helper: string, registry: string): Promise<Credentials | undefined> {
-    const server = registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry;
+    const server = authKeyOf(registry);
     let out: string;
     try {
       out = await this.runHelper(helper, server);
@@ -151,7 +152,7 @@ export class CredentialSource {
 }
 
 function configKeys(registry: string): string[] {
-  if (registry === 'docker.io') return ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+  if (registry === DOCKER_HUB) return DOCKER_HUB_HOSTS;
   return [registry];
 }
 

@@ -9,11 +9,13 @@
  *     HELMET_INSECURE_REGISTRIES lists registries spoken to over plain HTTP at once.
  * A certificate that fails verification is never skipped, insecure registry or not.
  */
+
 import { lookup } from 'node:dns/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { apiHostOf } from '../names/docker-hub.js';
 import { extraCasOfEnv, type TlsTrust } from '../tls/tls-trust.js';
 
 /** What the engine says of registries (`GET /info` → RegistryConfig). */
@@ -145,5 +147,5 @@ function hostOf(registry: string): string {
 
 /** The base URL of the registry API for a transport (docker.io is served at registry-1.docker.io). */
 export function registryUrl(registry: string, transport: 'https' | 'http'): string {
-  return `${transport}://${registry === 'docker.io' ? 'registry-1.docker.io' : registry}`;
+  return `${transport}://${apiHostOf(registry)}`;
 }

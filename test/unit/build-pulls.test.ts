@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseImages } from '../../src/dockerfile/from-lines.js';
 import { baseRegistries } from '../../src/engine/dockerfile-bases.js';
-import { registryOfHost } from '../../src/engine/session/build-session.js';
+import { registryOfHost } from '../../src/names/docker-hub.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
 
 describe('the images a Dockerfile pulls (for the classic builder’s X-Registry-Config)', () => {

@@ -31,6 +31,17 @@ const NESTED: FileTree = {
   'pipelines/roc.yaml': 'name: roc\nsteps:\n  roc: {component: roc}\n',
 };
 
+/** The message of the ConfigError loading `root` throws (a test fails when it loads, or throws anything else). */
+function configErrorText(root: string): string {
+  try {
+    loadProject(root);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error(`${root} loaded, though it should not`);
+}
+
 describe('helmet-build.yaml', () => {
   const project = useProjects();
 
@@ -75,14 +86,7 @@ describe('helmet-build.yaml', () => {
         '',
       ].join('\n'),
     });
-    let error: unknown;
-    try {
-      loadProject(root);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const text = (error as Error).message;
+    const text = configErrorText(root);
     expect(text).toContain(
       'helmet-build.yaml:2:5: components.0: components/other/roc/component.yaml and components/local/roc/component.yaml are both named "roc"',
     );
@@ -219,14 +223,7 @@ describe('helmet-build.yaml', () => {
         '',
       ].join('\n'),
     });
-    let error: unknown;
-    try {
-      loadProject(root);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const text = (error as Error).message;
+    const text = configErrorText(root);
     expect(text).toContain(
       'helmet-build.yaml:3:3: images.base: add: build: folder not found: components/local/nowhere (paths are relative to the project root)',
     );

@@ -7,12 +7,14 @@
  * file-sync.ts). A session is opened before its build, with everything it serves known, and closed
  * with the build (or when the build is cancelled).
  */
+
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type * as Grpc from '@grpc/grpc-js';
 import { isHelmetError } from '../../errors.js';
+import { registryOfHost } from '../../names/docker-hub.js';
 import type { SessionOptions } from '../engine-client.js';
 import { DIFF_COPY_PATH, diffCopyHandler } from './file-sync.js';
 import { METHODS, type MethodSpec, SERVING } from './session-protocol.js';
@@ -209,9 +211,4 @@ function grpcError(grpc: typeof Grpc, e: unknown): Grpc.ServerErrorResponse {
   // anything else is said without its detail, which might hold one.
   const details = isHelmetError(e) ? e.message : 'helmet-build could not answer';
   return Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details });
-}
-
-/** BuildKit asks for Docker Hub as registry-1.docker.io; credentials are kept under docker.io. */
-export function registryOfHost(host: string): string {
-  return host === 'registry-1.docker.io' || host === 'index.docker.io' ? 'docker.io' : host;
 }
