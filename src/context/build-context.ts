@@ -1,14 +1,8 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import type { Ignore } from '@balena/dockerignore';
-import * as dockerignoreModule from '@balena/dockerignore';
 import { fdir } from 'fdir';
 import { type FileHasher, sha256, sha256OfFile } from './hashing.js';
-
-// @balena/dockerignore is CommonJS but its types declare `export default`: take whichever is callable.
-type DockerignoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
-const dockerignore: DockerignoreFactory =
-  (dockerignoreModule as unknown as { default?: DockerignoreFactory }).default ?? (dockerignoreModule as unknown as DockerignoreFactory);
+import { dockerignoreMatcher } from './verified-reads.js';
 
 /** A FIFO is sent as one (no content), as docker build sends it. */
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'fifo';
@@ -88,7 +82,7 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
   const isExcluded = (rel: string) => excluded.some((x) => rel === x || rel.startsWith(`${x}/`));
   const ignoreText = existsSync(ignorePath) ? readFileSync(ignorePath, 'utf8') : undefined;
   const patterns = parseDockerignore(ignoreText ?? '');
-  const matcher = dockerignore({ ignorecase: false }).add(patterns);
+  const matcher = dockerignoreMatcher(patterns);
   const hasExceptions = patterns.some((p) => p.startsWith('!'));
 
   const dfRel = relative(root, resolve(dockerfilePath));

@@ -14,17 +14,12 @@
  * and image layers depend on content only.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Ignore } from '@balena/dockerignore';
-import * as dockerignoreModule from '@balena/dockerignore';
 import { type BuildContext, type ContextEntry, entrySource } from './build-context.js';
 import { changesInFolder } from './context-recheck.js';
 import { sha256 } from './hashing.js';
-
-type DockerignoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
-const dockerignore: DockerignoreFactory =
-  (dockerignoreModule as unknown as { default?: DockerignoreFactory }).default ?? (dockerignoreModule as unknown as DockerignoreFactory);
+import { CHUNK, dockerignoreMatcher, READ_NEVER_BLOCKING, readLinkOrEmpty, SYNC_WHOLE_LIMIT } from './verified-reads.js';
 
 /** Go's os.FileMode type bits. */
 const GO_DIR = 0x80000000;
@@ -32,11 +27,6 @@ const GO_SYMLINK = 0x08000000;
 const GO_NAMED_PIPE = 0x02000000;
 /** 2000-01-01T00:00:00Z in nanoseconds: the mtime of folders, and the base of content-derived ones. */
 const BASE_NS = 946684800n * 1_000_000_000n;
-/** Files up to this size are read (and checked) whole before any byte is sent. */
-const SMALL_FILE_LIMIT = 1024 * 1024;
-const CHUNK = 1024 * 1024;
-/** A file replaced by a FIFO must not block the run, one replaced by a link is not followed. */
-const READ_NEVER_BLOCKING = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
 /** What FileSync sends of one entry (the engine's LocalEntry). */
 export interface SyncEntry {
@@ -138,8 +128,8 @@ class ContextDir implements SyncDir {
       this.checked = true;
       this.checkAll();
     }
-    const excluded = filter.excludePatterns.length ? dockerignore({ ignorecase: false }).add(filter.excludePatterns) : undefined;
-    const included = filter.includePatterns.length ? dockerignore({ ignorecase: false }).add(filter.includePatterns) : undefined;
+    const excluded = filter.excludePatterns.length ? dockerignoreMatcher(filter.excludePatterns) : undefined;
+    const included = filter.includePatterns.length ? dockerignoreMatcher(filter.includePatterns) : undefined;
     const follow = this.followed(filter.followPaths);
     const kept = new Map<string, SyncEntry>();
     for (const e of this.ctx.entries) {
@@ -233,7 +223,7 @@ class ContextDir implements SyncDir {
     }
     try {
       if (!fstatSync(fd).isFile()) throw fail();
-      if (want.size <= SMALL_FILE_LIMIT) {
+      if (want.size <= SYNC_WHOLE_LIMIT) {
         // One byte more than digested: a file that grew is noticed.
         const buffer = Buffer.allocUnsafe(want.size + 1);
         const n = readSync(fd, buffer, 0, buffer.length, 0);
@@ -272,12 +262,4 @@ export function sortFsutil<T extends { path: string }>(entries: T[]): T[] {
   });
   keyed.sort((a, b) => Buffer.compare(a.key, b.key));
   return keyed.map((k) => k.e);
-}
-
-function readLinkOrEmpty(path: string): string {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return '';
-  }
 }

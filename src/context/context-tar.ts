@@ -1,10 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { type BuildContext, type ContextEntry, entrySource } from './build-context.js';
 import { changesInFolder } from './context-recheck.js';
 import { sha256 } from './hashing.js';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, padding, padLength, type TarHeader, ustarName, writeHeaderBlock } from './tar-format.js';
+import { CHUNK, isFifo, READ_NEVER_BLOCKING, readLinkOrEmpty, TAR_BATCHED_LIMIT } from './verified-reads.js';
 
 /** Fixed mtime for every entry: image layers then depend on content only (2000-01-01T00:00:00Z). */
 const FIXED_MTIME = new Date(Date.UTC(2000, 0, 1));
@@ -49,14 +50,6 @@ export function createContextTar(ctx: BuildContext, builder: ContextReader = 'bu
   return { stream, dockerfile, changedEntries: () => [...stream.changed].sort() };
 }
 
-/** Files up to this size are read whole (one call each); larger ones CHUNK bytes at a time. */
-const SMALL_FILE_LIMIT = 256 * 1024;
-const CHUNK = 1024 * 1024;
-/**
- * A file replaced by a FIFO since it was digested must not block the run (it reads as empty, and
- * changed); one replaced by a link is not followed (it fails to open, and is changed).
- */
-const READ_NEVER_BLOCKING = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 /** Small files are gathered into buffers of this size before they are pushed. */
 const BATCH = 1024 * 1024;
 
@@ -125,7 +118,7 @@ class ContextTarStream extends Readable {
 
   private pushEntry(entry: ContextEntry): boolean {
     const abs = entrySource(this.ctx, entry);
-    const small = entry.kind === 'file' && entry.size <= SMALL_FILE_LIMIT;
+    const small = entry.kind === 'file' && entry.size <= TAR_BATCHED_LIMIT;
     // Anything else is pushed on its own: what the batch holds goes first, to keep the order.
     if (!small && this.batchUsed > 0) {
       const more = this.flushBatch();
@@ -271,20 +264,4 @@ class ContextTarStream extends Readable {
 /** Header, content and padding of a small file, as one buffer. */
 function fileRecord(name: string, mode: number, content: Buffer): Buffer {
   return Buffer.concat([encodeHeader({ name, type: 'file', mode, size: content.length, mtime: FIXED_MTIME }), content, padding(content.length)]);
-}
-
-function readLinkOrEmpty(path: string): string {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return '';
-  }
-}
-
-function isFifo(path: string): boolean {
-  try {
-    return lstatSync(path).isFIFO();
-  } catch {
-    return false;
-  }
 }

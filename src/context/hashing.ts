@@ -3,10 +3,7 @@
 import { createHash, hash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-
-/** Files up to this size are read whole; larger ones are hashed CHUNK bytes at a time (flat memory). */
-const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
-const CHUNK = 1024 * 1024;
+import { CHUNK, HASH_WHOLE_LIMIT } from './verified-reads.js';
 
 export interface FileHasher {
   /** The SHA-256 hex of the file at `abs`, whose lstat is `st`; `read` hashes its content. */
@@ -20,7 +17,7 @@ export function sha256(data: string | Uint8Array): string {
 
 /** The SHA-256 hex of a file's content; `size` (from its lstat) picks whole-file or chunked reading. */
 export function sha256OfFile(path: string, size: number): string {
-  return size <= WHOLE_FILE_LIMIT ? sha256(readFileSync(path)) : sha256OfLargeFile(path);
+  return size <= HASH_WHOLE_LIMIT ? sha256(readFileSync(path)) : sha256OfLargeFile(path);
 }
 
 function sha256OfLargeFile(path: string): string {
