@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DirFilter, LocalDir, LocalDirs, LocalEntry } from '../model/local-dirs.js';
 import { type BuildContext, type ContextEntry, entrySource } from './build-context.js';
 import { changesInFolder } from './context-recheck.js';
 import { sha256 } from './hashing.js';
@@ -28,31 +29,10 @@ const GO_NAMED_PIPE = 0x02000000;
 /** 2000-01-01T00:00:00Z in nanoseconds: the mtime of folders, and the base of content-derived ones. */
 const BASE_NS = 946684800n * 1_000_000_000n;
 
-/** What FileSync sends of one entry (the engine's LocalEntry). */
-export interface SyncEntry {
-  path: string;
-  mode: number;
-  size: number;
-  modTime: string;
-  linkname?: string;
-}
-
-export interface SyncFilter {
-  includePatterns: string[];
-  excludePatterns: string[];
-  followPaths: string[];
-}
-
-export interface SyncDir {
-  list(filter: SyncFilter): SyncEntry[];
-  read(entry: SyncEntry): Iterable<Buffer>;
-}
-
-export interface ContextDirs {
-  kind: 'local-dirs';
+export interface ContextDirs extends LocalDirs {
   /** The Dockerfile's name in the `dockerfile` folder (the build's `dockerfile` parameter). */
   dockerfile: string;
-  dir(name: string): SyncDir | undefined;
+  dir(name: string): LocalDir | undefined;
   /** The entries that differ from what the input digest was computed over; non-empty: no content tag. */
   changedEntries(): string[];
 }
@@ -79,11 +59,11 @@ function contentTime(hex: string): string {
   return (BASE_NS + BigInt(`0x${hex.slice(0, 10)}`)).toString();
 }
 
-function fileEntry(path: string, executable: boolean, size: number, hex: string): SyncEntry {
+function fileEntry(path: string, executable: boolean, size: number, hex: string): LocalEntry {
   return { path, mode: executable ? 0o755 : 0o644, size, modTime: contentTime(hex) };
 }
 
-function dirEntry(path: string): SyncEntry {
+function dirEntry(path: string): LocalEntry {
   return { path, mode: (GO_DIR | 0o755) >>> 0, size: 0, modTime: BASE_NS.toString() };
 }
 
@@ -92,27 +72,27 @@ function dirEntry(path: string): SyncEntry {
  * (20.10 and 26.1 alike) looks for it here first, and takes its patterns over the context's. Any
  * other file beside the Dockerfile is not part of the input digest, and is not sent.
  */
-class DockerfileDir implements SyncDir {
-  private readonly files: { entry: SyncEntry; content: Buffer }[];
+class DockerfileDir implements LocalDir {
+  private readonly files: { entry: LocalEntry; content: Buffer }[];
 
   constructor(name: string, content: Buffer, dockerignore: Buffer | undefined) {
     this.files = [{ entry: fileEntry(name, false, content.length, sha256(content)), content }];
     if (dockerignore) this.files.push({ entry: fileEntry(`${name}.dockerignore`, false, dockerignore.length, sha256(dockerignore)), content: dockerignore });
   }
 
-  list(filter: SyncFilter): SyncEntry[] {
+  list(filter: DirFilter): LocalEntry[] {
     const wanted = (path: string) => !filter.followPaths.length || filter.followPaths.includes(path);
     return sortFsutil(this.files.filter((f) => wanted(f.entry.path)).map((f) => f.entry));
   }
 
-  *read(entry: SyncEntry): Iterable<Buffer> {
+  *read(entry: LocalEntry): Iterable<Buffer> {
     const file = this.files.find((f) => f.entry.path === entry.path);
     if (!file) throw new Error(`${entry.path} is not in the Dockerfile's folder`);
     yield file.content;
   }
 }
 
-class ContextDir implements SyncDir {
+class ContextDir implements LocalDir {
   private readonly byPath: Map<string, ContextEntry>;
   private checked = false;
 
@@ -123,7 +103,7 @@ class ContextDir implements SyncDir {
     this.byPath = new Map(ctx.entries.map((e) => [e.path, e]));
   }
 
-  list(filter: SyncFilter): SyncEntry[] {
+  list(filter: DirFilter): LocalEntry[] {
     if (!this.checked) {
       this.checked = true;
       this.checkAll();
@@ -131,7 +111,7 @@ class ContextDir implements SyncDir {
     const excluded = filter.excludePatterns.length ? dockerignoreMatcher(filter.excludePatterns) : undefined;
     const included = filter.includePatterns.length ? dockerignoreMatcher(filter.includePatterns) : undefined;
     const follow = this.followed(filter.followPaths);
-    const kept = new Map<string, SyncEntry>();
+    const kept = new Map<string, LocalEntry>();
     for (const e of this.ctx.entries) {
       if (excluded?.ignores(e.path)) continue;
       if (included && !included.ignores(e.path)) continue;
@@ -164,7 +144,7 @@ class ContextDir implements SyncDir {
     return out;
   }
 
-  private toSync(e: ContextEntry): SyncEntry {
+  private toSync(e: ContextEntry): LocalEntry {
     if (e.kind === 'dir') return dirEntry(e.path);
     if (e.kind === 'fifo') return { path: e.path, mode: (GO_NAMED_PIPE | (e.mode & 0o777)) >>> 0, size: 0, modTime: BASE_NS.toString() };
     if (e.kind === 'symlink') {
@@ -208,7 +188,7 @@ class ContextDir implements SyncDir {
   }
 
   /** The content of a file as digested; a file that differs is recorded and its transfer fails before it completes. */
-  *read(entry: SyncEntry): Iterable<Buffer> {
+  *read(entry: LocalEntry): Iterable<Buffer> {
     const want = this.byPath.get(entry.path);
     if (want?.kind !== 'file') throw new Error(`${entry.path} is not a file of the context`);
     const fail = () => {

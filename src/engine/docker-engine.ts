@@ -3,13 +3,14 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineUnreachableError, errorMessage, isHelmetError, PushFailedError } from '../errors.js';
+import type { LocalDirs } from '../model/local-dirs.js';
 import type { RegistryAuth } from '../registry/credentials.js';
 import { splitReference } from '../registry/image-ref.js';
 import type { EngineRegistryConfig } from '../registry/registry-endpoints.js';
 import { retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
 import { readBuildkitBuild, readClassicBuild } from './build-streams.js';
 import { runToEnd } from './containers.js';
-import type { BuildRequest, EngineCapabilities, EngineClient, EngineFacts, ImageInfo, LocalDirs, PushRequest, RunRequest } from './engine-client.js';
+import type { BuildRequest, EngineCapabilities, EngineClient, EngineFacts, ImageInfo, PushRequest, RunRequest } from './engine-client.js';
 import { describeEngine, engineOptions } from './engine-connection.js';
 import { engineError, RETRIED_CODES, registryTransferError, START_ENGINE_HINT, transportFailure } from './engine-errors.js';
 import { readProgress } from './progress-stream.js';

@@ -3,8 +3,10 @@
  * core depends on this interface, so pure logic can be tested with a fake and the real daemon is
  * used through `DockerEngine`.
  */
+
 import type { Readable } from 'node:stream';
 import type { BuildStep } from '../model/build-step.js';
+import type { LocalDirs } from '../model/local-dirs.js';
 import type { PushProgress } from '../model/push-progress.js';
 import type { RegistryAuth } from '../registry/credentials.js';
 import type { EngineRegistryConfig } from '../registry/registry-endpoints.js';
@@ -48,47 +50,12 @@ export interface BuildRequest {
   signal?: AbortSignal;
 }
 
-/**
- * The folders a BuildKit build reads through the session's FileSync (`moby.filesync.v1.FileSync/DiffCopy`):
- * `context` and `dockerfile`, as the Dockerfile frontend names them.
- */
-export interface LocalDirs {
-  kind: 'local-dirs';
-  dir(name: string): LocalDir | undefined;
-}
-
-/** What the daemon asks of a folder: fsutil's filters (root-anchored .dockerignore patterns, paths to follow). */
-export interface DirFilter {
-  includePatterns: string[];
-  excludePatterns: string[];
-  followPaths: string[];
-}
-
-/** One entry of a folder as FileSync sends it (fsutil's Stat). */
-export interface LocalEntry {
-  /** Relative, `/`-separated. */
-  path: string;
-  /** Go's os.FileMode: permission bits, and the type bits (Dir 1<<31, Symlink 1<<27, NamedPipe 1<<25). */
-  mode: number;
-  size: number;
-  /** Nanoseconds since the epoch, as a decimal string (beyond what a JS number holds exactly). */
-  modTime: string;
-  linkname?: string;
-}
-
 /** One FileSync transfer: the folder, how many entries it listed, how many files the daemon asked for, their bytes. */
 export interface ContextSent {
   dir: string;
   entries: number;
   files: number;
   bytes: number;
-}
-
-export interface LocalDir {
-  /** The entries to send for one request, in fsutil's order (depth first, names in byte order), parents first. */
-  list(filter: DirFilter): LocalEntry[];
-  /** The content of a regular file listed by `list`, in pieces; throws when it is no longer what was listed. */
-  read(entry: LocalEntry): Iterable<Buffer>;
 }
 
 /** A build secret (`RUN --mount=type=secret,id=ID`): its value is read from `env` or `file` when the build asks for it. */

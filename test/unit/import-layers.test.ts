@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   model: ['errors.ts'],
   'events.ts': ['errors.ts', 'model'],
   jobs: ['errors.ts', 'events.ts', 'graph'],
-  context: ['fs'],
+  context: ['fs', 'model'],
   project: ['dockerfile', 'errors.ts', 'fs', 'graph'],
   kfp: ['project'],
   registry: ['errors.ts', 'names', 'retry', 'tls'],

@@ -10,7 +10,8 @@
  */
 import type * as Grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import type { ContextSent, DirFilter, LocalDir, LocalDirs, LocalEntry } from '../engine-client.js';
+import type { DirFilter, LocalDir, LocalDirs, LocalEntry } from '../../model/local-dirs.js';
+import type { ContextSent } from '../engine-client.js';
 
 export const DIFF_COPY_PATH = '/moby.filesync.v1.FileSync/DiffCopy';
 
