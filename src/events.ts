@@ -3,8 +3,10 @@
  * terminal view, plain lines for logs and CI, NDJSON with --json). Work is done in jobs — registry
  * lookups, builds, pushes, publishing, pipeline steps — and every job reports its start and its end.
  */
+
 import type { ErrorRecord } from './errors.js';
 import type { PlanEntry } from './model/plan-entry.js';
+import type { TypedValue } from './model/typed-value.js';
 
 export type JobKind = 'lookup' | 'build' | 'push' | 'publish' | 'step';
 export type JobOutcome = 'succeeded' | 'failed' | 'skipped';
@@ -64,7 +66,7 @@ export type HelmetEvent =
     }
   | { type: 'submit-experiment'; experiment: string; experimentId: string; created: boolean; namespace?: string }
   /** submit: a run was started on the cluster; `url` is its page in the KFP UI. */
-  | { type: 'run-created'; runId: string; runName: string; url: string; parameters: Record<string, KfpValue> }
+  | { type: 'run-created'; runId: string; runName: string; url: string; parameters: Record<string, TypedValue> }
   /** submit --wait: the run's state changed (KFP 2.x names; `raw` is a KFP 1.x status as the server said it). */
   | { type: 'run-state'; runId: string; state: KfpRunState; raw?: string; seconds: number }
   /** submit --wait: a task of a run that failed, with KFP's error for it. */
@@ -74,8 +76,6 @@ export type HelmetEvent =
 
 /** The KFP API a submit speaks: KFP 2.x's v2beta1 or KFP 1.x's v1beta1. */
 export type KfpApi = 'v2beta1' | 'v1beta1';
-/** A parameter value as a run gets it (KFP 2.x: typed JSON; KFP 1.x: text). */
-export type KfpValue = string | number | boolean | unknown[] | Record<string, unknown>;
 /** A run's state in KFP 2.x's names (V2beta1RuntimeState). */
 export type KfpRunState = 'RUNTIME_STATE_UNSPECIFIED' | 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'SKIPPED' | 'FAILED' | 'CANCELING' | 'CANCELED' | 'PAUSED';
 

@@ -116,8 +116,8 @@ function truncate(s: string, width: number): string {
 }
 
 /**
- * Live progress when stderr is a terminal (and not in CI, nor with --json or NO_COLOR-style plain
- * requests); plain lines otherwise. Call `close` when the work is done.
+ * Live progress when stderr is a terminal (and not in CI, with TERM=dumb, --json or HELMET_PLAIN
+ * set); plain lines otherwise. Call `close` when the work is done.
  */
 export function progressRenderer(o: RenderOptions, env: NodeJS.ProcessEnv = process.env): { onEvent: (e: HelmetEvent) => void; close: () => void } {
   const err = o.err as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };

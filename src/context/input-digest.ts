@@ -83,10 +83,6 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
   };
 }
 
-export function computeInputDigest(inputs: DigestInputs): string {
-  return inputRecord(inputs).inputDigest;
-}
-
 /** The content-addressed tag for an input digest: `in-` + 16 hex. */
 export function inputTag(inputDigest: string): string {
   return `in-${inputDigest.replace(/^sha256:/, '').slice(0, 16)}`;

@@ -15,11 +15,10 @@ export interface ProgressMessage {
 
 /**
  * Read a progress stream to its end. The engine reports failures inside an HTTP-200 stream as
- * `error`/`errorDetail` messages, so every message is checked; the promise rejects with the first
- * error message even though the stream itself ends normally.
+ * `error`/`errorDetail` messages, so every message is checked: the first error message is returned
+ * as `error` (the stream itself ends normally), for the caller to turn into its own failure.
  */
-export async function readProgress(stream: Readable, onMessage: (m: ProgressMessage) => void): Promise<{ messages: ProgressMessage[]; error?: string }> {
-  const messages: ProgressMessage[] = [];
+export async function readProgress(stream: Readable, onMessage: (m: ProgressMessage) => void): Promise<{ error?: string }> {
   let error: string | undefined;
   let buffered = '';
   const handle = (line: string) => {
@@ -31,7 +30,6 @@ export async function readProgress(stream: Readable, onMessage: (m: ProgressMess
     } catch {
       message = { stream: text };
     }
-    messages.push(message);
     if ((message.error || message.errorDetail) && error === undefined) {
       error = message.errorDetail?.message || message.error || 'unknown engine error';
     }
@@ -45,5 +43,5 @@ export async function readProgress(stream: Readable, onMessage: (m: ProgressMess
     }
   }
   handle(buffered);
-  return { messages, error };
+  return error === undefined ? {} : { error };
 }

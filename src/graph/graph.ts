@@ -29,18 +29,6 @@ export function topologicalOrder<N>(
   return cycle ? { cycle } : { order };
 }
 
-/** `roots` and everything they depend on, transitively. */
-export function withDependencies(roots: Iterable<string>, dependencies: (name: string) => readonly string[]): Set<string> {
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    dependencies(name).forEach(visit);
-  };
-  for (const r of roots) visit(r);
-  return seen;
-}
-
 /** `roots` and everything that depends on them, transitively. */
 export function withDependants(roots: Iterable<string>, names: readonly string[], dependencies: (name: string) => readonly string[]): Set<string> {
   const out = new Set(roots);

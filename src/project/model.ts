@@ -6,8 +6,10 @@ import type { ComponentFile, TypeSpec } from './component-schema.js';
 import type { StepResources } from './pipeline-schema.js';
 
 export type ParameterType = 'STRING' | 'NUMBER_INTEGER' | 'NUMBER_DOUBLE' | 'BOOLEAN' | 'LIST' | 'STRUCT';
-/** A value of a parameter type: "4" read as 4 for an integer. */
-export type TypedValue = string | number | boolean | unknown[] | Record<string, unknown>;
+
+import type { TypedValue } from '../model/typed-value.js';
+
+export type { TypedValue } from '../model/typed-value.js';
 
 interface ComponentCommon {
   /** Folder name under components/; the name users type (`helmet-build build train`). */

@@ -38,7 +38,7 @@ export class TransientFault extends Error {
   }
 }
 
-/** Run `attempt`, trying again while it throws TransientFault, within the policy; returns the attempts made too. */
+/** Run `attempt`, trying again while it throws TransientFault, within the policy; `onRetry` hears of each fault tried again. */
 export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>, onRetry?: (fault: TransientFault, attempt: number) => void): Promise<T> {
   return pRetry(attempt, {
     retries: policy.retries,

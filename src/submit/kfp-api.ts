@@ -6,8 +6,10 @@
  * version (multipart field `uploadfile`), start a run and read it. Bodies carry only fields the
  * swagger declares: KFP 2.x's gateway refuses any other.
  */
+
 import { KfpApiError } from '../errors.js';
-import type { KfpApi, KfpRunState, KfpValue } from '../events.js';
+import type { KfpApi, KfpRunState } from '../events.js';
+import type { TypedValue } from '../model/typed-value.js';
 import type { KfpHttp, Query } from './kfp-http.js';
 
 export interface PipelineRef {
@@ -53,7 +55,7 @@ export interface NewRun {
   experimentId: string;
   pipelineId: string;
   versionId: string;
-  parameters: Record<string, KfpValue>;
+  parameters: Record<string, TypedValue>;
 }
 
 export interface KfpApiClient {

@@ -1,9 +1,11 @@
 /** What `submit` checks before its first request: the spec files, the parameters as each API takes them, the poll interval. */
+
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { UsageError } from '../errors.js';
-import type { KfpApi, KfpValue } from '../events.js';
+import type { KfpApi } from '../events.js';
+import type { TypedValue } from '../model/typed-value.js';
 import type { Pipeline, PipelineParameter } from '../project/model.js';
 import { typedValue } from '../project/model.js';
 
@@ -20,8 +22,8 @@ export function requireSpec(path: string, api: KfpApi, root: string): string {
 }
 
 /** Parameter values as each API takes them: typed JSON for v2beta1, text for v1beta1 (as kfp 1.8 writes them: `True`, `0.5`). */
-export function typedParameters(pipeline: Pipeline, values: Record<string, string>): { typed: Record<string, KfpValue>; text: Record<string, string> } {
-  const typed: Record<string, KfpValue> = {};
+export function typedParameters(pipeline: Pipeline, values: Record<string, string>): { typed: Record<string, TypedValue>; text: Record<string, string> } {
+  const typed: Record<string, TypedValue> = {};
   const text: Record<string, string> = {};
   for (const p of pipeline.parameters) {
     const raw = values[p.name]!;
@@ -34,7 +36,7 @@ export function typedParameters(pipeline: Pipeline, values: Record<string, strin
   return { typed, text };
 }
 
-function v1Text(value: KfpValue, p: PipelineParameter): string {
+function v1Text(value: TypedValue, p: PipelineParameter): string {
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number') return p.type === 'NUMBER_DOUBLE' && Number.isInteger(value) ? `${value}.0` : String(value);
   if (typeof value === 'string') return value;

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSecrets, parseSsh } from '../../src/cli/options.js';
-import { computeInputDigest } from '../../src/context/input-digest.js';
+import { inputRecord } from '../../src/context/input-digest.js';
 import { checkBuildNeeds } from '../../src/project/build-needs.js';
 import type { BuiltComponent } from '../../src/project/model.js';
+
+const inputDigestOf = (inputs: Parameters<typeof inputRecord>[0]): string => inputRecord(inputs).inputDigest;
 
 const dir = mkdtempSync(join(tmpdir(), 'helmet-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,11 +67,11 @@ describe('what builds need, checked at load time', () => {
 
   it('secret and SSH ids are part of the input digest, in any order; without them the digest is as before', () => {
     const context = { entries: [], dockerfileContent: Buffer.from('FROM x\n') } as never;
-    const plain = computeInputDigest({ context, buildArgs: {} });
-    expect(computeInputDigest({ context, buildArgs: {}, secrets: [], ssh: [] })).toBe(plain);
-    const withPip = computeInputDigest({ context, buildArgs: {}, secrets: ['pip', 'npm'] });
+    const plain = inputDigestOf({ context, buildArgs: {} });
+    expect(inputDigestOf({ context, buildArgs: {}, secrets: [], ssh: [] })).toBe(plain);
+    const withPip = inputDigestOf({ context, buildArgs: {}, secrets: ['pip', 'npm'] });
     expect(withPip).not.toBe(plain);
-    expect(computeInputDigest({ context, buildArgs: {}, secrets: ['npm', 'pip'] })).toBe(withPip);
-    expect(computeInputDigest({ context, buildArgs: {}, ssh: ['pip', 'npm'] })).not.toBe(withPip);
+    expect(inputDigestOf({ context, buildArgs: {}, secrets: ['npm', 'pip'] })).toBe(withPip);
+    expect(inputDigestOf({ context, buildArgs: {}, ssh: ['pip', 'npm'] })).not.toBe(withPip);
   });
 });

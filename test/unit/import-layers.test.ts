@@ -23,7 +23,7 @@ const ALLOWED: Record<string, string[]> = {
   'events.ts': ['errors.ts', 'model'],
   jobs: ['errors.ts', 'events.ts', 'graph'],
   context: ['fs', 'model'],
-  project: ['dockerfile', 'errors.ts', 'fs', 'graph'],
+  project: ['dockerfile', 'errors.ts', 'fs', 'graph', 'model'],
   kfp: ['project'],
   registry: ['errors.ts', 'names', 'retry', 'tls'],
   engine: ['dockerfile', 'errors.ts', 'model', 'names', 'registry', 'retry', 'text', 'tls'],
@@ -36,7 +36,7 @@ const ALLOWED: Record<string, string[]> = {
   flow: ['engine', 'errors.ts', 'events.ts', 'execute', 'images', 'jobs', 'model', 'output', 'plan', 'project', 'publish', 'registry', 'runner'],
   doctor: ['engine', 'errors.ts', 'project', 'registry'],
   scaffold: ['dockerfile', 'errors.ts', 'fs', 'project'],
-  submit: ['errors.ts', 'events.ts', 'project', 'runner', 'tls'],
+  submit: ['errors.ts', 'events.ts', 'model', 'project', 'runner', 'tls'],
   cli: ['doctor', 'engine', 'errors.ts', 'events.ts', 'flow', 'model', 'plan', 'project', 'registry', 'scaffold', 'submit'],
 };
 

@@ -2,8 +2,10 @@ import { chmodSync, cpSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBuildContext } from '../../src/context/build-context.js';
-import { computeInputDigest, inputTag } from '../../src/context/input-digest.js';
+import { inputRecord, inputTag } from '../../src/context/input-digest.js';
 import { makeProject, writeTree } from '../support/project.js';
+
+const inputDigestOf = (inputs: Parameters<typeof inputRecord>[0]): string => inputRecord(inputs).inputDigest;
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -15,7 +17,7 @@ function project(files: Record<string, string>) {
 }
 
 function digestOf(root: string, args: Record<string, string> = {}, dockerfile = 'Dockerfile'): string {
-  return computeInputDigest({ context: readBuildContext(join(root, 'ctx'), join(root, dockerfile)), buildArgs: args });
+  return inputDigestOf({ context: readBuildContext(join(root, 'ctx'), join(root, dockerfile)), buildArgs: args });
 }
 
 const FILES = { Dockerfile: 'FROM scratch\n', 'ctx/a.py': 'print(1)\n', 'ctx/sub/b.txt': 'b\n', 'ctx/sub/c.txt': 'c\n' };

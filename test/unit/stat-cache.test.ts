@@ -2,9 +2,11 @@ import { lstatSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readBuildContext } from '../../src/context/build-context.js';
-import { computeInputDigest } from '../../src/context/input-digest.js';
+import { inputRecord } from '../../src/context/input-digest.js';
 import { CACHE_DIR, StatCache } from '../../src/context/stat-cache.js';
 import { makeProject } from '../support/project.js';
+
+const inputDigestOf = (inputs: Parameters<typeof inputRecord>[0]): string => inputRecord(inputs).inputDigest;
 
 const FILES = 40;
 const cleanups: (() => void)[] = [];
@@ -21,12 +23,12 @@ function digestWithCache(root: string): { digest: string; filesHashed: number } 
   const cache = StatCache.open(root);
   const context = readBuildContext(root, join(root, 'Dockerfile'), { hasher: cache, exclude: [join(root, CACHE_DIR)] });
   cache.save();
-  return { digest: computeInputDigest({ context, buildArgs: {} }), filesHashed: cache.filesHashed };
+  return { digest: inputDigestOf({ context, buildArgs: {} }), filesHashed: cache.filesHashed };
 }
 
 /** Without a cache: every file read. */
 const plainDigest = (root: string) =>
-  computeInputDigest({ context: readBuildContext(root, join(root, 'Dockerfile'), { exclude: [join(root, CACHE_DIR)] }), buildArgs: {} });
+  inputDigestOf({ context: readBuildContext(root, join(root, 'Dockerfile'), { exclude: [join(root, CACHE_DIR)] }), buildArgs: {} });
 
 describe('the stat cache', () => {
   // Files changed within the last 2 s are never cached (the racy window): make them older first.
