@@ -1,12 +1,11 @@
 /**
- * The values a local run gives its steps: pipeline parameters (declared defaults overridden by
- * `--param k=v`, each checked against its type), each step's value inputs, and which steps
- * `--skip-step` leaves out (with every step after them).
+ * The values a local run gives its steps (each step's value inputs), and which steps `--skip-step`
+ * leaves out (with every step after them).
  */
-import { ConfigError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { withDependants } from '../graph/graph.js';
-import type { Pipeline, PipelineStep, TypedValue } from '../project/model.js';
-import { typedValue } from '../project/model.js';
+import type { Pipeline, PipelineStep } from '../project/model.js';
+import { stringValue } from '../project/pipeline-parameters.js';
 import { usesExecutorInput } from '../project/placeholders.js';
 
 /** Explicitly skipped steps and, transitively, every step that runs after one. */
@@ -16,26 +15,6 @@ export function skippedSteps(pipeline: Pipeline, names: string[]): Set<string> {
   if (unknown.length) throw new UsageError(`--skip-step names unknown step(s): ${unknown.join(', ')}`, { hint: `Steps: ${all.join(', ')}` });
   const after = new Map(pipeline.steps.map((s) => [s.name, s.after]));
   return withDependants(names, all, (n) => after.get(n) ?? []);
-}
-
-/** Parameter values for a run: declared defaults overridden by `--param k=v`, each checked against its type. */
-export function resolveParameters(pipeline: Pipeline, overrides: Record<string, string>): Record<string, string> {
-  const declared = new Map(pipeline.parameters.map((p) => [p.name, p]));
-  const problems = Object.entries(overrides).flatMap(([k, v]) => {
-    const p = declared.get(k);
-    if (!p)
-      return [{ file: '--param', path: k, message: `unknown pipeline parameter (declared in ${pipeline.file}: ${[...declared.keys()].join(', ') || 'none'})` }];
-    const typed = typedValue(v, p.type);
-    return 'error' in typed ? [{ file: '--param', path: k, message: `${typed.error} (the parameter is ${p.type})` }] : [];
-  });
-  const values: Record<string, string> = {};
-  for (const p of pipeline.parameters) {
-    const v = overrides[p.name] ?? (p.default === undefined ? undefined : stringValue(p.default));
-    if (v === undefined) problems.push({ file: '--param', path: p.name, message: `has no default in ${pipeline.file}; pass --param ${p.name}=VALUE` });
-    else values[p.name] = v;
-  }
-  if (problems.length) throw new ConfigError(problems);
-  return values;
 }
 
 /**
@@ -53,10 +32,6 @@ export function inputValues(step: PipelineStep, params: Record<string, string>, 
     else if (input.default !== undefined) values[input.name] = stringValue(input.default);
   }
   return values;
-}
-
-export function stringValue(v: TypedValue): string {
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 /** KFP's launcher writes the executor input of a step; a local run has none to give. */

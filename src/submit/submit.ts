@@ -12,7 +12,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { EventListener, KfpApi, KfpRunState } from '../events.js';
 import { loadProject } from '../project/load-project.js';
 import type { Pipeline } from '../project/model.js';
-import { resolveParameters } from '../runner/parameters.js';
+import { resolveParameters } from '../project/pipeline-parameters.js';
 import { type KfpApiClient, V1beta1Api, V2beta1Api } from './kfp-api.js';
 import { type KfpConnection, kfpConnection } from './kfp-connection.js';
 import { KfpHttp } from './kfp-http.js';

@@ -36,7 +36,7 @@ const ALLOWED: Record<string, string[]> = {
   flow: ['engine', 'errors.ts', 'events.ts', 'execute', 'images', 'jobs', 'model', 'output', 'plan', 'project', 'publish', 'registry', 'runner'],
   doctor: ['engine', 'errors.ts', 'project', 'registry'],
   scaffold: ['dockerfile', 'errors.ts', 'fs', 'project'],
-  submit: ['errors.ts', 'events.ts', 'model', 'project', 'runner', 'tls'],
+  submit: ['errors.ts', 'events.ts', 'model', 'project', 'tls'],
   cli: ['doctor', 'engine', 'errors.ts', 'events.ts', 'flow', 'model', 'plan', 'project', 'registry', 'scaffold', 'submit'],
 };
 
