@@ -266,3 +266,13 @@ export function parseSsh(values: string[], cwd: string, env: NodeJS.ProcessEnv =
   }
   return [...agents.values()];
 }
+
+/** A tag as registries take it: 1-128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** `--tag` values a registry would refuse, refused before anything runs. */
+export function checkTags(tags: string[]): void {
+  const bad = tags.filter((t) => !TAG.test(t));
+  if (bad.length)
+    throw new UsageError(`--tag ${bad.map((t) => JSON.stringify(t)).join(', ')}: a tag is 1-128 letters, digits, _, . and -, not starting with . or -`);
+}

@@ -85,8 +85,6 @@ export interface BuildRunResult {
   written: string[];
 }
 
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
 /** load → plan: what a build would do. Builds and writes nothing. */
 export async function planBuild(options: BuildOptions, deps: BuildDeps): Promise<{ project: Project; plan: Plan }> {
   // Records are only read here: they say what changed since the last build.
@@ -242,12 +240,7 @@ function resolveSettings(project: Project, options: BuildOptions, deps: BuildDep
       hint: `Known components: ${project.components.map((c) => c.name).join(', ')}`,
     });
   }
-  const badTags = (options.tags ?? []).filter((t) => !TAG.test(t));
-  if (badTags.length) {
-    throw new UsageError(`--tag ${badTags.map((t) => JSON.stringify(t)).join(', ')}: a tag is 1-128 letters, digits, _, . and -, not starting with . or -`);
-  }
   const concurrency = options.concurrency ?? Math.max(1, availableParallelism());
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency takes a positive whole number, got ${concurrency}`);
   const store: ImageStore = options.push
     ? registryImageStore(options.push, parsePushTarget(options.push), deps.registry, deps.engine)
     : engineImageStore(deps.engine);

@@ -6,7 +6,7 @@ import { type Plan, planJson } from '../../plan/plan.js';
 import { gitSourceLabels } from '../../project/git-info.js';
 import { findProjectRoot } from '../../project/project-root.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
-import { buildInputsFromFlags } from '../options.js';
+import { buildInputsFromFlags, checkTags } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
 export interface BuildCommandFlags {
@@ -28,6 +28,7 @@ export interface BuildCommandFlags {
 }
 
 function buildOptions(components: string[], flags: BuildCommandFlags): BuildOptions {
+  checkTags(flags.tag ?? []);
   const root = findProjectRoot(flags.cwd);
   return {
     root,
