@@ -107,6 +107,7 @@ test-modern-engine: setup
 lint: deps
 	npx biome check .
 	node scripts/check-lengths.mjs
+	node scripts/check-exports.mjs
 
 format: deps
 	npx biome check --write .

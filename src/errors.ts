@@ -68,7 +68,7 @@ export interface ConfigProblem extends SourceLocation {
   message: string;
 }
 
-export function formatProblem(p: ConfigProblem): string {
+function formatProblem(p: ConfigProblem): string {
   const where = p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file;
   return `${where}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
 }

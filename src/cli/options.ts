@@ -171,7 +171,7 @@ export function buildInputsFromFlags(flags: { buildArg?: string[]; secret?: stri
   };
 }
 
-export function parseBuildArgs(values: string[]): {
+function parseBuildArgs(values: string[]): {
   global: Record<string, string>;
   perComponent: Record<string, Record<string, string>>;
 } {

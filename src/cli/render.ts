@@ -135,7 +135,7 @@ export function pushStatus(e: { bytes: number; totalBytes: number; layers: numbe
   return `pushing ${formatBytes(e.bytes)} / ${formatBytes(e.totalBytes)} (${e.layersDone}/${e.layers} layers)`;
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
   if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;

@@ -225,7 +225,7 @@ export function folderSourcesOf(ctx: BuildContext, path: string): string[] {
 }
 
 /** Lines of a .dockerignore: comments and blank lines dropped, whitespace trimmed (as Docker does). */
-export function parseDockerignore(text: string): string[] {
+function parseDockerignore(text: string): string[] {
   return text
     .split(/\r?\n/)
     .map((l) => l.trim())

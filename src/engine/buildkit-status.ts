@@ -13,7 +13,7 @@ import { LastLines } from '../text/last-lines.js';
  * (such as the per-layer `statuses`, 2) are skipped by the decoder. Timestamp is declared locally
  * with google.protobuf.Timestamp's wire layout, so no well-known-type import is needed.
  */
-export const STATUS_PROTO = `
+const STATUS_PROTO = `
 syntax = "proto3";
 package moby.buildkit.v1;
 

@@ -18,7 +18,7 @@ import { PushProgressTracker } from './push-progress.js';
 import type { Modem } from './session/build-session.js';
 
 /** The environment variable that sets how often an engine call that changes nothing is tried again. */
-export const ENGINE_RETRIES = 'HELMET_ENGINE_RETRIES';
+const ENGINE_RETRIES = 'HELMET_ENGINE_RETRIES';
 
 /** EngineClient over the Docker Engine API (dockerode). DOCKER_HOST & co. select the engine. */
 export class DockerEngine implements EngineClient {

@@ -8,7 +8,7 @@ export type BuilderChoice = 'auto' | Builder;
 export type ContextTransfer = 'filesync' | 'tar';
 
 /** The environment variable that chooses the ContextTransfer of BuildKit builds. */
-export const CONTEXT_TRANSFER = 'HELMET_CONTEXT_TRANSFER';
+const CONTEXT_TRANSFER = 'HELMET_CONTEXT_TRANSFER';
 
 export interface EngineSetup {
   builder: Builder;

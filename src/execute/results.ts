@@ -33,7 +33,7 @@ function resultBase(entry: PlanEntry) {
   };
 }
 
-export function pinOf(entry: ReadyEntry): Pin {
+function pinOf(entry: ReadyEntry): Pin {
   return entry.pinnedBy === 'registry-digest'
     ? { pinnedBy: entry.pinnedBy, image: entry.image, digest: entry.digest }
     : { pinnedBy: entry.pinnedBy, image: entry.image };

@@ -54,7 +54,7 @@ export type JobReport<R> =
 export type JobLimits = Partial<Record<JobKind, number>>;
 
 /** The reports of one run, looked up by the job objects that were run. */
-export class JobReports<R> {
+class JobReports<R> {
   constructor(private readonly byJob: Map<Job<R>, JobReport<R>>) {}
 
   of(job: Job<R>): JobReport<R> {

@@ -9,7 +9,7 @@ import type { StepResources } from '../project/pipeline-schema.js';
 import { renderV2, sanitizeInputName } from '../project/placeholders.js';
 
 /** The task kfp-kubernetes' CreatePVC adds, which every step runs after. */
-export const PVC_TASK = 'createpvc';
+const PVC_TASK = 'createpvc';
 
 function inputParam(name: string): string {
   return `{{$.inputs.parameters['${sanitizeInputName(name)}']}}`;

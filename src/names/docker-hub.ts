@@ -7,7 +7,7 @@
 
 export const DOCKER_HUB = 'docker.io';
 /** The host that serves Docker Hub's registry API. */
-export const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
 /** Every name Docker Hub goes by, `docker.io` first. */
 export const DOCKER_HUB_HOSTS = [DOCKER_HUB, 'index.docker.io', DOCKER_HUB_API_HOST];
 /** Where the docker CLI files Docker Hub's credentials (config.json keys, credential helpers, the classic builder's auth). */

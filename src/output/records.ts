@@ -15,7 +15,7 @@ import { type ComponentResult, type SucceededResult, succeeded } from '../model/
 import type { Component } from '../project/model.js';
 import { RenderMemo } from './render-memo.js';
 
-export const BUILD_REPORT_VERSION = 2;
+const BUILD_REPORT_VERSION = 2;
 
 export interface BuildReport {
   version: number;

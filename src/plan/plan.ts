@@ -287,7 +287,7 @@ function relativeDockerfile(c: BuiltComponent): string {
   return c.spec.build?.dockerfile ?? c.build.dockerfilePath;
 }
 
-export function describeEntry(e: PlanEntry): string {
+function describeEntry(e: PlanEntry): string {
   switch (e.state) {
     case 'up-to-date':
       if (e.kind === 'built') return `up to date: ${e.image}`;

@@ -8,11 +8,11 @@ import { z } from 'zod';
 
 // A KFP type is a name ("Integer") or a nested object ({GCSPath: {data_type: CSV}}).
 export type TypeSpec = string | { [key: string]: TypeSpec };
-export const typeSpecSchema: z.ZodType<TypeSpec> = z.lazy(() => z.union([z.string(), z.record(z.string(), typeSpecSchema)]));
+const typeSpecSchema: z.ZodType<TypeSpec> = z.lazy(() => z.union([z.string(), z.record(z.string(), typeSpecSchema)]));
 
 const primitive = z.union([z.string(), z.number(), z.boolean()]);
 
-export const inputSpecSchema = z.strictObject({
+const inputSpecSchema = z.strictObject({
   name: z.string().min(1),
   type: typeSpecSchema.optional(),
   description: z.string().optional(),
@@ -21,7 +21,7 @@ export const inputSpecSchema = z.strictObject({
   annotations: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const outputSpecSchema = z.strictObject({
+const outputSpecSchema = z.strictObject({
   name: z.string().min(1),
   type: typeSpecSchema.optional(),
   description: z.string().optional(),
@@ -40,7 +40,7 @@ export type Placeholder =
   | { concat: Placeholder[] }
   | { if: { cond: boolean | string | Placeholder; then: Placeholder | Placeholder[]; else?: Placeholder | Placeholder[] } };
 
-export const placeholderSchema: z.ZodType<Placeholder> = z.lazy(() =>
+const placeholderSchema: z.ZodType<Placeholder> = z.lazy(() =>
   z.union(
     [
       z.string(),
@@ -68,7 +68,7 @@ export const placeholderSchema: z.ZodType<Placeholder> = z.lazy(() =>
   ),
 );
 
-export const containerSpecSchema = z.strictObject({
+const containerSpecSchema = z.strictObject({
   image: z.string().optional(),
   command: z.array(placeholderSchema).optional(),
   args: z.array(placeholderSchema).optional(),

@@ -7,7 +7,7 @@ import { DNS_STYLE_NAME } from './names.js';
  */
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-export const parameterSchema = z.strictObject({
+const parameterSchema = z.strictObject({
   type: z.enum(['String', 'Integer', 'Float', 'Boolean']).default('String'),
   default: scalar.optional(),
   description: z.string().optional(),
@@ -17,7 +17,7 @@ export const parameterSchema = z.strictObject({
  * A step argument: `{param: name}` reads a pipeline parameter; `{from: step, output: name}` takes
  * another step's output (a file, or a small value); a scalar is a literal.
  */
-export const argumentSchema = z.union(
+const argumentSchema = z.union(
   [scalar, z.strictObject({ param: z.string().min(1) }), z.strictObject({ from: z.string().min(1), output: z.string().min(1) })],
   // What a problem message says is expected (see yaml-source.ts).
   { error: 'a value, {param: NAME} or {from: STEP, output: NAME}' },
@@ -28,7 +28,7 @@ const quantity = z.union([
   z.number().positive(),
 ]);
 
-export const resourcesSchema = z.strictObject({
+const resourcesSchema = z.strictObject({
   cpu: quantity.optional(),
   memory: quantity.optional(),
   cpuLimit: quantity.optional(),
@@ -59,7 +59,7 @@ const stepSchema = z.strictObject({
   imagePullSecrets: pullSecrets.optional(),
 });
 
-export const volumeSchema = z.strictObject({
+const volumeSchema = z.strictObject({
   name: z.string().regex(DNS_STYLE_NAME, 'must be a DNS-style name'),
   size: z.string().regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a size such as 10Gi'),
   accessMode: z.enum(['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOncePod']).default('ReadWriteOnce'),

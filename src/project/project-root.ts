@@ -11,10 +11,6 @@ export const PIPELINE_FILE = 'pipeline.yaml';
 /** The project's own settings: where its components and pipeline are (optional). */
 export const CONFIG_FILE = 'helmet-build.yaml';
 
-export function hasPipeline(root: string): boolean {
-  return existsSync(join(root, PIPELINE_FILE));
-}
-
 /** The nearest folder at or above `cwd` that has a helmet-build.yaml or a components/ folder. */
 export function findProjectRoot(cwd: string): string {
   let dir = resolve(cwd);

@@ -253,7 +253,7 @@ export function parseChallenge(header: string): Record<string, string> {
 }
 
 /** The `Authorization` value of HTTP Basic auth. */
-export function basicAuthorization(username: string, password: string): string {
+function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 

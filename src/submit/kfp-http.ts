@@ -166,7 +166,7 @@ export class KfpHttp {
 }
 
 /** KFP's own words in an error body: `error_message` (upload), `message` (gateway), `error` (v1 gateway), else short text. */
-export function kfpMessage(body: unknown): string | undefined {
+function kfpMessage(body: unknown): string | undefined {
   if (body && typeof body === 'object') {
     const b = body as Record<string, unknown>;
     for (const key of ['error_message', 'message', 'error']) if (typeof b[key] === 'string' && b[key]) return b[key] as string;

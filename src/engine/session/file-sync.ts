@@ -79,7 +79,7 @@ export function decodePacket(bytes: Buffer): Packet {
 }
 
 /** The filters of one request. BuildKit 0.13 URL-escapes values it marks `<key>-encoded: true`. */
-export function requestFilter(metadata: Grpc.Metadata): { dirName: string; filter: DirFilter } {
+function requestFilter(metadata: Grpc.Metadata): { dirName: string; filter: DirFilter } {
   const values = (key: string): string[] => {
     // Node's http2 joins the repeated header lines of one key with ", " (grpc-go sends one line per
     // value); values BuildKit 0.13 escapes never hold a comma.
