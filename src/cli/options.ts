@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Argument, Command } from 'commander';
 import { Option } from 'commander';
 import type { BuildSecret, SshAgent } from '../engine/engine-client.js';
+import type { ContextTransfer } from '../engine/engine-setup.js';
 import { UsageError } from '../errors.js';
 
 /** Collect a repeatable option into an array (commander helper). */
@@ -275,4 +276,13 @@ export function checkTags(tags: string[]): void {
   const bad = tags.filter((t) => !TAG.test(t));
   if (bad.length)
     throw new UsageError(`--tag ${bad.map((t) => JSON.stringify(t)).join(', ')}: a tag is 1-128 letters, digits, _, . and -, not starting with . or -`);
+}
+
+/** HELMET_CONTEXT_TRANSFER: how BuildKit builds get their context, `filesync` (the default) or `tar`; read once, refused before anything runs. */
+export function contextTransferFromEnv(env: NodeJS.ProcessEnv = process.env): ContextTransfer {
+  const value = env.HELMET_CONTEXT_TRANSFER?.trim() || 'filesync';
+  if (value === 'filesync' || value === 'tar') return value;
+  throw new UsageError(`HELMET_CONTEXT_TRANSFER must be filesync or tar, not "${value}"`, {
+    hint: 'filesync sends the context through the build session (the default); tar uploads it as the request body.',
+  });
 }

@@ -44,7 +44,7 @@ export class DockerEngine implements EngineClient {
    */
   private async call<T>(what: string, fn: (docker: Docker) => Promise<T>, idempotent = false): Promise<T> {
     const docker = await this.api();
-    const once = async () => {
+    const attempt = async () => {
       try {
         return await fn(docker);
       } catch (e) {
@@ -53,7 +53,7 @@ export class DockerEngine implements EngineClient {
       }
     };
     try {
-      return await withRetries(this.retry, once);
+      return await withRetries(this.retry, attempt);
     } catch (e) {
       throw engineError(what, e instanceof TransientFault ? e.final : e);
     }

@@ -22,7 +22,7 @@ import { describeEngine } from './engine-connection.js';
 /** Dropped or refused connections: worth another try for a call that changes nothing. */
 export const RETRIED_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT']);
 
-export const START_ENGINE_HINT = 'Start an engine (scripts/services.sh up) or point DOCKER_HOST at one.';
+export const START_ENGINE_HINT = 'Start a Docker engine, or point DOCKER_HOST at one (helmet-build doctor says what it finds there).';
 
 /** Transport failures: no engine answers at DOCKER_HOST. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EACCES']);

@@ -7,9 +7,6 @@ export type BuilderChoice = 'auto' | Builder;
 /** How a BuildKit build gets its context: through the session's FileSync, or as a tar body. */
 export type ContextTransfer = 'filesync' | 'tar';
 
-/** The environment variable that chooses the ContextTransfer of BuildKit builds. */
-const CONTEXT_TRANSFER = 'HELMET_CONTEXT_TRANSFER';
-
 export interface EngineSetup {
   builder: Builder;
   /** BuildKit only: how the context is sent (the classic builder always reads a tar body). */
@@ -23,7 +20,12 @@ export interface EngineSetup {
  * user's choice (--build-network); BuildKit's RUN steps otherwise join the bridge network, which an
  * engine without one fails: there they use the host network.
  */
-export async function decideEngineSetup(engine: EngineClient, wanted: BuilderChoice = 'auto', buildNetwork?: string): Promise<EngineSetup> {
+export async function decideEngineSetup(
+  engine: EngineClient,
+  wanted: BuilderChoice = 'auto',
+  buildNetwork?: string,
+  transfer: ContextTransfer = 'filesync',
+): Promise<EngineSetup> {
   const caps = await engine.capabilities();
   if (wanted === 'buildkit' && !caps.buildkit) {
     throw new UsageError('the Docker engine has no BuildKit (it needs API 1.39 or later on Linux)', {
@@ -31,19 +33,10 @@ export async function decideEngineSetup(engine: EngineClient, wanted: BuilderCho
     });
   }
   const builder: Builder = wanted === 'auto' ? (caps.buildkit ? 'buildkit' : 'classic') : wanted;
-  const contextTransfer = builder === 'buildkit' ? contextTransferSetting() : undefined;
+  const contextTransfer = builder === 'buildkit' ? transfer : undefined;
   if (contextTransfer === 'tar') await refuseBrokenTarContexts(engine);
   const network = buildNetwork ?? (builder === 'buildkit' && !caps.bridge ? 'host' : undefined);
   return { builder, ...(contextTransfer ? { contextTransfer } : {}), ...(network ? { network } : {}) };
-}
-
-/** HELMET_CONTEXT_TRANSFER: `filesync` (the default) or `tar`. */
-function contextTransferSetting(): ContextTransfer {
-  const value = process.env[CONTEXT_TRANSFER]?.trim() || 'filesync';
-  if (value === 'filesync' || value === 'tar') return value;
-  throw new UsageError(`${CONTEXT_TRANSFER} must be filesync or tar, not "${value}"`, {
-    hint: 'filesync sends the context through the build session (the default); tar uploads it as the request body.',
-  });
 }
 
 /** One line for `doctor`: the builder this engine gets, and why its RUN steps use the network they use. */
@@ -66,7 +59,7 @@ async function refuseBrokenTarContexts(engine: EngineClient): Promise<void> {
   throw new EngineUnsupportedError(
     `Docker ${facts.version} with the containerd image store cannot build with BuildKit from an uploaded context (moby/moby#47717, fixed in Docker 27.5)`,
     {
-      hint: `Unset ${CONTEXT_TRANSFER} (the context then goes through the build session), use --builder classic, upgrade the engine to Docker 27.5 or later, or turn off its containerd image store.`,
+      hint: `Unset HELMET_CONTEXT_TRANSFER (the context then goes through the build session), use --builder classic, upgrade the engine to Docker 27.5 or later, or turn off its containerd image store.`,
     },
   );
 }

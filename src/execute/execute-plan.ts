@@ -97,21 +97,24 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
 
 function runShared(plan: Plan, deps: ExecuteDeps): RunShared {
   const { settings } = plan;
-  const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+  /** `make` run on first use, its promise shared by every later use. */
+  const memoized = <T>(make: () => Promise<T>): (() => Promise<T>) => {
     let value: Promise<T> | undefined;
     return () => {
       value ??= make();
       return value;
     };
   };
-  const engineUp = once(() => deps.engine.ping());
+  const engineUp = memoized(() => deps.engine.ping());
   const pushRegistry = settings.store.kind === 'registry' ? settings.store.target.registry : undefined;
   return {
     plan,
     deps,
     engineUp,
-    engineSetup: once<EngineSetup>(() => engineUp().then(() => decideEngineSetup(deps.engine, settings.builder, settings.buildNetwork))),
-    sourceLabels: once(() => settings.sourceLabels?.() ?? Promise.resolve({})),
+    engineSetup: memoized<EngineSetup>(() =>
+      engineUp().then(() => decideEngineSetup(deps.engine, settings.builder, settings.buildNetwork, settings.contextTransfer)),
+    ),
+    sourceLabels: memoized(() => settings.sourceLabels?.() ?? Promise.resolve({})),
     ...(pushRegistry ? { pushRegistry } : {}),
     credentials: async (registry: string): Promise<RegistryAuth> => engineAuth(registry, await deps.credentials.forPull(registry, pushRegistry)),
     made: new Map(),

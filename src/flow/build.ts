@@ -5,10 +5,11 @@
  *   execute — builds and pushes on the job graph, each success recorded as it happens;
  *   publish — user tags moved and the pipeline spec written, only when everything succeeded.
  */
+
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BuildSecret, EngineClient, SshAgent } from '../engine/engine-client.js';
-import type { BuilderChoice } from '../engine/engine-setup.js';
+import type { BuilderChoice, ContextTransfer } from '../engine/engine-setup.js';
 import { ExitCode, errorRecord, type HelmetError, InterruptedError, isHelmetError, NotBuiltError, UsageError, worstExitCode } from '../errors.js';
 import { type EventListener, ignoreEvents } from '../events.js';
 import { executePlan } from '../execute/execute-plan.js';
@@ -55,6 +56,8 @@ export interface BuildOptions {
   ssh?: SshAgent[];
   /** Network of RUN steps for components without `build.network`. @default host on an engine without a bridge network */
   buildNetwork?: string;
+  /** How BuildKit builds get their context. @default filesync */
+  contextTransfer?: ContextTransfer;
   /** Output folder. @default `<root>/dist` */
   outDir?: string;
   /** Image labels describing the source (git remote, revision); asked for only when something is built. */
@@ -253,6 +256,7 @@ function resolveSettings(project: Project, options: BuildOptions, deps: BuildDep
     concurrency,
     builder: options.builder ?? 'auto',
     ...(options.buildNetwork ? { buildNetwork: options.buildNetwork } : {}),
+    ...(options.contextTransfer ? { contextTransfer: options.contextTransfer } : {}),
     ...(options.secrets?.length ? { secrets: options.secrets } : {}),
     ...(options.ssh?.length ? { ssh: options.ssh } : {}),
     ...(options.sourceLabels ? { sourceLabels: options.sourceLabels } : {}),

@@ -23,7 +23,7 @@ import { runStepContainer } from '../runner/step-container.js';
 import { type BuildOptions, runBuild } from './build.js';
 
 export interface RunOptions
-  extends Pick<BuildOptions, 'push' | 'buildArgs' | 'componentBuildArgs' | 'secrets' | 'ssh' | 'concurrency' | 'builder' | 'buildNetwork'> {
+  extends Pick<BuildOptions, 'push' | 'buildArgs' | 'componentBuildArgs' | 'secrets' | 'ssh' | 'concurrency' | 'builder' | 'buildNetwork' | 'contextTransfer'> {
   root: string;
   /** `--param k=v` overrides of pipeline parameters. */
   params?: Record<string, string>;
@@ -125,6 +125,7 @@ async function stepImages(
       ssh: options.ssh,
       concurrency: options.concurrency,
       builder: options.builder,
+      contextTransfer: options.contextTransfer,
       buildNetwork: options.buildNetwork,
       signal: options.signal,
       writeOutputs: false,

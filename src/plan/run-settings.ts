@@ -1,6 +1,7 @@
 /** The settings of one build run, resolved once from the command's options; every phase reads this one object. */
+
 import type { BuildSecret, SshAgent } from '../engine/engine-client.js';
-import type { BuilderChoice } from '../engine/engine-setup.js';
+import type { BuilderChoice, ContextTransfer } from '../engine/engine-setup.js';
 import type { ImageStore } from '../images/image-store.js';
 
 export interface RunSettings {
@@ -19,6 +20,8 @@ export interface RunSettings {
   builder: BuilderChoice;
   /** Network of RUN steps for components without `build.network`; unset: decided by the engine. */
   buildNetwork?: string;
+  /** How BuildKit builds get their context (HELMET_CONTEXT_TRANSFER). @default filesync */
+  contextTransfer?: ContextTransfer;
   /** Build secrets (`--secret`) BuildKit builds may mount; values are read only when a build asks. */
   secrets?: BuildSecret[];
   /** SSH agents (`--ssh`) BuildKit builds may use. */

@@ -59,7 +59,7 @@ export async function httpRequest(url: string | URL, init: HttpRequest = {}): Pr
   let target = new URL(url);
   let headers = { ...init.headers };
   for (let hop = 0; ; hop++) {
-    const res = await once(target, { ...init, headers });
+    const res = await sendOne(target, { ...init, headers });
     const location = res.headers.get('location');
     const method = init.method ?? 'GET';
     if (location && [301, 302, 303, 307, 308].includes(res.status) && (method === 'GET' || method === 'HEAD') && hop < MAX_REDIRECTS) {
@@ -75,7 +75,8 @@ export async function httpRequest(url: string | URL, init: HttpRequest = {}): Pr
   }
 }
 
-function once(url: URL, init: HttpRequest): Promise<HttpResponse> {
+/** One request, no redirect followed. */
+function sendOne(url: URL, init: HttpRequest): Promise<HttpResponse> {
   const send = url.protocol === 'https:' ? httpsRequestRaw : httpRequestRaw;
   const agent = agentFor(url, init.tls);
   if (!agent) return Promise.reject(new HttpTransportError(`unsupported protocol ${url.protocol}`, 'EPROTO'));

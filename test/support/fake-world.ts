@@ -4,7 +4,9 @@
  * call is logged with a timestamp. Both are typed against the interfaces the core depends on; calls
  * a test does not expect throw. Methods are properties, so a test can wrap one and call the original.
  */
+
 import type { BuildRequest, EngineCapabilities, EngineClient, EngineFacts, ImageInfo, PushRequest } from '../../src/engine/engine-client.js';
+import { GO_MODE_TYPE } from '../../src/engine/session/file-sync.js';
 import type { HelmetEvent } from '../../src/events.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
 import type { RegistryApi } from '../../src/registry/registry-api.js';
@@ -26,7 +28,7 @@ async function readContext(context: BuildRequest['context']): Promise<void> {
     const dir = context.dir(name);
     for (const entry of dir?.list({ includePatterns: [], excludePatterns: [], followPaths: [] }) ?? []) {
       // Regular files only (no os.ModeType bit): the ones whose content a daemon asks for.
-      if ((entry.mode & 0x8f280000) === 0) for (const _ of dir!.read(entry));
+      if ((entry.mode & GO_MODE_TYPE) === 0) for (const _ of dir!.read(entry));
     }
   }
 }

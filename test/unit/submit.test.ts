@@ -3,9 +3,9 @@
  * KFP 1.8 modes: the requests a first and a second submit make, a changed spec, runs followed to
  * their end, credentials and their refusal, an unreachable host, bad parameters, the v1 package.
  */
+
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { buildPipelineDocuments, renderPipelineYaml } from '../../src/kfp/pipeli
 import { loadProject } from '../../src/project/load-project.js';
 import { submit } from '../../src/submit/submit.js';
 import { KfpApiServer, type KfpServerOptions } from '../support/kfp-api-server.js';
+import { closedPort } from '../support/ports.js';
 import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent } from '../support/project.js';
 
 const PIPELINE = `name: tiny
@@ -446,12 +447,3 @@ describe('submit to KFP 1.8 (v1beta1) and the v1 package', () => {
     expect(r.stderr).toContain('step second failed: exit status 3');
   });
 });
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}

@@ -15,7 +15,7 @@ describe('engine or registry unreachable: exit 3 with what to do', () => {
     const r = await runCli(['all'], project.root);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('cannot reach the Docker engine at unix:///nonexistent/docker.sock');
-    expect(r.stderr).toContain('hint: Start an engine (scripts/services.sh up) or point DOCKER_HOST at one.');
+    expect(r.stderr).toContain('hint: Start a Docker engine, or point DOCKER_HOST at one (helmet-build doctor says what it finds there).');
   });
 
   it('no registry at the --push address', async () => {

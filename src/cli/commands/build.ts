@@ -6,7 +6,7 @@ import { type Plan, planJson } from '../../plan/plan.js';
 import { gitSourceLabels } from '../../project/git-info.js';
 import { findProjectRoot } from '../../project/project-root.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
-import { buildInputsFromFlags, checkTags } from '../options.js';
+import { buildInputsFromFlags, checkTags, contextTransferFromEnv } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
 export interface BuildCommandFlags {
@@ -40,6 +40,7 @@ function buildOptions(components: string[], flags: BuildCommandFlags): BuildOpti
     noCache: flags.cache === false,
     builder: flags.builder,
     buildNetwork: flags.buildNetwork,
+    contextTransfer: contextTransferFromEnv(),
     outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
     sourceLabels: () => gitSourceLabels(root),
   };

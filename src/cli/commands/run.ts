@@ -2,7 +2,7 @@
 import { type RunResult, runPipeline } from '../../flow/run.js';
 import { findProjectRoot } from '../../project/project-root.js';
 import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
-import { buildInputsFromFlags, parseParams } from '../options.js';
+import { buildInputsFromFlags, contextTransferFromEnv, parseParams } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
 export interface RunCommandFlags {
@@ -46,6 +46,7 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
         push: flags.push,
         ...inputs,
         builder: flags.builder,
+        contextTransfer: contextTransferFromEnv(),
         buildNetwork: flags.buildNetwork,
         signal: interrupt.signal,
       },

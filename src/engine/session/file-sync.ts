@@ -25,7 +25,7 @@ const ERR = 4;
 /** Content goes in DATA packets of this size, as fsutil sends them. */
 const DATA_CHUNK = 32 * 1024;
 /** os.ModeType: a file whose mode has none of these bits is one the daemon may ask the content of. */
-const GO_MODE_TYPE = 0x8f280000;
+export const GO_MODE_TYPE = 0x8f280000;
 
 interface Packet {
   type: number;
