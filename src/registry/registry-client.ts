@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { errorMessage, RegistryAuthError, RegistryError, RegistryForbiddenError, RegistryUnreachableError } from '../errors.js';
+import { type HttpRequest, type HttpResponse, HttpTransportError, httpRequest } from '../http/http-client.js';
 import { isTransientStatus, type RetryPolicy, retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
 import type { CredentialSource, Credentials } from './credentials.js';
-import { type HttpRequest, type HttpResponse, HttpTransportError, httpRequest } from './http.js';
 import type { RegistryApi } from './registry-api.js';
 import { RegistryEndpoints, type RegistryRoute, registryUrl } from './registry-endpoints.js';
 import { plainHttpRefused, speaksNoTls, tlsFailure } from './registry-tls-errors.js';

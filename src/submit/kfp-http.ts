@@ -1,16 +1,15 @@
 /**
- * JSON over HTTP to the KFP API server, on node:http/node:https with keep-alive agents (a submit is
- * a dozen small requests to one host). Answers become data or typed errors: no answer is
+ * JSON over HTTP to the KFP API server, on helmet-build's one HTTP client (a submit is a dozen small
+ * requests to one host, on one kept-alive connection). Answers become data or typed errors: no answer is
  * KfpUnreachableError (exit 3), 401 and a redirect (to a login page, as Dex or oauth2-proxy answer
  * a request without a session) KfpAuthError, 403 KfpForbiddenError, any other error status
  * KfpApiError with KFP's own message (`error_message` of the upload endpoints, `message` or
  * `error` of the gRPC gateway). Redirects are never followed: the credentials stay with the host.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { InterruptedError, KfpApiError, KfpAuthError, KfpForbiddenError, KfpUnreachableError } from '../errors.js';
-import { isUntrustedCertificate, secureContextFor } from '../tls/tls-trust.js';
+import { HttpTransportError, httpRequest } from '../http/http-client.js';
+import { isUntrustedCertificate } from '../tls/tls-trust.js';
 import type { KfpConnection } from './kfp-connection.js';
 
 export type Query = Record<string, string | number | undefined>;
@@ -35,16 +34,11 @@ export interface KfpAnswer {
 }
 
 export class KfpHttp {
-  private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 4 });
-  private readonly https: HttpsAgent;
-
   constructor(
     private readonly connection: KfpConnection,
     private readonly signal?: AbortSignal,
     private readonly timeoutMs = 30_000,
-  ) {
-    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 4, secureContext: secureContextFor(connection.tls) });
-  }
+  ) {}
 
   /** The answer as JSON for a 2xx status; every other outcome is a typed error. */
   async call<T>(req: KfpRequest): Promise<T> {
@@ -94,41 +88,36 @@ export class KfpHttp {
     return { status: res.status, body: parsed, ...(res.location ? { location: res.location } : {}) };
   }
 
-  close(): void {
-    this.http.destroy();
-    this.https.destroy();
-  }
+  /** Nothing to release: connections belong to the shared client's agents, and idle ones close by themselves. */
+  close(): void {}
 
-  private exchange(
+  private async exchange(
     url: URL,
     req: KfpRequest,
     headers: Record<string, string>,
     body: Buffer | undefined,
   ): Promise<{ status: number; body: Buffer; location?: string }> {
-    const isHttps = url.protocol === 'https:';
-    const send = isHttps ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      if (this.signal?.aborted) {
-        reject(new InterruptedError(`interrupted before: ${req.what}`));
-        return;
-      }
-      const r = send(url, { method: req.method, agent: isHttps ? this.https : this.http, headers, signal: this.signal }, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => reject(this.transportError(req, e)));
-        res.on('end', () => {
-          const location = res.headers.location;
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ...(location ? { location } : {}) });
-        });
+    if (this.signal?.aborted) throw new InterruptedError(`interrupted before: ${req.what}`);
+    try {
+      const res = await httpRequest(url, {
+        method: req.method,
+        headers,
+        ...(body ? { body } : {}),
+        tls: this.connection.tls,
+        timeoutMs: this.timeoutMs,
+        keepRedirects: true,
+        ...(this.signal ? { signal: this.signal } : {}),
       });
-      r.setTimeout(this.timeoutMs, () => r.destroy(Object.assign(new Error(`no answer in ${this.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
-      r.on('error', (e) => reject(this.signal?.aborted ? new InterruptedError(`interrupted during: ${req.what}`) : this.transportError(req, e)));
-      r.end(body);
-    });
+      const location = res.headers.get('location');
+      return { status: res.status, body: res.body, ...(location ? { location } : {}) };
+    } catch (e) {
+      if (this.signal?.aborted) throw new InterruptedError(`interrupted during: ${req.what}`);
+      throw this.transportError(req, e instanceof HttpTransportError ? e : Object.assign(e as Error, { code: (e as NodeJS.ErrnoException).code }));
+    }
   }
 
-  private transportError(req: KfpRequest, e: Error): Error {
-    const code = (e as NodeJS.ErrnoException).code ?? 'ECONNRESET';
+  private transportError(req: KfpRequest, e: Error & { code?: string }): Error {
+    const code = e.code ?? 'ECONNRESET';
     const host = this.connection.host;
     if (isUntrustedCertificate(code)) {
       return new KfpUnreachableError(`KFP ${host}: ${req.what}: TLS: ${e.message} (${code})`, {

@@ -17,6 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   graph: [],
   text: [],
   tls: [],
+  http: ['tls'],
   names: [],
   dockerfile: ['names'],
   model: ['errors.ts'],
@@ -25,7 +26,7 @@ const ALLOWED: Record<string, string[]> = {
   context: ['fs', 'model'],
   project: ['dockerfile', 'errors.ts', 'fs', 'graph', 'model'],
   kfp: ['project'],
-  registry: ['errors.ts', 'names', 'retry', 'tls'],
+  registry: ['errors.ts', 'http', 'names', 'retry', 'tls'],
   engine: ['dockerfile', 'errors.ts', 'model', 'names', 'registry', 'retry', 'text', 'tls'],
   images: ['engine', 'errors.ts', 'model', 'names', 'registry'],
   plan: ['context', 'engine', 'errors.ts', 'events.ts', 'images', 'jobs', 'model', 'project', 'registry', 'text'],
@@ -36,7 +37,7 @@ const ALLOWED: Record<string, string[]> = {
   flow: ['engine', 'errors.ts', 'events.ts', 'execute', 'images', 'jobs', 'model', 'output', 'plan', 'project', 'publish', 'registry', 'runner'],
   doctor: ['engine', 'errors.ts', 'project', 'registry'],
   scaffold: ['dockerfile', 'errors.ts', 'fs', 'project'],
-  submit: ['errors.ts', 'events.ts', 'model', 'project', 'tls'],
+  submit: ['errors.ts', 'events.ts', 'http', 'model', 'project', 'tls'],
   cli: ['doctor', 'engine', 'errors.ts', 'events.ts', 'flow', 'model', 'plan', 'project', 'registry', 'scaffold', 'submit'],
 };
 

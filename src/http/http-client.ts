@@ -1,8 +1,9 @@
 /**
- * The registry's HTTP, on node:http/node:https with keep-alive agents: a handful of small requests
- * per run (manifests, tokens), each answered in full. Lighter to load than `fetch` (undici), and one
- * connection per registry is reused across a run's lookups. Redirects are followed for GET and HEAD,
- * without the Authorization header when they lead to another host.
+ * The one HTTP client of helmet-build, for registries and the KFP API alike: node:http/node:https
+ * with keep-alive agents (one per trust set, so each TLS context is made once and its connections
+ * reused across a run), a timeout per attempt covering the whole answer, and abort. Small requests
+ * answered in full: lighter to load than `fetch` (undici). Redirects are followed for GET and HEAD
+ * (without the Authorization header when they lead to another host), unless a caller keeps them.
  */
 import { Agent as HttpAgent, request as httpRequestRaw, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequestRaw } from 'node:https';
@@ -17,6 +18,10 @@ export interface HttpRequest {
   timeoutMs?: number;
   /** Trust and client certificate for HTTPS; requests with the same trust share connections. @default the system CAs */
   tls?: TlsTrust;
+  /** Redirects are answers to the caller (not followed). @default false: GET and HEAD follow them */
+  keepRedirects?: boolean;
+  /** Stops the request; it then fails with HttpTransportError code ABORT_ERR. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -60,6 +65,7 @@ export async function httpRequest(url: string | URL, init: HttpRequest = {}): Pr
   let headers = { ...init.headers };
   for (let hop = 0; ; hop++) {
     const res = await sendOne(target, { ...init, headers });
+    if (init.keepRedirects) return res;
     const location = res.headers.get('location');
     const method = init.method ?? 'GET';
     if (location && [301, 302, 303, 307, 308].includes(res.status) && (method === 'GET' || method === 'HEAD') && hop < MAX_REDIRECTS) {
@@ -87,6 +93,7 @@ function sendOne(url: URL, init: HttpRequest): Promise<HttpResponse> {
       {
         method: init.method ?? 'GET',
         agent,
+        ...(init.signal ? { signal: init.signal } : {}),
         headers: { ...init.headers, ...(body ? { 'Content-Length': String(body.length) } : {}) },
       },
       (res: IncomingMessage) => {
@@ -105,7 +112,8 @@ function sendOne(url: URL, init: HttpRequest): Promise<HttpResponse> {
         });
       },
     );
-    req.setTimeout(init.timeoutMs ?? 30_000, () => req.destroy(new HttpTransportError('no answer in time', 'ETIMEDOUT')));
+    const timeoutMs = init.timeoutMs ?? 30_000;
+    req.setTimeout(timeoutMs, () => req.destroy(new HttpTransportError(`no answer in ${timeoutMs / 1000} s`, 'ETIMEDOUT')));
     req.on('error', (e) => reject(transportError(e)));
     req.end(body);
   });
