@@ -18,7 +18,7 @@ import { engineImageStore } from '../images/engine-store.js';
 import type { ImageStore } from '../images/image-store.js';
 import { registryImageStore } from '../images/registry-store.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
-import type { ComponentResult, SucceededResult } from '../model/component-result.js';
+import { type ComponentResult, failedAfter, type SucceededResult } from '../model/component-result.js';
 import { acquireOutputLock, type OutputLock } from '../output/output-lock.js';
 import { RunRecords } from '../output/records.js';
 import { type Plan, resolvePlan } from '../plan/plan.js';
@@ -187,16 +187,7 @@ class SuccessRecorder {
     } catch (e) {
       if (!isHelmetError(e)) throw e;
       this.onEvent({ type: 'warning', subject: result.component, message: describeWriteFailure(e) });
-      const { component: name, repository, tags, inputDigest, durations } = result;
-      this.writeFailures.set(name, {
-        component: name,
-        repository,
-        tags,
-        ...(inputDigest ? { inputDigest } : {}),
-        durations,
-        action: 'failed',
-        error: errorRecord(e),
-      });
+      this.writeFailures.set(result.component, failedAfter(result, errorRecord(e)));
     }
   }
 

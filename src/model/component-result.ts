@@ -48,3 +48,13 @@ export type ComponentAction = ComponentResult['action'];
 export function succeeded(result: ComponentResult): result is SucceededResult {
   return result.action !== 'failed' && result.action !== 'blocked';
 }
+
+/** A succeeded result turned failed by what came after (a record not written, a tag not moved): its identity kept, its pin dropped. */
+export function failedAfter(result: SucceededResult, error: ErrorRecord): FailedResult {
+  const { component, repository, tags, inputDigest, durations } = result;
+  return { component, repository, tags, ...(inputDigest ? { inputDigest } : {}), durations, action: 'failed', error };
+}
+
+export function allSucceeded(results: ComponentResult[]): results is SucceededResult[] {
+  return results.every(succeeded);
+}

@@ -9,7 +9,7 @@ import type { EventListener } from '../events.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
 import { buildArgoWorkflow, renderArgoWorkflow, v1PackageBlockers } from '../kfp/argo-workflow.js';
 import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
-import { type ComponentResult, type SucceededResult, succeeded } from '../model/component-result.js';
+import { allSucceeded, type ComponentResult, failedAfter, type SucceededResult } from '../model/component-result.js';
 import type { BuiltPin } from '../model/pin.js';
 import type { PlanEntry } from '../model/plan-entry.js';
 import type { RunRecords } from '../output/records.js';
@@ -30,7 +30,7 @@ export async function publish(
   options: PublishOptions,
   onEvent: EventListener,
 ): Promise<ComponentResult[]> {
-  if (!results.every(succeeded)) return results;
+  if (!allSucceeded(results)) return results;
   const { store, tags: userTags } = plan.settings;
   const entries = new Map(plan.entries.map((e) => [e.component, e]));
   const tagJobs = new Map<string, Job<void>>();
@@ -59,8 +59,7 @@ export async function publish(
     const report = job ? reports.of(job) : undefined;
     if (report && report.outcome !== 'succeeded') {
       const error = errorRecord(report.outcome === 'failed' ? report.error : new InterruptedError(report.summary));
-      const { component, repository, tags, inputDigest, durations } = result;
-      return { component, repository, tags, ...(inputDigest ? { inputDigest } : {}), durations, action: 'failed', error };
+      return failedAfter(result, error);
     }
     return entries.get(result.component)?.kind === 'built' ? { ...result, tags: [...result.tags, ...userTags] } : result;
   });
