@@ -55,7 +55,7 @@ export class DockerEngine implements EngineClient {
     try {
       return await withRetries(this.retry, attempt);
     } catch (e) {
-      throw engineError(what, e instanceof TransientFault ? e.final : e);
+      throw engineError(what, e);
     }
   }
 

@@ -55,9 +55,7 @@ export async function pushImage(entry: BuiltIdentity, repo: ImageRepository, dep
       });
   const digest = await withRetries(retryPolicy(REGISTRY_RETRIES), pushOnce, (fault, attempt) =>
     ctx.progress(`push attempt ${attempt} failed (${fault.message}); trying again`),
-  ).catch((e: unknown) => {
-    throw e instanceof TransientFault && e.final ? e.final : e;
-  });
+  );
   const confirmed = await deps.registry.manifestDigest(repo.registry, repo.path, entry.contentTag);
   if (confirmed !== digest) {
     throw new DigestMismatchError(`the engine pushed ${repo.name}:${entry.contentTag} as ${digest}, but the registry reports ${confirmed ?? 'no such tag'}`, {

@@ -38,8 +38,20 @@ export class TransientFault extends Error {
   }
 }
 
-/** Run `attempt`, trying again while it throws TransientFault, within the policy; `onRetry` hears of each fault tried again. */
+/**
+ * Run `attempt`, trying again while it throws TransientFault, within the policy; `onRetry` hears of
+ * each fault tried again. When no attempt succeeds, the last fault's `final` error is thrown (the
+ * fault itself when it has none, for the caller to say what was unreachable).
+ */
 export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>, onRetry?: (fault: TransientFault, attempt: number) => void): Promise<T> {
+  try {
+    return await retrying(policy, attempt, onRetry);
+  } catch (e) {
+    throw e instanceof TransientFault && e.final ? e.final : e;
+  }
+}
+
+function retrying<T>(policy: RetryPolicy, attempt: () => Promise<T>, onRetry?: (fault: TransientFault, attempt: number) => void): Promise<T> {
   return pRetry(attempt, {
     retries: policy.retries,
     factor: 2,
