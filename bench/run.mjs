@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readBuildContext } from '../lib/context/build-context.js';
-import { computeInputDigest } from '../lib/context/input-digest.js';
+import { inputRecord } from '../lib/context/input-digest.js';
 import { engineLabel, here, OFFLINE, servicesEnv } from './support.mjs';
 
 const FILES = Number(process.env.BENCH_FILES ?? 20000);
@@ -44,7 +44,7 @@ for (let i = 0; i < FILES; i++) {
 writeFileSync(join(ctx, '.dockerignore'), '**/*.pyc\nd9*/\n!d99/e1\n');
 writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY . /\n');
 const rssBefore = process.memoryUsage().rss;
-const ours = time(() => computeInputDigest({ context: readBuildContext(ctx, join(ctx, 'Dockerfile')), buildArgs: {} }));
+const ours = time(() => inputRecord({ context: readBuildContext(ctx, join(ctx, 'Dockerfile')), buildArgs: {} }));
 const rssAfter = process.memoryUsage().rss;
 const gnu = time(() => execFileSync('bash', ['-c', `tar -C '${ctx}' -cf - . | sha256sum`]));
 console.log(`context: ${FILES} files, median of ${RUNS} runs`);
