@@ -61,12 +61,8 @@ export const TINY_DOCKERFILE = {
   'dockerfiles/tiny.Dockerfile': 'ARG BASE_IMAGE=helmet/busybox:latest\nFROM ${BASE_IMAGE}\nCOPY . /app\nCMD ["/bin/sh", "/app/main.sh"]\n',
 };
 
-/** pipeline.yaml for two tinyComponent()s, hello then world, with a parameter and a volume. */
-export const TINY_PIPELINE = `name: tiny
-parameters:
-  who: {type: String, default: me}
-volume: {name: data, size: 1Gi, mountPath: /data}
-steps:
+/** The steps of the tiny pipelines: hello (given the parameter `who`), then world. */
+export const TINY_STEPS = `steps:
   first:
     component: hello
     args: {who: {param: who}}
@@ -74,6 +70,13 @@ steps:
     component: world
     after: [first]
 `;
+
+/** pipeline.yaml for two tinyComponent()s, hello then world, with a parameter and a volume. */
+export const TINY_PIPELINE = `name: tiny
+parameters:
+  who: {type: String, default: me}
+volume: {name: data, size: 1Gi, mountPath: /data}
+${TINY_STEPS}`;
 
 /** hello and world tinyComponent()s wired by `pipelineYaml` (default TINY_PIPELINE), plus `extra` files. */
 export function tinyPipelineProject(pipelineYaml = TINY_PIPELINE, extra: FileTree = {}): { root: string; cleanup: () => void } {

@@ -15,7 +15,7 @@ import { loadProject } from '../../src/project/load-project.js';
 import { submit } from '../../src/submit/submit.js';
 import { KfpApiServer, type KfpServerOptions } from '../support/kfp-api-server.js';
 import { closedPort } from '../support/ports.js';
-import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent } from '../support/project.js';
+import { makeProject, runCli, TINY_DOCKERFILE, TINY_STEPS, tinyComponent } from '../support/project.js';
 
 const PIPELINE = `name: tiny
 description: two greetings
@@ -24,14 +24,7 @@ parameters:
   epochs: {type: Integer, default: 2}
   fast: {type: Boolean, default: false}
   rate: {type: Float, default: 1}
-steps:
-  first:
-    component: hello
-    args: {who: {param: who}}
-  second:
-    component: world
-    after: [first]
-`;
+${TINY_STEPS}`;
 
 /** The KFP v1 package a v1 cluster runs: only what submit reads of it (its parameters) matters here. */
 const V1_PACKAGE = `apiVersion: argoproj.io/v1alpha1
