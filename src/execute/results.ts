@@ -2,7 +2,7 @@
 import { DependencyFailedError, errorRecord, InterruptedError } from '../errors.js';
 import type { JobReport } from '../jobs/dag.js';
 import { type ComponentResult, type FailedResult, type SucceededResult, succeeded } from '../model/component-result.js';
-import type { Pin } from '../model/pin.js';
+import { pinOf } from '../model/pin.js';
 import type { PlanEntry, PrebuiltEntry } from '../model/plan-entry.js';
 import type { Built } from './build-job.js';
 import type { Pushed } from './push-job.js';
@@ -15,9 +15,7 @@ export function followedResult(entry: FollowingEntry, made: ComponentResult | un
   if (!made || !succeeded(made)) {
     return failedResult(entry, 'blocked', errorRecord(new DependencyFailedError(`not pinned: ${entry.imageOf}, whose image it names, was not made`)));
   }
-  const pin: Pin =
-    made.pinnedBy === 'registry-digest' ? { pinnedBy: made.pinnedBy, image: made.image, digest: made.digest } : { pinnedBy: made.pinnedBy, image: made.image };
-  return { ...resultBase(entry), durations: {}, action: 'reused', ...pin };
+  return { ...resultBase(entry), durations: {}, action: 'reused', ...pinOf(made) };
 }
 
 /** An entry whose image exists already. */
@@ -31,12 +29,6 @@ function resultBase(entry: PlanEntry) {
     tags: entry.kind === 'built' ? [entry.contentTag] : [],
     ...(entry.kind === 'built' ? { inputDigest: entry.inputDigest } : {}),
   };
-}
-
-function pinOf(entry: ReadyEntry): Pin {
-  return entry.pinnedBy === 'registry-digest'
-    ? { pinnedBy: entry.pinnedBy, image: entry.image, digest: entry.digest }
-    : { pinnedBy: entry.pinnedBy, image: entry.image };
 }
 
 /** The image existed: nothing was built or pushed. */

@@ -23,3 +23,10 @@ export type Pin = RegistryPin | LocalPin | TagPin;
 
 /** The pins an image helmet-build builds can have. */
 export type BuiltPin = RegistryPin | LocalPin;
+
+/** Only the pin of something that carries one (a plan entry, a result): its image, and its digest when it has one. */
+export function pinOf<P extends Pin>(pinned: P): Pin {
+  return pinned.pinnedBy === 'registry-digest'
+    ? { pinnedBy: pinned.pinnedBy, image: pinned.image, digest: pinned.digest }
+    : { pinnedBy: pinned.pinnedBy, image: pinned.image };
+}

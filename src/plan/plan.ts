@@ -4,6 +4,7 @@
  * without --push, the engine — what exists. The result is data: per component, one state that the
  * execute and publish phases act on, and that `plan --json` prints.
  */
+
 import { join, relative } from 'node:path';
 import { type BuildContext, readBuildContext } from '../context/build-context.js';
 import { describeInputChanges, type InputRecord, inputRecord, inputTag } from '../context/input-digest.js';
@@ -12,6 +13,7 @@ import { type ErrorRecord, errorMessage, errorRecord, InterruptedError } from '.
 import type { EventListener } from '../events.js';
 import type { ImageStore } from '../images/image-store.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
+import { pinOf } from '../model/pin.js';
 import type { BuiltEntry, BuiltIdentity, BuiltState, PlanEntry, PrebuiltEntry, PrebuiltIdentity, PrebuiltState } from '../model/plan-entry.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan-entry.js';
 import type { BuiltComponent, Component, PrebuiltComponent, Project } from '../project/model.js';
@@ -208,9 +210,7 @@ async function followBuilt(name: string, looked: Promise<BuiltState>): Promise<P
   switch (state.state) {
     case 'up-to-date':
     case 'needs-tag':
-      return state.pinnedBy === 'registry-digest'
-        ? { state: 'up-to-date', pinnedBy: state.pinnedBy, image: state.image, digest: state.digest }
-        : { state: 'up-to-date', pinnedBy: state.pinnedBy, image: state.image };
+      return { state: 'up-to-date', ...pinOf(state) };
     case 'needs-build':
     case 'needs-push':
       return { state: 'pinned-after-build' };
