@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InterruptedError, KfpApiError, KfpAuthError, KfpForbiddenError, KfpUnreachableError } from '../errors.js';
-import { HttpTransportError, httpRequest } from '../http/http-client.js';
+import { httpRequest } from '../http/http-client.js';
 import { isUntrustedCertificate } from '../tls/tls-trust.js';
 import type { KfpConnection } from './kfp-connection.js';
 
@@ -88,9 +88,6 @@ export class KfpHttp {
     return { status: res.status, body: parsed, ...(res.location ? { location: res.location } : {}) };
   }
 
-  /** Nothing to release: connections belong to the shared client's agents, and idle ones close by themselves. */
-  close(): void {}
-
   private async exchange(
     url: URL,
     req: KfpRequest,
@@ -112,7 +109,7 @@ export class KfpHttp {
       return { status: res.status, body: res.body, ...(location ? { location } : {}) };
     } catch (e) {
       if (this.signal?.aborted) throw new InterruptedError(`interrupted during: ${req.what}`);
-      throw this.transportError(req, e instanceof HttpTransportError ? e : Object.assign(e as Error, { code: (e as NodeJS.ErrnoException).code }));
+      throw this.transportError(req, e as Error & { code?: string });
     }
   }
 

@@ -78,54 +78,51 @@ export async function submit(o: SubmitOptions, services: SubmitServices): Promis
   // Load: every problem of input, before the first request.
   const inputs = loadSubmitInputs(o, env);
   const { pipeline, connection, specs, forced } = inputs;
+  // Connections belong to the shared HTTP client's keep-alive agents: idle ones never hold the process.
   const http = new KfpHttp(connection, o.signal);
-  try {
-    const target = await detectApi(http, forced);
-    onEvent({
-      type: 'submit-target',
-      host: connection.host,
-      api: target.api,
-      chosenBy: forced ? '--api' : 'healthz',
-      ...(target.server ? { server: target.server } : {}),
-      multiUser: target.multiUser,
-      credentials: connection.source,
+  const target = await detectApi(http, forced);
+  onEvent({
+    type: 'submit-target',
+    host: connection.host,
+    api: target.api,
+    chosenBy: forced ? '--api' : 'healthz',
+    ...(target.server ? { server: target.server } : {}),
+    multiUser: target.multiUser,
+    credentials: connection.source,
+  });
+  const namespace = o.namespace ?? connection.contextNamespace;
+  if (target.multiUser && !namespace) {
+    throw new UsageError(`KFP ${connection.host} is multi-user: experiments and runs need a namespace`, {
+      hint: 'Pass --namespace <your profile namespace> (or set "namespace" in ~/.config/kfp/context.json).',
     });
-    const namespace = o.namespace ?? connection.contextNamespace;
-    if (target.multiUser && !namespace) {
-      throw new UsageError(`KFP ${connection.host} is multi-user: experiments and runs need a namespace`, {
-        hint: 'Pass --namespace <your profile namespace> (or set "namespace" in ~/.config/kfp/context.json).',
-      });
-    }
-    const api: KfpApiClient = target.api === 'v2beta1' ? new V2beta1Api(http) : new V1beta1Api(http);
-    const uploaded = await upload(api, pipeline, specs[target.api], target.api, o, connection, onEvent);
-    const experimentName = env.KF_PIPELINES_OVERRIDE_EXPERIMENT_NAME || o.experiment || env.KF_PIPELINES_DEFAULT_EXPERIMENT_NAME || 'Default';
-    const experiment = await ensureExperiment(api, experimentName, namespace, onEvent);
-    const runName =
-      o.runName ??
-      `${pipeline.name} ${(o.now ?? (() => new Date()))()
-        .toISOString()
-        .replace(/\.\d+Z$/, 'Z')}`;
-    const parameters = target.api === 'v2beta1' ? inputs.values.typed : inputs.values.text;
-    const ids = { experimentId: experiment.id, pipelineId: uploaded.pipelineId, versionId: uploaded.version.id };
-    const started = await api.createRun({ name: runName, ...ids, parameters });
-    const url = runUrl(connection, started.id);
-    onEvent({ type: 'run-created', runId: started.id, runName, url, parameters });
-    const result = {
-      api: target.api,
-      pipelineId: ids.pipelineId,
-      version: uploaded.versionName,
-      versionId: ids.versionId,
-      experimentId: ids.experimentId,
-      runId: started.id,
-      url,
-    };
-    if (!o.wait) return { ...result, ok: true, exitCode: ExitCode.ok, state: started.state };
-    const waited = { pollMs: inputs.pollMs, timeoutSeconds: o.timeoutSeconds, signal: o.signal, onEvent, first: started.state };
-    const end = await waitForRun(api, started.id, url, waited);
-    return { ...result, ...end, ok: end.exitCode === ExitCode.ok };
-  } finally {
-    http.close();
   }
+  const api: KfpApiClient = target.api === 'v2beta1' ? new V2beta1Api(http) : new V1beta1Api(http);
+  const uploaded = await upload(api, pipeline, specs[target.api], target.api, o, connection, onEvent);
+  const experimentName = env.KF_PIPELINES_OVERRIDE_EXPERIMENT_NAME || o.experiment || env.KF_PIPELINES_DEFAULT_EXPERIMENT_NAME || 'Default';
+  const experiment = await ensureExperiment(api, experimentName, namespace, onEvent);
+  const runName =
+    o.runName ??
+    `${pipeline.name} ${(o.now ?? (() => new Date()))()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z')}`;
+  const parameters = target.api === 'v2beta1' ? inputs.values.typed : inputs.values.text;
+  const ids = { experimentId: experiment.id, pipelineId: uploaded.pipelineId, versionId: uploaded.version.id };
+  const started = await api.createRun({ name: runName, ...ids, parameters });
+  const url = runUrl(connection, started.id);
+  onEvent({ type: 'run-created', runId: started.id, runName, url, parameters });
+  const result = {
+    api: target.api,
+    pipelineId: ids.pipelineId,
+    version: uploaded.versionName,
+    versionId: ids.versionId,
+    experimentId: ids.experimentId,
+    runId: started.id,
+    url,
+  };
+  if (!o.wait) return { ...result, ok: true, exitCode: ExitCode.ok, state: started.state };
+  const waited = { pollMs: inputs.pollMs, timeoutSeconds: o.timeoutSeconds, signal: o.signal, onEvent, first: started.state };
+  const end = await waitForRun(api, started.id, url, waited);
+  return { ...result, ...end, ok: end.exitCode === ExitCode.ok };
 }
 
 /** Everything `submit` reads before it sends anything: the pipeline, its parameters, where the server is, which spec files exist. */
