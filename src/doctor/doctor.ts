@@ -50,7 +50,7 @@ export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?:
     const project = loadProject(findProjectRoot(options.cwd));
     const pipeline = project.pipeline;
     const built = project.components.filter((c) => c.kind === 'built').length;
-    lines = project.components.flatMap((c) => describeProvenance(imageProvenance(project.root, c), c.kind === 'prebuilt' ? c.imageOf?.name : undefined));
+    lines = project.components.flatMap((c) => describeProvenance(imageProvenance(project.root, c)));
     return `${project.root}: ${project.components.length} component(s), ${built} built here${pipeline ? `; pipeline ${pipeline.name} with ${pipeline.steps.length} step(s)` : '; no pipeline.yaml'}`;
   });
   await attempt('engine', async () => {

@@ -23,6 +23,8 @@ export interface ImageProvenance {
   source: string;
   dockerfile?: string;
   from: FromResolution[];
+  /** For a prebuilt component: the component or images: entry built here whose image it names. */
+  imageOf?: string;
 }
 
 const SOURCE_WORDS: Record<string, string> = {
@@ -34,7 +36,8 @@ const SOURCE_WORDS: Record<string, string> = {
 
 export function imageProvenance(root: string, c: Component): ImageProvenance {
   if (c.kind === 'prebuilt') {
-    return { component: c.name, image: c.image, source: c.imageOf ? 'image-built-here' : 'prebuilt', from: [] };
+    if (c.imageOf) return { component: c.name, image: c.image, source: 'image-built-here', from: [], imageOf: c.imageOf.name };
+    return { component: c.name, image: c.image, source: 'prebuilt', from: [] };
   }
   const source = c.imageOnly ? 'images' : c.build.origin;
   let text = '';
@@ -56,10 +59,10 @@ export function imageProvenance(root: string, c: Component): ImageProvenance {
 }
 
 /** One line per image, then one per FROM line. */
-export function describeProvenance(p: ImageProvenance, imageOf?: string): string[] {
+export function describeProvenance(p: ImageProvenance): string[] {
   if (p.source === 'prebuilt')
     return [`${p.component}: prebuilt ${p.image}, pinned to the digest its registry serves for that tag (as written when no registry answers)`];
-  if (p.source === 'image-built-here') return [`${p.component}: prebuilt ${p.image}, pinned to the image built here${imageOf ? ` for ${imageOf}` : ''}`];
+  if (p.source === 'image-built-here') return [`${p.component}: prebuilt ${p.image}, pinned to the image built here for ${p.imageOf}`];
   return [
     `${p.component}: ${p.image} from ${p.dockerfile} (${SOURCE_WORDS[p.source] ?? p.source})`,
     ...p.from.map((f) => `  ${p.dockerfile}:${f.line} FROM ${f.written} -> ${f.resolvesTo}`),

@@ -242,7 +242,7 @@ describe('helmet-build.yaml', () => {
         'components: [components/local/roc, components/local/job, components/local/other]\nimages:\n  ml-pipeline-local-base: {context: components/local/base}\n',
     });
     const loaded = loadProject(root);
-    const lines = loaded.components.flatMap((c) => describeProvenance(imageProvenance(root, c), c.kind === 'prebuilt' ? c.imageOf?.name : undefined));
+    const lines = loaded.components.flatMap((c) => describeProvenance(imageProvenance(root, c)));
     expect(lines).toHaveLength(7);
     expect(lines.join('\n')).toContain(
       'roc: ml-pipeline-local-roc from components/local/roc/Dockerfile (the Dockerfile found beside component.yaml)\n  components/local/roc/Dockerfile:1',
