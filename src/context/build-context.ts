@@ -93,12 +93,7 @@ export function readBuildContext(contextDir: string, dockerfilePath: string, opt
   const skipFolder = (rel: string) =>
     isExcluded(rel) || (!hasExceptions && rel !== '' && matcher.ignores(rel) && ![...alwaysSent].some((a) => a.startsWith(`${rel}/`)));
 
-  const byPath = new Map<string, ContextEntry>();
-  const walk = (dir: string, at: string) => {
-    const prefix = at ? `${at}/` : '';
-    for (const e of walkFolder(dir, prefix, skipFolder, keep, options.hasher)) byPath.set(e.path, e);
-  };
-  walk(root, '');
+  const byPath = new Map(walkFolder(root, '', skipFolder, keep, options.hasher).map((e) => [e.path, e]));
   const folderSources = mergeAdditions(byPath, root, options.add ?? [], (from, at) => walkFolder(from, `${at}/`, skipFolder, keep, options.hasher));
 
   const entries = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
