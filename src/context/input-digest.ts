@@ -5,8 +5,8 @@
  * makes the digests of a whole graph known before anything is built. mtimes, owners, walk order and
  * the checkout location are deliberately left out.
  */
-import { createHash } from 'node:crypto';
 import type { BuildContext } from './build-context.js';
+import { sha256 } from './hashing.js';
 
 export interface DigestInputs {
   context: BuildContext;
@@ -49,7 +49,7 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
   // One line per input, hashed in one piece (the same bytes as line by line, far fewer calls).
   const lines: string[] = [];
   const line = (s: string) => lines.push(`${s}\n`);
-  const dockerfile = createHash('sha256').update(inputs.context.dockerfileContent).digest('hex');
+  const dockerfile = sha256(inputs.context.dockerfileContent);
   line('helmet-build input digest v2');
   line(`dockerfile ${dockerfile}`);
   for (const [k, v] of Object.entries(args)) line(`arg ${JSON.stringify(k)}=${JSON.stringify(v)}`);
@@ -57,12 +57,7 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
   if (inputs.target) line(`target ${inputs.target}`);
   if (inputs.baseInputDigest) line(`from ${inputs.baseInputDigest}`);
   // The context's own .dockerignore is one of its entries; a Dockerfile's is not.
-  const dockerignore =
-    inputs.context.dockerignorePath !== undefined
-      ? createHash('sha256')
-          .update(inputs.context.dockerignore ?? '')
-          .digest('hex')
-      : undefined;
+  const dockerignore = inputs.context.dockerignorePath !== undefined ? sha256(inputs.context.dockerignore ?? '') : undefined;
   if (dockerignore) line(`dockerignore ${dockerignore}`);
   const secrets = [...new Set(inputs.secrets ?? [])].sort();
   const ssh = [...new Set(inputs.ssh ?? [])].sort();
@@ -70,7 +65,7 @@ export function inputRecord(inputs: DigestInputs): InputRecord {
   for (const id of ssh) line(`ssh ${JSON.stringify(id)}`);
   for (const [path, entry] of Object.entries(entries)) line(`${entry} ${JSON.stringify(path)}`);
   return {
-    inputDigest: `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`,
+    inputDigest: `sha256:${sha256(lines.join(''))}`,
     dockerfile,
     args,
     platform: inputs.platform ?? '',
