@@ -44,16 +44,28 @@ export abstract class HelmetError extends Error {
   abstract readonly exitCode: ExitCodeValue;
   /** One line telling the user what to do about it, when there is something to do. */
   readonly hint?: string;
+  /** A command of this tool that fixes it, as data: the CLI puts it in words (the core never spells command lines). */
+  readonly remedy?: Remedy;
   /** The last lines of output that led to it (a build step's, a container's). */
   readonly detail?: string[];
 
-  constructor(message: string, options?: { cause?: unknown; hint?: string; detail?: string[] }) {
+  constructor(message: string, options?: { cause?: unknown; hint?: string; remedy?: Remedy; detail?: string[] }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.hint = options?.hint;
+    if (options?.remedy) this.remedy = options.remedy;
     if (options?.detail?.length) this.detail = options.detail;
   }
 }
+
+/**
+ * Commands of this tool that fix a problem. `build-first`: the named components have no image for
+ * their current inputs in the registry. `write-specs`: the pipeline spec a submission reads is
+ * missing, unreadable or older than pipeline.yaml (`v1-package` for a KFP 1.x server).
+ */
+export type Remedy =
+  | { kind: 'build-first'; components: string[]; push?: string }
+  | { kind: 'write-specs'; spec: 'v2-spec' | 'v1-package'; problem: 'missing' | 'unreadable' | 'stale' };
 
 /** Where in a file a problem is: 1-based line and column. */
 export interface SourceLocation {
@@ -258,11 +270,19 @@ export interface ErrorRecord {
   exitCode: number;
   message: string;
   hint?: string;
+  remedy?: Remedy;
   detail?: string[];
 }
 
 export function errorRecord(e: HelmetError): ErrorRecord {
-  return { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.detail ? { detail: e.detail } : {}) };
+  return {
+    code: e.code,
+    exitCode: e.exitCode,
+    message: e.message,
+    ...(e.hint ? { hint: e.hint } : {}),
+    ...(e.remedy ? { remedy: e.remedy } : {}),
+    ...(e.detail ? { detail: e.detail } : {}),
+  };
 }
 
 export function errorMessage(e: unknown): string {

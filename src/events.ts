@@ -4,7 +4,7 @@
  * lookups, builds, pushes, publishing, pipeline steps — and every job reports its start and its end.
  */
 
-import type { ErrorRecord } from './errors.js';
+import type { ErrorRecord, Remedy } from './errors.js';
 import type { PlanEntry } from './model/plan-entry.js';
 import type { TypedValue } from './model/typed-value.js';
 
@@ -45,7 +45,7 @@ export type HelmetEvent =
   /** The plan, once every lookup is done: per component, what the run will do. */
   | { type: 'plan'; push?: string; entries: PlanEntry[] }
   | { type: 'wrote'; path: string }
-  | { type: 'warning'; message: string; subject?: string }
+  | { type: 'warning'; message: string; subject?: string; remedy?: Remedy }
   | { type: 'run-start'; pipeline: string; volume?: string; steps: string[]; parameters: Record<string, string> }
   /** The files the steps of a run wrote as outputs; `kept` when they stay on disk (--keep-volume). */
   | { type: 'run-outputs'; folder: string; kept: boolean; files: { step: string; output: string; path: string; bytes: number }[] }

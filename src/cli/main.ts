@@ -4,6 +4,7 @@ import { ExitCode, isHelmetError } from '../errors.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan-entry.js';
 import type { Io } from './context.js';
 import { collect, parsePositiveInt, refuseBlankValues, sharedOptions } from './options.js';
+import { hintText } from './remedy-text.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -231,7 +232,8 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     }
     if (isHelmetError(e)) {
       io.err.write(`helmet-build: ${e.message}\n`);
-      if (e.hint) io.err.write(`hint: ${e.hint}\n`);
+      const hint = hintText(e);
+      if (hint) io.err.write(`hint: ${hint}\n`);
       return e.exitCode;
     }
     io.err.write(`helmet-build: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -3,6 +3,7 @@
  * Generic over jobs: every job's start and end is a line, whatever the job is.
  */
 import type { HelmetEvent } from '../events.js';
+import { hintText, remedyText } from './remedy-text.js';
 
 export interface RenderOptions {
   json: boolean;
@@ -43,7 +44,7 @@ export function plainLine(e: HelmetEvent, verbose: boolean): string | undefined 
     case 'wrote':
       return `wrote ${e.path}`;
     case 'warning':
-      return `${e.subject ? `[${e.subject}] ` : ''}warning: ${e.message}`;
+      return `${e.subject ? `[${e.subject}] ` : ''}warning: ${e.message}${e.remedy ? ` (${remedyText(e.remedy)})` : ''}`;
     default:
       return pipelineLine(e);
   }
@@ -81,7 +82,7 @@ function jobLine(e: JobEvent, verbose: boolean): string | undefined {
         return [
           `[${e.subject}] FAILED (${e.error.code}): ${e.error.message}`,
           ...(e.error.detail ?? []).map((l) => `[${e.subject}]   | ${l}`),
-          ...(e.error.hint ? [`[${e.subject}] hint: ${e.error.hint}`] : []),
+          ...(hintText(e.error) ? [`[${e.subject}] hint: ${hintText(e.error)}`] : []),
         ].join('\n');
       }
       if (e.outcome === 'skipped') return `[${e.subject}] skipped: ${e.summary}`;

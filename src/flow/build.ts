@@ -132,7 +132,7 @@ async function emitLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock
         run: async () => {
           if (e.state === 'unknown') throw e.error;
           throw new NotBuiltError(`no image for the current inputs of ${e.component} (${e.repository}${e.kind === 'built' ? `:${e.contentTag}` : ''})`, {
-            hint: `Build it first: helmet-build build ${e.component} --push ${options.push}`,
+            remedy: { kind: 'build-first', components: [e.component], push: options.push },
           });
         },
       }),

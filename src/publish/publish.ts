@@ -49,7 +49,8 @@ export async function publish(
     if (missing.length) {
       onEvent({
         type: 'warning',
-        message: `pipeline spec not written: no pushed image for the current inputs of ${missing.join(', ')} (run helmet-build all --push ${store.push})`,
+        message: `pipeline spec not written: no pushed image for the current inputs of ${missing.join(', ')}`,
+        remedy: { kind: 'build-first', components: missing, push: store.push },
       });
     } else if (options.records) jobs.push(pipelineJob(pipeline, images, options.records, [...tagJobs.values()], onEvent));
   }

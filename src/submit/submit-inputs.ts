@@ -15,10 +15,10 @@ export function requireSpec(path: string, api: KfpApi, root: string): string {
   const rel = relative(root, path);
   if (api === 'v1beta1') {
     throw new UsageError(`${rel} (the KFP v1 package a KFP 1.x server runs) is missing`, {
-      hint: 'helmet-build all --push <repo> (or emit --push <repo>) writes it beside the v2 spec; a pipeline only KFP v2 can run has none: submit it to KFP 2.x (--api v2).',
+      remedy: { kind: 'write-specs', spec: 'v1-package', problem: 'missing' },
     });
   }
-  throw new UsageError(`${rel} (the KFP v2 pipeline spec) is missing`, { hint: 'helmet-build all --push <repo> (or emit --push <repo>) writes it.' });
+  throw new UsageError(`${rel} (the KFP v2 pipeline spec) is missing`, { remedy: { kind: 'write-specs', spec: 'v2-spec', problem: 'missing' } });
 }
 
 /** Parameter values as each API takes them: typed JSON for v2beta1, text for v1beta1 (as kfp 1.8 writes them: `True`, `0.5`). */
@@ -56,15 +56,19 @@ export function checkDeclaredParameters(pipeline: Pipeline, content: Buffer, fil
         : ((at(doc, 'spec', 'arguments', 'parameters') as { name?: unknown }[] | undefined) ?? []).map((x) => String(x?.name));
   } catch (e) {
     throw new UsageError(`${rel}: not a pipeline spec (${(e as Error).message})`, {
-      hint: 'helmet-build all --push <repo> (or emit --push <repo>) writes it again.',
+      remedy: { kind: 'write-specs', spec: specOf(api), problem: 'unreadable' },
     });
   }
   const missing = pipeline.parameters.map((p) => p.name).filter((n) => !declared.includes(n));
   if (missing.length) {
     throw new UsageError(`${rel} is older than pipeline.yaml: it has no parameter ${missing.join(', ')}`, {
-      hint: 'helmet-build all --push <repo> (or emit --push <repo>) writes it for the current pipeline.yaml.',
+      remedy: { kind: 'write-specs', spec: specOf(api), problem: 'stale' },
     });
   }
+}
+
+function specOf(api: KfpApi): 'v2-spec' | 'v1-package' {
+  return api === 'v1beta1' ? 'v1-package' : 'v2-spec';
 }
 
 /** `doc.a.b.c` when every step is an object, else undefined. */

@@ -55,6 +55,7 @@ describe('pipeline spec emission on --push and by emit', () => {
     const other = await runCli(['build', 'hello', '--push', push()], project.root);
     expect(other.code).toBe(0);
     expect(other.stderr).toContain('pipeline spec not written: no pushed image for the current inputs of world');
+    expect(other.stderr).toContain(`(Build it first: helmet-build build world --push ${push()})`);
     expect(spec()).toBe(before);
 
     const rebuilt = await runCli(['build', 'world', '--push', push()], project.root);
