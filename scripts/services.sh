@@ -16,6 +16,7 @@
 # Nothing can be pulled from outside here, so base images are made locally, in both engines:
 #   helmet/busybox:latest   tiny busybox image for fast test fixtures
 #   helmet/python:3.11      Debian minbase + python3 (debootstrap, cached as a tarball)
+# and QEMU user emulation with an arm64 busybox for multi-platform builds (HELMET_TEST_ARM64_BUSYBOX).
 set -euo pipefail
 
 STATE_DIR="${HELMET_STATE_DIR:-/var/tmp/helmet-build}"
@@ -154,6 +155,34 @@ make_python_image() { # ENGINE
 make_base_images() { # ENGINE
   make_busybox_image "$1"
   [ -n "$SKIP_PYTHON_BASE" ] || make_python_image "$1"
+}
+
+# ---- Other platforms: QEMU user emulation and an arm64 busybox ------------------------------------
+# Debian's qemu-user-static registers its binfmt handlers with the F flag (the interpreter opened at
+# registration), so RUN steps of a foreign platform run under emulation in every engine, chroots
+# included. The arm64 busybox (Debian's busybox-static:arm64, one file) is what multi-platform test
+# fixtures COPY into a FROM scratch image; HELMET_SKIP_EMULATION=1 leaves all of this out.
+ARM64_BUSYBOX="$CACHE_DIR/busybox-arm64"
+
+ensure_emulation() {
+  [ -n "${HELMET_SKIP_EMULATION:-}" ] && return
+  mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+    log "installing QEMU user emulation (qemu-user-static)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support >/dev/null; }
+    # Where the package's scripts did not register the handlers (no init system), register them here.
+    [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 >/dev/null
+  fi
+  [ -s "$ARM64_BUSYBOX" ] && return
+  log "fetching Debian's busybox-static for arm64 (cached in $ARM64_BUSYBOX)"
+  dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq >/dev/null; }
+  local dir; dir=$(mktemp -d); chmod 755 "$dir"
+  (cd "$dir" && apt-get download -qq busybox-static:arm64 2>/dev/null && dpkg-deb -x busybox-static_*_arm64.deb out)
+  mkdir -p "$CACHE_DIR"
+  cp "$dir/out/bin/busybox" "$ARM64_BUSYBOX.tmp" && mv "$ARM64_BUSYBOX.tmp" "$ARM64_BUSYBOX"
+  rm -rf "$dir"
 }
 
 # ---- Docker 26.1 from a Debian 13 root ------------------------------------------------------------
@@ -320,6 +349,7 @@ print_env() {
   echo "export HELMET_TEST_AUTH_REGISTRY=127.0.0.1:$AUTH_REGISTRY_PORT"
   echo "export HELMET_TEST_AUTH_USER=$AUTH_USER"
   echo "export HELMET_TEST_AUTH_PASSWORD=$AUTH_PASSWORD"
+  if [ -s "$ARM64_BUSYBOX" ] && [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then echo "export HELMET_TEST_ARM64_BUSYBOX=$ARM64_BUSYBOX"; fi
   [ -n "$SKIP_MODERN_ENGINE" ] && return
   echo "export HELMET_MODERN_DOCKER_HOST=unix://$MODERN_SOCKET"
   echo "export HELMET_MODERN_DOCKER_CLI=$MODERN_DIR/bin/docker"
@@ -345,6 +375,7 @@ case "$cmd" in
     if [ ! -s "$STATE_DIR/htpasswd" ]; then htpasswd -Bbn "$AUTH_USER" "$AUTH_PASSWORD" >"$STATE_DIR/htpasswd"; fi
     start_registry auth-registry "$AUTH_REGISTRY_PORT" "$STATE_DIR/htpasswd"
     make_base_images "$ENGINE"
+    ensure_emulation
     if [ -z "$SKIP_MODERN_ENGINE" ]; then
       start_modern_engine
       make_base_images "unix://$MODERN_SOCKET"

@@ -37,6 +37,7 @@ function addBuildOptions(cmd: Command): Command {
     .addOption(sharedOptions.concurrency())
     .addOption(sharedOptions.noCache())
     .addOption(sharedOptions.builder())
+    .addOption(sharedOptions.platform())
     .addOption(sharedOptions.buildNetwork())
     .addOption(sharedOptions.out())
     .addOption(sharedOptions.json())
@@ -106,6 +107,7 @@ function addBuildCommands(program: Command, { runs, runsOn }: Actions): void {
       .addOption(sharedOptions.tag('a user tag a build would set (repeatable): an image that lacks it is needs-tag'))
       .addOption(sharedOptions.buildArg('the build args a build would use (they are part of the input digest)'))
       .addOption(sharedOptions.noCache('plan as a --no-cache build would: every selected component needs-build'))
+      .addOption(sharedOptions.platform())
       .addOption(sharedOptions.out())
       .addOption(sharedOptions.json(`print the plan as one JSON document (format version ${PLAN_FORMAT_VERSION}; see README)`)),
   )
@@ -118,6 +120,7 @@ function addBuildCommands(program: Command, { runs, runsOn }: Actions): void {
       .description('write component specs and the pipeline spec from images already pushed for the current inputs; builds nothing')
       .addOption(sharedOptions.push('the registry/prefix the images were pushed to').makeOptionMandatory())
       .addOption(sharedOptions.buildArg('the build args the images were built with (they are part of the input digest)'))
+      .addOption(sharedOptions.platform())
       .addOption(sharedOptions.out())
       .addOption(sharedOptions.json()),
   )

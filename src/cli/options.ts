@@ -10,6 +10,7 @@ import { Option } from 'commander';
 import type { BuildSecret, SshAgent } from '../engine/engine-client.js';
 import type { ContextTransfer } from '../engine/engine-setup.js';
 import { UsageError } from '../errors.js';
+import { PLATFORM } from '../project/component-schema.js';
 
 /** Collect a repeatable option into an array (commander helper). */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -48,6 +49,11 @@ export const sharedOptions = {
     ).argParser(collect),
   ssh: () =>
     new Option('--ssh <spec>', 'an SSH agent for RUN --mount=type=ssh: ID[=SOCKET] (default: id default, $SSH_AUTH_SOCK); repeatable').argParser(collect),
+  platform: () =>
+    new Option(
+      '--platform <list>',
+      "platforms to build for, comma-separated, e.g. linux/amd64,linux/arm64; more than one needs --push and is pinned as one image index (default: each image's platforms, else the engine's own)",
+    ).argParser(parsePlatforms),
   buildNetwork: () =>
     new Option('--build-network <mode>', "network of RUN steps, e.g. host or none (default: the engine's; host on an engine without a bridge network)"),
 };
@@ -64,6 +70,7 @@ export const VALUE_EXAMPLES: Record<string, string> = {
   '--concurrency': 'give a positive whole number, e.g. --concurrency 4, or leave the flag out for one per CPU',
   '--out': 'give a folder, e.g. --out dist, or leave the flag out for dist',
   '--builder': 'give classic or buildkit, or leave the flag out',
+  '--platform': 'give platforms os/arch, comma-separated, e.g. --platform linux/amd64,linux/arm64',
   '--build-network': 'give a network mode, e.g. --build-network host, or leave the flag out',
   '--username': 'give the registry user, e.g. --username ci',
   '--secret': 'give id=ID[,env=VAR|,src=FILE], e.g. --secret id=pip,env=PIP_TOKEN',
@@ -157,8 +164,20 @@ function guardArgument(argument: Argument, flags: readonly string[]): void {
  * A key is an identifier, so the first `:` before `=` marks a component name.
  */
 /** What the build flags say a build is given: build args (global and per component), secrets and SSH agents. */
-export function buildInputsFromFlags(flags: { buildArg?: string[]; secret?: string[]; ssh?: string[]; cwd: string }): {
+/** `--platform a,b`: each an os/arch[/variant], none twice. */
+function parsePlatforms(value: string): string[] {
+  const platforms = value.split(',').map((p) => p.trim());
+  for (const p of platforms) {
+    if (!PLATFORM.test(p))
+      throw new UsageError(`--platform: "${p}" is not a platform os/arch[/variant]`, { hint: 'Example: --platform linux/amd64,linux/arm64' });
+  }
+  if (new Set(platforms).size !== platforms.length) throw new UsageError(`--platform ${value} names a platform twice`);
+  return platforms;
+}
+
+export function buildInputsFromFlags(flags: { buildArg?: string[]; secret?: string[]; ssh?: string[]; platform?: string[]; cwd: string }): {
   buildArgs: Record<string, string>;
+  platforms?: string[];
   componentBuildArgs: Record<string, Record<string, string>>;
   secrets?: BuildSecret[];
   ssh?: SshAgent[];
@@ -167,6 +186,7 @@ export function buildInputsFromFlags(flags: { buildArg?: string[]; secret?: stri
   return {
     buildArgs: args.global,
     componentBuildArgs: args.perComponent,
+    ...(flags.platform ? { platforms: flags.platform } : {}),
     ...(flags.secret?.length ? { secrets: parseSecrets(flags.secret, flags.cwd) } : {}),
     ...(flags.ssh?.length ? { ssh: parseSsh(flags.ssh, flags.cwd) } : {}),
   };

@@ -14,7 +14,7 @@ import { withFromImage } from '../dockerfile/from-lines.js';
 import { baseRegistries } from '../engine/dockerfile-bases.js';
 import type { Builder, BuildSecret, ContextSent, EngineClient, SshAgent } from '../engine/engine-client.js';
 import type { EngineSetup } from '../engine/engine-setup.js';
-import { ContextChangedError, UsageError } from '../errors.js';
+import { ContextChangedError, EngineUnsupportedError, UsageError } from '../errors.js';
 import { BASE_IMAGE_LABEL, COMPONENT_LABEL, INPUT_DIGEST_LABEL } from '../images/image-labels.js';
 import type { JobContext } from '../jobs/dag.js';
 import type { LocalDirs } from '../model/local-dirs.js';
@@ -26,15 +26,6 @@ import { credentialValues } from '../text/credential-args.js';
 
 /** Tag that points at a component's last BuildKit build in the registry: the layer cache of fresh engines. */
 export const CACHE_TAG = 'buildcache';
-
-/** What a build job made. */
-export interface Built {
-  imageId: string;
-  baseImage?: string;
-  /** Built with inline cache metadata (BuildKit, with a push target). */
-  inlineCache: boolean;
-  ms: number;
-}
 
 /** How one component is built in this run. */
 export interface BuildRecipe {
@@ -54,11 +45,71 @@ export interface BuildRecipe {
   signal?: AbortSignal;
 }
 
+/** One image of a build that spans several platforms: built on its own under its platform tag. */
+export interface PlatformImage {
+  platform: string;
+  /** `<content tag>-<os>-<arch>[-<variant>]`. */
+  tag: string;
+  imageId: string;
+}
+
+/** What a build job made. */
+export interface Built {
+  /** The image (of the first platform, for a build of several). */
+  imageId: string;
+  baseImage?: string;
+  /** Built with inline cache metadata (BuildKit, with a push target). */
+  inlineCache: boolean;
+  /** A build of several platforms: each one's image, to be pushed and joined in an index. */
+  platformImages?: PlatformImage[];
+  ms: number;
+}
+
+/** The tag of one platform's image in a build of several: the content tag, then the platform. */
+function platformTag(contentTag: string, platform: string): string {
+  return `${contentTag}-${platform.replaceAll('/', '-')}`;
+}
+
 export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, recipe: BuildRecipe, engine: EngineClient, ctx: JobContext): Promise<Built> {
-  const tag = `${entry.repository}:${entry.contentTag}`;
+  refuseMountsOnClassic(entry, planned, recipe.engine.builder);
+  const { baseImage, cacheRepository } = recipe;
+  const made = { ...(baseImage ? { baseImage } : {}), inlineCache: cacheRepository !== undefined };
+  const t0 = Date.now();
+  const { platforms } = planned;
+  if (platforms.length <= 1) {
+    const imageId = await buildFor(entry, planned, recipe, engine, ctx, { tag: entry.contentTag, platform: platforms[0] });
+    return { imageId, ...made, ms: Date.now() - t0 };
+  }
+  if (recipe.engine.builder === 'classic') {
+    throw new EngineUnsupportedError(
+      `${entry.component} is built for ${platforms.join(', ')}, but this engine builds with the classic builder, which builds for one platform`,
+      {
+        hint: 'Build on an engine with BuildKit (API 1.39 or later on Linux).',
+      },
+    );
+  }
+  const platformImages: PlatformImage[] = [];
+  // One after another: each build reuses what the one before it left in BuildKit's cache (the context, platform-independent stages).
+  for (const platform of platforms) {
+    const tag = platformTag(entry.contentTag, platform);
+    ctx.progress(`building for ${platform}`);
+    platformImages.push({ platform, tag, imageId: await buildFor(entry, planned, recipe, engine, ctx, { tag, platform }) });
+  }
+  return { imageId: platformImages[0]!.imageId, ...made, platformImages, ms: Date.now() - t0 };
+}
+
+/** One build: for `platform` (the engine's own when unset), tagged `<repository>:<tag>`; its image ID. */
+async function buildFor(
+  entry: BuiltIdentity,
+  planned: PlannedBuild,
+  recipe: BuildRecipe,
+  engine: EngineClient,
+  ctx: JobContext,
+  target: { tag: string; platform: string | undefined },
+): Promise<string> {
+  const tag = `${entry.repository}:${target.tag}`;
   const { baseImage, cacheRepository } = recipe;
   const builder: Builder = recipe.engine.builder;
-  refuseMountsOnClassic(entry, planned, builder);
   const fileSync = builder === 'buildkit' && recipe.engine.contextTransfer !== 'tar';
   const context = onFreshBase(planned, baseImage);
   const sent = await sendableContext(planned, context, builder, fileSync);
@@ -68,8 +119,8 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
     ...(cacheRepository ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
   };
   const pulls = builder === 'classic' ? await classicRegistryAuth(context.dockerfileContent.toString('utf8'), buildArgs, recipe) : undefined;
-  const t0 = Date.now();
-  const building = engine.build(buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx }));
+  const request = buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx });
+  const building = engine.build({ ...request, ...(target.platform ? { platform: target.platform } : {}) });
   // A file that changed fails a FileSync transfer (and so the build): the change is what to report.
   const imageId = await building.catch((e: unknown) => {
     if (sent.changedEntries().length) return undefined;
@@ -83,7 +134,7 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
       hint: 'Re-run once nothing is writing into the component folder.',
     });
   }
-  return { imageId, ...(baseImage ? { baseImage } : {}), inlineCache: cacheRepository !== undefined, ms: Date.now() - t0 };
+  return imageId;
 }
 
 /** Secrets and SSH agents need BuildKit; the classic builder was chosen by the engine (a --builder classic the user gave is refused at load time). */
@@ -132,7 +183,6 @@ function buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx
       ...(baseImage ? { [BASE_IMAGE_LABEL]: baseImage } : {}),
     },
     noCache: recipe.noCache,
-    platform: planned.component.build.platform,
     onLog: (line) => ctx.log(line),
     onStep: (step) => {
       ctx.report({

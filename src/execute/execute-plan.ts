@@ -182,7 +182,7 @@ function pushJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job<
     needs: jobs.build ? [jobs.build] : [],
     run: async (ctx) => {
       await shared.engineUp();
-      const pushed = await pushImage(entry, repo, shared.deps, ctx);
+      const pushed = await pushImage(entry, repo, shared.deps, ctx, jobs.built);
       if (jobs.built?.inlineCache) await moveCacheTag(entry, repo, shared.deps);
       jobs.pushed = pushed;
       return { result: { pushed }, summary: `pushed ${pushed.image}` };

@@ -1,7 +1,8 @@
 /**
  * The push job of one component: the content tag pushed by the engine (tried again when the
  * transfer broke off), the digest it reports checked against the registry's own answer, and the
- * layer cache tag moved to the new image.
+ * layer cache tag moved to the new image. A build of several platforms pushes each platform's tag
+ * so, then stores their OCI image index under the content tag.
  */
 import type { EngineClient } from '../engine/engine-client.js';
 import { DigestMismatchError, isHelmetError, PushFailedError, RegistryUnreachableError } from '../errors.js';
@@ -10,16 +11,19 @@ import type { JobContext } from '../jobs/dag.js';
 import type { BuiltIdentity } from '../model/plan-entry.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { engineAuth } from '../registry/credentials.js';
+import { imageIndex, platformDescriptor } from '../registry/image-index.js';
 import type { ImageRepository } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { REGISTRY_RETRIES } from '../registry/registry-client.js';
 import { retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
-import { CACHE_TAG } from './build-job.js';
+import { type Built, CACHE_TAG } from './build-job.js';
 
 /** What a push job made. */
 export interface Pushed {
   digest: string;
   image: string;
+  /** A build of several platforms: the manifest digest of each, joined in the index `digest` names. */
+  platformDigests?: Record<string, string>;
   ms: number;
 }
 
@@ -30,16 +34,37 @@ export interface PushDeps {
   onEvent: EventListener;
 }
 
-/** Push the content tag, and check the digest the engine reports against the registry's own answer. */
-export async function pushImage(entry: BuiltIdentity, repo: ImageRepository, deps: PushDeps, ctx: JobContext): Promise<Pushed> {
+/** Push what the build made under the content tag: its image, or each platform's image and then their index. */
+export async function pushImage(entry: BuiltIdentity, repo: ImageRepository, deps: PushDeps, ctx: JobContext, built?: Built): Promise<Pushed> {
   const t0 = Date.now();
+  if (!built?.platformImages) {
+    const digest = await pushTag(entry.contentTag, repo, deps, ctx);
+    return { digest, image: `${repo.name}@${digest}`, ms: Date.now() - t0 };
+  }
+  const descriptors: ReturnType<typeof platformDescriptor>[] = [];
+  for (const { platform, tag } of built.platformImages) {
+    ctx.progress(`pushing ${platform}`);
+    const digest = await pushTag(tag, repo, deps, ctx);
+    const manifest = await deps.registry.manifest(repo.registry, repo.path, digest);
+    if (!manifest) throw new DigestMismatchError(`the engine pushed ${repo.name}:${tag} as ${digest}, but the registry has no such manifest`);
+    descriptors.push(platformDescriptor(platform, manifest));
+  }
+  const index = imageIndex(descriptors);
+  await deps.registry.putManifest(repo.registry, repo.path, entry.contentTag, index.mediaType, index.body);
+  await confirmDigest(repo, entry.contentTag, index.digest, 'helmet-build stored the index', deps);
+  const platformDigests = Object.fromEntries(descriptors.map((d, i) => [built.platformImages![i]!.platform, d.digest]));
+  return { digest: index.digest, image: `${repo.name}@${index.digest}`, platformDigests, ms: Date.now() - t0 };
+}
+
+/** Push `repo:tag` from the engine (tried again when the transfer broke off); the digest, as the registry confirms it. */
+async function pushTag(tag: string, repo: ImageRepository, deps: PushDeps, ctx: JobContext): Promise<string> {
   const auth = engineAuth(repo.registry, await deps.credentials.get(repo.registry));
   let reported = 0;
   const pushOnce = () =>
     deps.engine
       .push({
         repository: repo.name,
-        tag: entry.contentTag,
+        tag,
         auth,
         onProgress: (p) => {
           // The engine reports every few KB; a finished layer always, the running count five times a second.
@@ -56,13 +81,18 @@ export async function pushImage(entry: BuiltIdentity, repo: ImageRepository, dep
   const digest = await withRetries(retryPolicy(REGISTRY_RETRIES), pushOnce, (fault, attempt) =>
     ctx.progress(`push attempt ${attempt} failed (${fault.message}); trying again`),
   );
-  const confirmed = await deps.registry.manifestDigest(repo.registry, repo.path, entry.contentTag);
+  await confirmDigest(repo, tag, digest, 'the engine pushed it', deps);
+  return digest;
+}
+
+/** The registry must serve `tag` as `digest`; another writer of the same tag is an error. */
+async function confirmDigest(repo: ImageRepository, tag: string, digest: string, how: string, deps: PushDeps): Promise<void> {
+  const confirmed = await deps.registry.manifestDigest(repo.registry, repo.path, tag);
   if (confirmed !== digest) {
-    throw new DigestMismatchError(`the engine pushed ${repo.name}:${entry.contentTag} as ${digest}, but the registry reports ${confirmed ?? 'no such tag'}`, {
+    throw new DigestMismatchError(`${how} as ${repo.name}:${tag} (${digest}), but the registry reports ${confirmed ?? 'no such tag'}`, {
       hint: 'Another writer may be pushing the same tag; re-run, and check the registry.',
     });
   }
-  return { digest, image: `${repo.name}@${digest}`, ms: Date.now() - t0 };
 }
 
 /** Point the cache tag at the image just pushed, so the next build on a fresh engine can reuse its layers. */

@@ -46,7 +46,18 @@ export function madeResult(
   const durations = { ...(built ? { buildMs: built.ms } : {}), ...(pushed ? { pushMs: pushed.ms } : {}) };
   const imageId = built?.imageId ?? (entry.state === 'needs-push' ? entry.imageId : undefined);
   const made = { ...resultBase(entry), durations, ...(built?.baseImage ? { baseImage: built.baseImage } : {}) };
-  if (pushed) return { ...made, ...(imageId ? { imageId } : {}), action: 'pushed', pinnedBy: 'registry-digest', image: pushed.image, digest: pushed.digest };
+  if (pushed) {
+    const platforms = pushed.platformDigests ? { platformDigests: pushed.platformDigests } : {};
+    return {
+      ...made,
+      ...(imageId ? { imageId } : {}),
+      action: 'pushed',
+      pinnedBy: 'registry-digest',
+      image: pushed.image,
+      digest: pushed.digest,
+      ...platforms,
+    };
+  }
   if (built) return { ...made, imageId: built.imageId, action: 'built', pinnedBy: 'local-image-id', image: built.imageId };
   throw new Error(`no job made an image for ${entry.component}`);
 }

@@ -25,6 +25,7 @@ import { type Plan, resolvePlan } from '../plan/plan.js';
 import type { RunSettings } from '../plan/run-settings.js';
 import { checkBuildNeeds } from '../project/build-needs.js';
 import type { Project } from '../project/model.js';
+import { checkPlatforms } from '../project/platform-needs.js';
 import { openProject } from '../project/project-cache.js';
 import { selectComponents, withBases } from '../project/project-root.js';
 import { publish } from '../publish/publish.js';
@@ -50,6 +51,8 @@ export interface BuildOptions {
   noCache?: boolean;
   /** @default auto: BuildKit where the engine has it, else the classic builder */
   builder?: BuilderChoice;
+  /** Platforms of every component built, overriding their own (`build.platforms`, the project's `platforms:`). */
+  platforms?: string[];
   /** Build secrets (--secret) BuildKit builds may mount; every component's `build.secrets` must be among them. */
   secrets?: BuildSecret[];
   /** SSH agents (--ssh) BuildKit builds may use; every component's `build.ssh` must be among them. */
@@ -246,6 +249,7 @@ function resolveSettings(project: Project, options: BuildOptions, deps: BuildDep
     noCache: options.noCache ?? false,
     concurrency,
     builder: options.builder ?? 'auto',
+    ...(options.platforms?.length ? { platforms: options.platforms } : {}),
     ...(options.buildNetwork ? { buildNetwork: options.buildNetwork } : {}),
     ...(options.contextTransfer ? { contextTransfer: options.contextTransfer } : {}),
     ...(options.secrets?.length ? { secrets: options.secrets } : {}),
@@ -269,10 +273,12 @@ async function loadAndPlan(
   const selection = selectComponents(project, options.components ?? []);
   const settings = resolveSettings(project, options, deps);
   if (building) {
-    checkBuildNeeds([...new Set([...selection.filter((c) => c.kind === 'built'), ...withBases(selection)])], {
-      secrets: settings.secrets?.map((s) => s.id) ?? [],
-      ssh: settings.ssh?.map((a) => a.id) ?? [],
+    const built = [...new Set([...selection.filter((c) => c.kind === 'built'), ...withBases(selection)])];
+    checkBuildNeeds(built, { secrets: settings.secrets?.map((s) => s.id) ?? [], ssh: settings.ssh?.map((a) => a.id) ?? [], builder: settings.builder });
+    checkPlatforms(built, {
+      ...(settings.platforms ? { override: settings.platforms } : {}),
       builder: settings.builder,
+      push: settings.store.kind === 'registry',
     });
   }
   lock?.take();

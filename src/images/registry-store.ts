@@ -4,6 +4,7 @@
  * built for the current inputs but never pushed is "unpublished": it needs a push, not a build.
  */
 import type { EngineClient } from '../engine/engine-client.js';
+import { platformDigests } from '../registry/image-index.js';
 import { imageRepository, type PushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { labelledImages } from './engine-store.js';
@@ -21,8 +22,11 @@ export function registryImageStore(push: string, target: PushTarget, registry: R
     repository: (image) => location(image).name,
     async lookup(image, tag) {
       const repo = location(image);
-      const digest = await registry.manifestDigest(repo.registry, repo.path, tag);
-      return digest ? { pinnedBy: 'registry-digest', image: `${repo.name}@${digest}`, digest } : undefined;
+      const found = await registry.manifest(repo.registry, repo.path, tag);
+      if (!found) return undefined;
+      const platforms = platformDigests(found);
+      const several = platforms && Object.keys(platforms).length > 1;
+      return { pinnedBy: 'registry-digest', image: `${repo.name}@${found.digest}`, digest: found.digest, ...(several ? { platformDigests: platforms } : {}) };
     },
     unpublished: (image, tag, inputDigest) => labelledImage(`${location(image).name}:${tag}`, inputDigest),
     async missingTags(image, pin, tags) {

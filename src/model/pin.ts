@@ -5,6 +5,8 @@ export interface RegistryPin {
   pinnedBy: 'registry-digest';
   image: string;
   digest: string;
+  /** An image index of several platforms: the manifest digest of each (`linux/arm64` → `sha256:…`). */
+  platformDigests?: Record<string, string>;
 }
 
 /** Pinned to the engine's image ID (a local build, no --push). */
@@ -27,6 +29,6 @@ export type BuiltPin = RegistryPin | LocalPin;
 /** Only the pin of something that carries one (a plan entry, a result): its image, and its digest when it has one. */
 export function pinOf<P extends Pin>(pinned: P): Pin {
   return pinned.pinnedBy === 'registry-digest'
-    ? { pinnedBy: pinned.pinnedBy, image: pinned.image, digest: pinned.digest }
+    ? { pinnedBy: pinned.pinnedBy, image: pinned.image, digest: pinned.digest, ...(pinned.platformDigests ? { platformDigests: pinned.platformDigests } : {}) }
     : { pinnedBy: pinned.pinnedBy, image: pinned.image };
 }

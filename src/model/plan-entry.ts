@@ -23,6 +23,8 @@ export interface BuiltIdentity extends EntryBase {
   /** `<registry>/<path>` with --push, else the local image name. */
   repository: string;
   contentTag: string;
+  /** The platforms it is built for, when they are given (none: the engine's own). */
+  platforms?: string[];
 }
 
 /** The lookup failed, or was interrupted. */

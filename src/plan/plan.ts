@@ -17,6 +17,7 @@ import { pinOf } from '../model/pin.js';
 import type { BuiltEntry, BuiltIdentity, BuiltState, PlanEntry, PrebuiltEntry, PrebuiltIdentity, PrebuiltState } from '../model/plan-entry.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan-entry.js';
 import type { BuiltComponent, Component, PrebuiltComponent, Project } from '../project/model.js';
+import { platformsOf } from '../project/platform-needs.js';
 import { withBases } from '../project/project-root.js';
 import { parseImageRef, splitReference } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
@@ -29,6 +30,8 @@ export interface PlannedBuild {
   context: BuildContext;
   /** Component args, then --build-arg, then per-component --build-arg; BASE_IMAGE is added at build time. */
   buildArgs: Record<string, string>;
+  /** Sorted; empty: the engine's own. More than one: each built on its own, joined in one image index. */
+  platforms: string[];
   inputs: InputRecord;
 }
 
@@ -149,17 +152,19 @@ async function digestBuilds(
     const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath, { hasher: statCache, exclude: [cacheDir], add: c.build.add });
     const baseInputs = c.base ? builds.get(c.base.name)?.inputs : undefined;
     warnCredentialArgs(c, buildArgs, onEvent);
+    const platforms = platformsOf(c, settings.platforms);
     const inputs = inputRecord({
       context,
       // Credential-looking values enter the digest and the record as their hash only.
       buildArgs: maskCredentialArgs(buildArgs),
-      platform: c.build.platform,
+      // One platform hashes as `platform:` always did; a set as its sorted list.
+      platform: platforms.length ? platforms.join(',') : undefined,
       target: c.build.target,
       baseInputDigest: baseInputs?.inputDigest,
       secrets: c.build.secrets,
       ssh: c.build.ssh,
     });
-    const planned = { component: c, context, buildArgs, inputs };
+    const planned = { component: c, context, buildArgs, platforms, inputs };
     builds.set(c.name, planned);
     digested(c, planned);
   }
@@ -191,6 +196,7 @@ function builtIdentity(c: BuiltComponent, planned: PlannedBuild, selected: boole
     inputDigest,
     repository: store.repository(c.build.image),
     contentTag: inputTag(inputDigest),
+    ...(planned.platforms.length ? { platforms: planned.platforms } : {}),
   };
 }
 

@@ -18,6 +18,8 @@ export interface RunSettings {
   /** Builds at once, and pushes at once (separately). */
   concurrency: number;
   builder: BuilderChoice;
+  /** `--platform`: the platforms of every component built, overriding their own. */
+  platforms?: string[];
   /** Network of RUN steps for components without `build.network`; unset: decided by the engine. */
   buildNetwork?: string;
   /** How BuildKit builds get their context (HELMET_CONTEXT_TRANSFER). @default filesync */

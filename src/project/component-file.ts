@@ -93,14 +93,16 @@ function buildSettings(root: string, dir: string, build: BuildSpec, image: strin
   } else checkInProject('dockerfile', dockerfilePath, 'file', 'the project root');
   checkInProject('context', contextDir, 'folder', 'the component folder');
   const add = readAdditions(root, dir, build.add, (key, message) => at(['build', 'add', key], message));
-  const { args, platform, target, network } = build;
+  const { args, target, network } = build;
+  if (build.platform && build.platforms) at(['build', 'platforms'], 'give platform (one) or platforms (a list), not both');
+  const platforms = build.platforms ?? (build.platform ? [build.platform] : undefined);
   return {
     image: repository ?? '',
     origin,
     contextDir,
     dockerfilePath,
     args,
-    platform,
+    ...(platforms ? { platforms: [...platforms].sort() } : {}),
     target,
     network,
     secrets: [...new Set(build.secrets ?? [])],

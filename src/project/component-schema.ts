@@ -83,6 +83,15 @@ export const IMAGE_NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(
 const ID_MESSAGE = 'must be an id of letters, digits, ".", "_" and "-", e.g. pip';
 
 /** `add:`: a place in the context, and the folders merged there (one, or a list), in order. */
+/** `os/arch[/variant]` as the Engine API and OCI indexes write a platform: linux/amd64, linux/arm64, linux/arm/v7. */
+export const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+
+/** Platforms to build for, each built on its own and joined in one OCI image index (with --push); part of the input digest. */
+export const platformsSchema = z
+  .array(z.string().regex(PLATFORM, { message: 'must be a platform os/arch[/variant], e.g. linux/arm64' }))
+  .min(1)
+  .refine((list) => new Set(list).size === list.length, { message: 'names a platform twice' });
+
 export const addSchema = z.record(
   z.string().min(1),
   z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
@@ -108,6 +117,7 @@ export const buildSpecSchema = z.strictObject({
   from: z.string().min(1).optional(),
   /** Target platform, e.g. linux/amd64; part of the input digest. */
   platform: z.string().optional(),
+  platforms: platformsSchema.optional(),
   /** Stage of a multi-stage Dockerfile to build; part of the input digest. */
   target: z.string().min(1).optional(),
   /** Network of RUN steps (host, none, …). @default the engine's, or host on an engine without a bridge network */

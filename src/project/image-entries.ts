@@ -26,6 +26,7 @@ export function readImageEntry(root: string, image: FoundImage): { read?: Compon
     else if (problem) problems.push(problemAt(`${what} must be a ${kind} inside the project (${relative(root, path)})`));
   }
   const add = readAdditions(root, root, entry.add, (at, message) => problems.push(problemAt(`add: ${at}: ${message}`)));
+  if (entry.platform && entry.platforms) problems.push(problemAt('give platform (one) or platforms (a list), not both'));
   const repository = imageNameOf(name);
   if (!repository) problems.push(problemAt(`"${name}" gives no image name to push (its last path segment must be a lowercase image name)`));
   if (problems.length) return { problems };
@@ -43,7 +44,7 @@ export function readImageEntry(root: string, image: FoundImage): { read?: Compon
       contextDir,
       dockerfilePath,
       args: entry.args,
-      platform: entry.platform,
+      ...(entry.platforms || entry.platform ? { platforms: [...(entry.platforms ?? [entry.platform!])].sort() } : {}),
       target: entry.target,
       network: entry.network,
       secrets: [],

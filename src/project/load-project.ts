@@ -41,6 +41,8 @@ export function loadProject(root: string): Project {
     problems.push(...failed);
     if (read) reads.set(image.name, read);
   }
+  if (discovery.platforms)
+    for (const { component } of reads.values()) if (component.kind === 'built') component.build.platforms ??= [...discovery.platforms].sort();
   const names = [...folders, ...discovery.images.map((i) => i.name)];
   problems.push(...resolveBases(root, reads, names), ...duplicateImages(reads));
   resolvePrebuiltImages(reads);

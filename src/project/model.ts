@@ -32,7 +32,8 @@ export interface BuildSettings {
   dockerfilePath: string;
   /** Build args from component.yaml. */
   args: Record<string, string>;
-  platform?: string;
+  /** Platforms to build for (`build.platforms`, or `build.platform` alone, or the project's `platforms:`), sorted; none: the engine's own. */
+  platforms?: string[];
   /** Stage of a multi-stage Dockerfile. */
   target?: string;
   /** Network of RUN steps. */

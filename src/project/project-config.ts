@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { fdir } from 'fdir';
 import { z } from 'zod';
 import type { ConfigProblem } from '../errors.js';
-import { addSchema, type BuildSpec, buildSpecSchema } from './component-schema.js';
+import { addSchema, type BuildSpec, buildSpecSchema, platformsSchema } from './component-schema.js';
 import { isInside } from './project-paths.js';
 import { CONFIG_FILE, PIPELINE_FILE } from './project-root.js';
 import { allowedKeysAt } from './schema-keys.js';
@@ -36,6 +36,7 @@ const imageEntrySchema = z.strictObject({
   args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   /** Target platform, e.g. linux/amd64; part of the input digest. */
   platform: z.string().optional(),
+  platforms: platformsSchema.optional(),
   /** Stage of a multi-stage Dockerfile to build. */
   target: z.string().min(1).optional(),
   /** Network of RUN steps (host, none, …). */
@@ -56,6 +57,8 @@ export const projectConfigSchema = z.strictObject({
   images: z.record(z.string().regex(IMAGE_KEY, { message: 'must be an image name without tag, e.g. ml-pipeline-local-base' }), imageEntrySchema).optional(),
   /** The pipeline file, relative to the root. @default pipeline.yaml */
   pipeline: z.string().min(1).optional(),
+  /** The platforms of every image built here that names none of its own. @default the engine's own */
+  platforms: platformsSchema.optional(),
 });
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
@@ -90,6 +93,8 @@ export interface Discovery {
   configFile?: string;
   /** Whether a glob found components (a new file under a globbed folder can add one). */
   globbed: boolean;
+  /** `platforms:` of helmet-build.yaml: those of every image that names none of its own. */
+  platforms?: string[];
   problems: ConfigProblem[];
 }
 
@@ -112,7 +117,8 @@ export function discoverComponents(root: string): Discovery {
   const pipelinePath = resolve(root, pipelineFile);
   if (pipelinePath === root || !isInside(root, pipelinePath)) out.push(at(['pipeline'], `must be a file inside the project (${pipelineFile})`));
   const images = Object.entries(config.images ?? {}).map(([name, entry]) => ({ name, entry, problemAt: (message: string) => at(['images', name], message) }));
-  if (!config.components) return { ...base, components: defaultComponents(root), images, pipelineFile, problems: out };
+  const platforms = config.platforms ? { platforms: config.platforms } : {};
+  if (!config.components) return { ...base, components: defaultComponents(root), images, pipelineFile, ...platforms, problems: out };
 
   const found: FoundComponent[] = [];
   let globbed = false;
@@ -144,7 +150,7 @@ export function discoverComponents(root: string): Discovery {
     }
     found.push(foundAt(root, file, typeof entry === 'string' ? undefined : (build as BuildSpec), problemAt));
   });
-  return { components: uniqueByName(found, out), images, pipelineFile, configFile: CONFIG_FILE, globbed, problems: out };
+  return { components: uniqueByName(found, out), images, pipelineFile, configFile: CONFIG_FILE, globbed, ...platforms, problems: out };
 }
 
 function foundAt(root: string, file: string, build: BuildSpec | undefined, problemAt: (message: string) => ConfigProblem): FoundComponent {

@@ -3,7 +3,7 @@ import { errorMessage, RegistryAuthError, RegistryError, RegistryForbiddenError,
 import { type HttpRequest, type HttpResponse, HttpTransportError, httpRequest } from '../http/http-client.js';
 import { isTransientStatus, type RetryPolicy, retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
 import type { CredentialSource, Credentials } from './credentials.js';
-import type { RegistryApi } from './registry-api.js';
+import type { Manifest, RegistryApi } from './registry-api.js';
 import { RegistryEndpoints, type RegistryRoute, registryUrl } from './registry-endpoints.js';
 import { plainHttpRefused, speaksNoTls, tlsFailure } from './registry-tls-errors.js';
 
@@ -48,19 +48,25 @@ export class RegistryClient implements RegistryApi {
    * and a Docker-Content-Digest header that disagrees with them (a broken cache or proxy) is an error.
    */
   async manifestDigest(registry: string, repository: string, tag: string): Promise<string | undefined> {
-    const res = await this.request(registry, repository, 'pull', `/v2/${repository}/manifests/${encodeURIComponent(tag)}`, {
+    return (await this.manifest(registry, repository, tag))?.digest;
+  }
+
+  /** The manifest `reference` (a tag or digest) names, with its digest checked as `manifestDigest` checks it; undefined when there is none. */
+  async manifest(registry: string, repository: string, reference: string): Promise<Manifest | undefined> {
+    const res = await this.request(registry, repository, 'pull', `/v2/${repository}/manifests/${encodeURIComponent(reference)}`, {
       headers: { Accept: MANIFEST_TYPES },
     });
     if (res.status === 404) return undefined;
-    if (!res.ok) throw statusError(registry, res.status, `GET ${repository}:${tag}`);
+    if (!res.ok) throw statusError(registry, res.status, `GET ${repository}:${reference}`);
     const served = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
     const claimed = res.headers.get('docker-content-digest');
     if (claimed && claimed !== served) {
-      throw new RegistryError(`registry ${registry} says ${repository}:${tag} is ${claimed}, but the manifest it served is ${served}`, {
+      throw new RegistryError(`registry ${registry} says ${repository}:${reference} is ${claimed}, but the manifest it served is ${served}`, {
         hint: 'A proxy or cache in front of the registry serves stale or altered manifests; check it, or push to the registry directly.',
       });
     }
-    return served;
+    const mediaType = res.headers.get('content-type') ?? 'application/vnd.docker.distribution.manifest.v2+json';
+    return { digest: served, mediaType, body: res.body };
   }
 
   /** Point `toTag` at the manifest `fromTag` has (no layers move); used to add tags to a reused image. */
@@ -69,12 +75,17 @@ export class RegistryClient implements RegistryApi {
     const got = await this.request(registry, repository, 'pull,push', path + encodeURIComponent(fromTag), { headers: { Accept: MANIFEST_TYPES } });
     if (!got.ok) throw statusError(registry, got.status, `GET ${repository}:${fromTag}`);
     const contentType = got.headers.get('content-type') ?? 'application/vnd.docker.distribution.manifest.v2+json';
-    const put = await this.request(registry, repository, 'pull,push', path + encodeURIComponent(toTag), {
+    await this.putManifest(registry, repository, toTag, contentType, got.body);
+  }
+
+  /** Store `body` (a manifest or index of `mediaType` whose blobs and manifests the registry holds) under `tag`. */
+  async putManifest(registry: string, repository: string, tag: string, mediaType: string, body: Buffer): Promise<void> {
+    const put = await this.request(registry, repository, 'pull,push', `/v2/${repository}/manifests/${encodeURIComponent(tag)}`, {
       method: 'PUT',
-      headers: { 'Content-Type': contentType },
-      body: got.body,
+      headers: { 'Content-Type': mediaType },
+      body,
     });
-    if (!put.ok) throw statusError(registry, put.status, `PUT ${repository}:${toTag}`);
+    if (!put.ok) throw statusError(registry, put.status, `PUT ${repository}:${tag}`);
   }
 
   /** How `registry` is reached, for `doctor`: the transport and why. */

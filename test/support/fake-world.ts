@@ -9,7 +9,7 @@ import type { BuildRequest, EngineCapabilities, EngineClient, EngineFacts, Image
 import { GO_MODE_TYPE } from '../../src/engine/session/file-sync.js';
 import type { HelmetEvent } from '../../src/events.js';
 import { CredentialSource } from '../../src/registry/credentials.js';
-import type { RegistryApi } from '../../src/registry/registry-api.js';
+import type { Manifest, RegistryApi } from '../../src/registry/registry-api.js';
 import type { EngineRegistryConfig } from '../../src/registry/registry-endpoints.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -117,6 +117,16 @@ export class FakeRegistry implements RegistryApi {
 
   manifestDigest = async (registry: string, path: string, tag: string): Promise<string | undefined> => {
     return this.world.registry.get(`${registry}/${path}:${tag}`);
+  };
+
+  /** Through `manifestDigest`, so that a test replacing it changes what lookups see. */
+  manifest = async (registry: string, path: string, reference: string): Promise<Manifest | undefined> => {
+    const digest = await this.manifestDigest(registry, path, reference);
+    return digest ? { digest, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', body: Buffer.alloc(0) } : undefined;
+  };
+
+  putManifest = async (): Promise<void> => {
+    unexpected('store a manifest');
   };
 
   copyTag = async (registry: string, path: string, from: string, to: string): Promise<void> => {

@@ -40,7 +40,7 @@ describe('bad component.yaml', () => {
   it('an unknown key names file, line, column and the allowed keys', async () => {
     const err = await expectBadInput(
       GOOD.replace('  dockerfile: Dockerfile', '  dockerfile: Dockerfile\n  dockerfiel: x'),
-      /components\/bad\/component\.yaml:11:3: build\.dockerfiel: unknown key "dockerfiel" \(allowed here: image, dockerfile, context, args, add, from, platform, target, network, secrets, ssh\)/,
+      /components\/bad\/component\.yaml:11:3: build\.dockerfiel: unknown key "dockerfiel" \(allowed here: image, dockerfile, context, args, add, from, platform, platforms, target, network, secrets, ssh\)/,
     );
     expect(err).toContain('nothing was built or written');
   });

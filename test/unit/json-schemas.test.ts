@@ -22,6 +22,7 @@ describe('schema/*.json', () => {
       'add',
       'from',
       'platform',
+      'platforms',
       'target',
       'network',
       'secrets',

@@ -18,6 +18,7 @@ export interface BuildCommandFlags {
   concurrency?: number;
   cache?: boolean;
   builder?: 'classic' | 'buildkit';
+  platform?: string[];
   buildNetwork?: string;
   json?: boolean;
   verbose?: boolean;

@@ -1,0 +1,166 @@
+/**
+ * Images for several platforms (Docker 26.1, BuildKit, QEMU emulation from scripts/services.sh):
+ * each platform built on its own and pushed, joined in one OCI image index under the content tag,
+ * and pinned by the index digest. A client outside the project (buildx imagetools) reads the index;
+ * the registry's own blobs show that the arm64 RUN step really ran as arm64; a FROM of a project base
+ * resolves per platform to that platform's image of the base.
+ */
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject, ndjson, runCli, withEnv } from '../support/project.js';
+import { services, uniqueName } from '../support/services.js';
+
+const engine = process.env.HELMET_MODERN_DOCKER_HOST;
+const arm64Busybox = process.env.HELMET_TEST_ARM64_BUSYBOX;
+const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+
+/** Busybox of the build's platform, then a RUN whose output says which machine ran it. */
+const ARCH_DOCKERFILE = [
+  'FROM scratch',
+  'ARG TARGETARCH',
+  'COPY busybox-${TARGETARCH} /bin/busybox',
+  'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox uname -m > /arch"]',
+  '',
+].join('\n');
+
+const BASED_DOCKERFILE = ['ARG BASE_IMAGE', 'FROM ${BASE_IMAGE}', 'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox uname -m > /app-arch"]', ''].join('\n');
+
+function componentYaml(name: string, build: string[]): string {
+  return [`name: ${name}`, 'implementation:', '  container:', '    command: [/bin/busybox, cat, /arch]', 'build:', ...build.map((l) => `  ${l}`), ''].join(
+    '\n',
+  );
+}
+
+async function manifestOf(repository: string, reference: string): Promise<{ mediaType: string; json: any }> {
+  const res = await fetch(`http://${services.registry}/v2/${repository}/manifests/${reference}`, {
+    headers: {
+      Accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+    },
+  });
+  expect(res.status).toBe(200);
+  return { mediaType: res.headers.get('content-type') ?? '', json: await res.json() };
+}
+
+async function blob(repository: string, digest: string): Promise<Buffer> {
+  const res = await fetch(`http://${services.registry}/v2/${repository}/blobs/${digest}`);
+  expect(res.status).toBe(200);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** A file of an image in the registry, read from its layers (newest first) with a plain tar reader. */
+async function fileInImage(repository: string, manifestDigest: string, path: string): Promise<string | undefined> {
+  const { json } = await manifestOf(repository, manifestDigest);
+  for (const layer of [...json.layers].reverse()) {
+    const tar = gunzipSync(await blob(repository, layer.digest));
+    for (let at = 0; at + 512 <= tar.length; ) {
+      const name = tar
+        .subarray(at, at + 100)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
+      if (!name) break;
+      const size = Number.parseInt(
+        tar
+          .subarray(at + 124, at + 136)
+          .toString('utf8')
+          .replace(/\0.*$/s, '')
+          .trim() || '0',
+        8,
+      );
+      if (name.replace(/^\.?\//, '') === path) return tar.subarray(at + 512, at + 512 + size).toString('utf8');
+      at += 512 + Math.ceil(size / 512) * 512;
+    }
+  }
+  return undefined;
+}
+
+async function helmet(args: string[], root: string) {
+  return withEnv({ DOCKER_HOST: engine! }, () => runCli(args, root));
+}
+
+describe.skipIf(!engine || !arm64Busybox)('images for several platforms (Docker 26.1, BuildKit, QEMU)', () => {
+  const prefix = uniqueName('multi');
+  const push = () => `${services.registry}/${prefix}`;
+  const project = makeProject({
+    'helmet-build.yaml': `platforms: [${PLATFORMS.join(', ')}]\n`,
+    'components/base/component.yaml': componentYaml('base', ['image: mp-base', 'dockerfile: components/base/Dockerfile']),
+    'components/base/Dockerfile': ARCH_DOCKERFILE,
+    'components/app/component.yaml': componentYaml('app', ['image: mp-app', 'dockerfile: components/app/Dockerfile', 'from: base']),
+    'components/app/Dockerfile': BASED_DOCKERFILE,
+  });
+  beforeAll(() => {
+    copyFileSync('/bin/busybox', join(project.root, 'components/base/busybox-amd64'));
+    copyFileSync(arm64Busybox!, join(project.root, 'components/base/busybox-arm64'));
+  });
+  afterAll(async () => {
+    project.cleanup();
+    const modern = (await import('dockerode')).default;
+    const docker = new modern({ socketPath: engine!.replace(/^unix:\/\//, '') });
+    for (const img of await docker.listImages()) {
+      for (const tag of img.RepoTags ?? [])
+        if (tag.includes(prefix))
+          await docker
+            .getImage(tag)
+            .remove({ force: true })
+            .catch(() => undefined);
+    }
+  });
+
+  it('pins one index per component; each platform has its own image, and its RUN ran on that platform', async () => {
+    const r = await helmet(['all', '--push', push(), '--json'], project.root);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8'));
+    for (const name of ['base', 'app']) {
+      const record = report.components[name];
+      expect(record.action).toBe('pushed');
+      expect(Object.keys(record.platformDigests).sort()).toEqual(PLATFORMS);
+      const repo = `${prefix}/mp-${name}`;
+      const index = await manifestOf(repo, record.digest);
+      expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+      expect(index.json.manifests.map((m: any) => `${m.platform.os}/${m.platform.architecture}`)).toEqual(PLATFORMS);
+      // The spec pins the index.
+      expect(readFileSync(join(project.root, `dist/components/${name}/component.yaml`), 'utf8')).toContain(`${push()}/mp-${name}@${record.digest}`);
+      for (const [platform, digest] of Object.entries(record.platformDigests as Record<string, string>)) {
+        const { json } = await manifestOf(repo, digest);
+        const config = JSON.parse((await blob(repo, json.config.digest)).toString('utf8'));
+        expect(config.architecture).toBe(platform.split('/')[1]);
+        const machine = platform === 'linux/arm64' ? 'aarch64' : 'x86_64';
+        expect((await fileInImage(repo, digest, 'arch'))?.trim()).toBe(machine);
+        // The dependant's RUN ran on its base's image of the same platform.
+        if (name === 'app') expect((await fileInImage(repo, digest, 'app-arch'))?.trim()).toBe(machine);
+      }
+    }
+    // A client outside the project reads the same index.
+    const config = process.env.HELMET_MODERN_DOCKER_CONFIG;
+    const cli = process.env.HELMET_MODERN_DOCKER_CLI;
+    if (!config || !cli)
+      throw new Error('HELMET_MODERN_DOCKER_CLI and HELMET_MODERN_DOCKER_CONFIG are not set: start the services with scripts/services.sh up');
+    const raw = await execa(cli, ['buildx', 'imagetools', 'inspect', '--raw', `${push()}/mp-app@${report.components.app.digest}`], {
+      env: { DOCKER_CONFIG: config },
+    });
+    expect(JSON.parse(raw.stdout).manifests.map((m: any) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+  });
+
+  it('a re-run builds nothing; --platform with one platform is another input digest, built on its own', async () => {
+    const again = await helmet(['all', '--push', push(), '--json'], project.root);
+    expect(again.code, again.stderr).toBe(0);
+    expect(ndjson(again.stdout).some((e) => e.type === 'job-started' && e.kind === 'build')).toBe(false);
+    const plan = await helmet(['plan', '--push', push(), '--platform', 'linux/arm64', '--json'], project.root);
+    const entries = JSON.parse(plan.stdout).components;
+    expect(entries.map((e: any) => [e.component, e.state, e.platforms])).toEqual([
+      ['base', 'needs-build', ['linux/arm64']],
+      ['app', 'needs-build', ['linux/arm64']],
+    ]);
+  });
+
+  it('is refused before anything is built: several platforms without --push, or with the classic builder (exit 2)', async () => {
+    const local = await helmet(['all'], project.root);
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain('component base is built for linux/amd64, linux/arm64: give --push REGISTRY');
+    const classic = await helmet(['all', '--push', push(), '--builder', 'classic'], project.root);
+    expect(classic.code).toBe(2);
+    expect(classic.stderr).toContain('the classic builder builds for one platform');
+  });
+});
