@@ -20,7 +20,7 @@ import type { JobContext } from '../jobs/dag.js';
 import type { LocalDirs } from '../model/local-dirs.js';
 import type { BuiltIdentity } from '../model/plan-entry.js';
 import { authKeyOf } from '../names/docker-hub.js';
-import type { PlannedBuild } from '../plan/plan.js';
+import type { PlannedBuild } from '../plan/planned-builds.js';
 import type { RegistryAuth } from '../registry/credentials.js';
 import { credentialValues } from '../text/credential-args.js';
 
@@ -40,17 +40,20 @@ export interface BuildRecipe {
   ssh: SshAgent[];
   /** The image the component starts from, for components with `from:`. */
   baseImage?: string;
+  /** The digest of `<repository>:<tag>` when the registry has it: a platform image an earlier run pushed is not built again. */
+  pushedImage?: (tag: string) => Promise<string | undefined>;
   sourceLabels: Record<string, string>;
   noCache: boolean;
   signal?: AbortSignal;
 }
 
-/** One image of a build that spans several platforms: built on its own under its platform tag. */
+/** One image of a build that spans several platforms: under the content tag a build of that platform alone has. */
 export interface PlatformImage {
   platform: string;
-  /** `<content tag>-<os>-<arch>[-<variant>]`. */
   tag: string;
-  imageId: string;
+  /** Built in this run; without it, the registry had the image already (`digest`). */
+  imageId?: string;
+  digest?: string;
 }
 
 /** What a build job made. */
@@ -65,11 +68,6 @@ export interface Built {
   ms: number;
 }
 
-/** The tag of one platform's image in a build of several: the content tag, then the platform. */
-function platformTag(contentTag: string, platform: string): string {
-  return `${contentTag}-${platform.replaceAll('/', '-')}`;
-}
-
 export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, recipe: BuildRecipe, engine: EngineClient, ctx: JobContext): Promise<Built> {
   refuseMountsOnClassic(entry, planned, recipe.engine.builder);
   const { baseImage, cacheRepository } = recipe;
@@ -77,7 +75,7 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
   const t0 = Date.now();
   const { platforms } = planned;
   if (platforms.length <= 1) {
-    const imageId = await buildFor(entry, planned, recipe, engine, ctx, { tag: entry.contentTag, platform: platforms[0] });
+    const imageId = await buildFor(entry, planned, recipe, engine, ctx, { tag: entry.contentTag, platform: platforms[0], inputDigest: entry.inputDigest });
     return { imageId, ...made, ms: Date.now() - t0 };
   }
   if (recipe.engine.builder === 'classic') {
@@ -90,12 +88,18 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
   }
   const platformImages: PlatformImage[] = [];
   // One after another: each build reuses what the one before it left in BuildKit's cache (the context, platform-independent stages).
-  for (const platform of platforms) {
-    const tag = platformTag(entry.contentTag, platform);
+  for (const { platform, contentTag: tag, inputDigest } of planned.platformBuilds ?? []) {
+    const digest = await recipe.pushedImage?.(tag);
+    if (digest) {
+      ctx.log(`${platform}: ${entry.repository}:${tag} is in the registry already (${digest})`);
+      platformImages.push({ platform, tag, digest });
+      continue;
+    }
     ctx.progress(`building for ${platform}`);
-    platformImages.push({ platform, tag, imageId: await buildFor(entry, planned, recipe, engine, ctx, { tag, platform }) });
+    platformImages.push({ platform, tag, imageId: await buildFor(entry, planned, recipe, engine, ctx, { tag, platform, inputDigest }) });
   }
-  return { imageId: platformImages[0]!.imageId, ...made, platformImages, ms: Date.now() - t0 };
+  const imageId = platformImages.find((p) => p.imageId)?.imageId ?? '';
+  return { imageId, ...made, platformImages, ms: Date.now() - t0 };
 }
 
 /** One build: for `platform` (the engine's own when unset), tagged `<repository>:<tag>`; its image ID. */
@@ -105,7 +109,7 @@ async function buildFor(
   recipe: BuildRecipe,
   engine: EngineClient,
   ctx: JobContext,
-  target: { tag: string; platform: string | undefined },
+  target: { tag: string; platform: string | undefined; inputDigest: string },
 ): Promise<string> {
   const tag = `${entry.repository}:${target.tag}`;
   const { baseImage, cacheRepository } = recipe;
@@ -120,7 +124,8 @@ async function buildFor(
   };
   const pulls = builder === 'classic' ? await classicRegistryAuth(context.dockerfileContent.toString('utf8'), buildArgs, recipe) : undefined;
   const request = buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx });
-  const building = engine.build({ ...request, ...(target.platform ? { platform: target.platform } : {}) });
+  const labels = { ...request.labels, [INPUT_DIGEST_LABEL]: target.inputDigest };
+  const building = engine.build({ ...request, labels, ...(target.platform ? { platform: target.platform } : {}) });
   // A file that changed fails a FileSync transfer (and so the build): the change is what to report.
   const imageId = await building.catch((e: unknown) => {
     if (sent.changedEntries().length) return undefined;

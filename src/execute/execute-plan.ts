@@ -12,6 +12,7 @@ import { DagExecutor, type Job } from '../jobs/dag.js';
 import { type ComponentResult, type SucceededResult, succeeded } from '../model/component-result.js';
 import type { BuiltEntry, PlanEntry } from '../model/plan-entry.js';
 import type { Plan } from '../plan/plan.js';
+import type { PlannedBuild } from '../plan/planned-builds.js';
 import { type CredentialSource, engineAuth, type RegistryAuth } from '../registry/credentials.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { type Built, buildImage } from './build-job.js';
@@ -151,6 +152,7 @@ function buildJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job
       const [engine, labels] = await Promise.all([shared.engineSetup(), shared.sourceLabels()]);
       const layerCache = settings.store.kind === 'registry' && engine.builder === 'buildkit' && !settings.noCache;
       const baseImage = entry.base ? imageOf(entry.base, shared) : undefined;
+      const pushedImage = pushedImageOf(planned, shared);
       const recipe = {
         engine,
         ...(layerCache ? { cacheRepository: entry.repository } : {}),
@@ -159,6 +161,7 @@ function buildJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job
         secrets: settings.secrets ?? [],
         ssh: settings.ssh ?? [],
         ...(baseImage ? { baseImage } : {}),
+        ...(planned.platformBuilds && pushedImage ? { pushedImage } : {}),
         sourceLabels: labels,
         noCache: settings.noCache,
         signal: settings.signal,
@@ -168,6 +171,14 @@ function buildJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job
       return { result: { built }, summary: `built ${built.imageId.slice(0, 19)}` };
     },
   };
+}
+
+/** The registry's digest of a tag of the component's repository, for a run with --push (platform images reused across platform sets). */
+function pushedImageOf(planned: PlannedBuild, shared: RunShared): ((tag: string) => Promise<string | undefined>) | undefined {
+  const { store } = shared.plan.settings;
+  if (store.kind !== 'registry' || shared.plan.settings.noCache) return undefined;
+  const repo = store.location(planned.component.build.image);
+  return (tag: string) => shared.deps.registry.manifestDigest(repo.registry, repo.path, tag);
 }
 
 function pushJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job<Output> {

@@ -42,9 +42,9 @@ export async function pushImage(entry: BuiltIdentity, repo: ImageRepository, dep
     return { digest, image: `${repo.name}@${digest}`, ms: Date.now() - t0 };
   }
   const descriptors: ReturnType<typeof platformDescriptor>[] = [];
-  for (const { platform, tag } of built.platformImages) {
-    ctx.progress(`pushing ${platform}`);
-    const digest = await pushTag(tag, repo, deps, ctx);
+  for (const { platform, tag, digest: pushedBefore } of built.platformImages) {
+    if (!pushedBefore) ctx.progress(`pushing ${platform}`);
+    const digest = pushedBefore ?? (await pushTag(tag, repo, deps, ctx));
     const manifest = await deps.registry.manifest(repo.registry, repo.path, digest);
     if (!manifest) throw new DigestMismatchError(`the engine pushed ${repo.name}:${tag} as ${digest}, but the registry has no such manifest`);
     descriptors.push(platformDescriptor(platform, manifest));

@@ -5,10 +5,8 @@
  * execute and publish phases act on, and that `plan --json` prints.
  */
 
-import { join, relative } from 'node:path';
-import { type BuildContext, readBuildContext } from '../context/build-context.js';
-import { describeInputChanges, type InputRecord, inputRecord, inputTag } from '../context/input-digest.js';
-import { CACHE_DIR, StatCache } from '../context/stat-cache.js';
+import { relative } from 'node:path';
+import { describeInputChanges, type InputRecord, inputTag } from '../context/input-digest.js';
 import { type ErrorRecord, errorMessage, errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
 import type { ImageStore } from '../images/image-store.js';
@@ -17,23 +15,11 @@ import { pinOf } from '../model/pin.js';
 import type { BuiltEntry, BuiltIdentity, BuiltState, PlanEntry, PrebuiltEntry, PrebuiltIdentity, PrebuiltState } from '../model/plan-entry.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan-entry.js';
 import type { BuiltComponent, Component, PrebuiltComponent, Project } from '../project/model.js';
-import { platformsOf } from '../project/platform-needs.js';
 import { withBases } from '../project/project-root.js';
 import { parseImageRef, splitReference } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
-import { credentialLooking, maskCredentialArgs, maskedValue } from '../text/credential-args.js';
+import { digestBuilds, type PlannedBuild } from './planned-builds.js';
 import type { RunSettings } from './run-settings.js';
-
-/** What the later phases need beside the entry: the walked context and the build args. */
-export interface PlannedBuild {
-  component: BuiltComponent;
-  context: BuildContext;
-  /** Component args, then --build-arg, then per-component --build-arg; BASE_IMAGE is added at build time. */
-  buildArgs: Record<string, string>;
-  /** Sorted; empty: the engine's own. More than one: each built on its own, joined in one image index. */
-  platforms: string[];
-  inputs: InputRecord;
-}
 
 export interface Plan {
   settings: RunSettings;
@@ -127,63 +113,6 @@ function lookupJob(
       return { result: entry, summary: describeEntry(entry) };
     },
   };
-}
-
-/**
- * Input digests, bases before dependants: a dependant's digest chains on its base's. Each is handed
- * to `digested` as soon as it is known, and the event loop gets a turn between components, so that
- * lookups already sent make progress while the rest is hashed.
- */
-async function digestBuilds(
-  project: Project,
-  components: Component[],
-  settings: RunSettings,
-  onEvent: EventListener,
-  digested: (c: BuiltComponent, planned: PlannedBuild) => void,
-): Promise<Map<string, PlannedBuild>> {
-  const builds = new Map<string, PlannedBuild>();
-  const statCache = StatCache.open(project.root);
-  const cacheDir = join(project.root, CACHE_DIR);
-  for (const c of components) {
-    if (c.kind !== 'built') continue;
-    if (builds.size > 0) await new Promise(setImmediate);
-    const buildArgs = { ...c.build.args, ...settings.buildArgs, ...settings.componentBuildArgs[c.name] };
-    if (c.base) delete buildArgs.BASE_IMAGE;
-    const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath, { hasher: statCache, exclude: [cacheDir], add: c.build.add });
-    const baseInputs = c.base ? builds.get(c.base.name)?.inputs : undefined;
-    warnCredentialArgs(c, buildArgs, onEvent);
-    const platforms = platformsOf(c, settings.platforms);
-    const inputs = inputRecord({
-      context,
-      // Credential-looking values enter the digest and the record as their hash only.
-      buildArgs: maskCredentialArgs(buildArgs),
-      // One platform hashes as `platform:` always did; a set as its sorted list.
-      platform: platforms.length ? platforms.join(',') : undefined,
-      target: c.build.target,
-      baseInputDigest: baseInputs?.inputDigest,
-      secrets: c.build.secrets,
-      ssh: c.build.ssh,
-    });
-    const planned = { component: c, context, buildArgs, platforms, inputs };
-    builds.set(c.name, planned);
-    digested(c, planned);
-  }
-  const unsaved = statCache.save();
-  if (unsaved) onEvent({ type: 'warning', message: `the stat cache was not saved (${unsaved.message}); the next run reads every file again` });
-  return builds;
-}
-
-/** A build arg that looks like a credential ends up in the image's history: say so, and point to --secret. */
-function warnCredentialArgs(c: BuiltComponent, buildArgs: Record<string, string>, onEvent: EventListener): void {
-  for (const [name, value] of Object.entries(buildArgs)) {
-    const why = credentialLooking(name, value);
-    if (!why) continue;
-    onEvent({
-      type: 'warning',
-      subject: c.name,
-      message: `build arg ${name} looks like a credential (${why === 'name' ? 'its name' : 'a URL with a password'}): shown and recorded as ${maskedValue(value)}, but a RUN that uses it keeps it in the image's history; pass it with --secret id=${name.toLowerCase()},env=VAR and RUN --mount=type=secret instead`,
-    });
-  }
 }
 
 function builtIdentity(c: BuiltComponent, planned: PlannedBuild, selected: boolean, store: ImageStore): BuiltIdentity {

@@ -108,10 +108,32 @@ describe.skipIf(!engine || !arm64Busybox)('images for several platforms (Docker 
     }
   });
 
-  it('pins one index per component; each platform has its own image, and its RUN ran on that platform', async () => {
-    const r = await helmet(['all', '--push', push(), '--json'], project.root);
+  const arm64Only: Record<string, string> = {};
+
+  it('--platform linux/arm64 alone builds an arm64 image and pins its manifest, as a build for one platform always did', async () => {
+    const r = await helmet(['all', '--push', push(), '--platform', 'linux/arm64', '--json'], project.root);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8'));
+    for (const name of ['base', 'app']) {
+      const record = report.components[name];
+      expect(record.platformDigests).toBeUndefined();
+      const { json } = await manifestOf(`${prefix}/mp-${name}`, record.digest);
+      const config = JSON.parse((await blob(`${prefix}/mp-${name}`, json.config.digest)).toString('utf8'));
+      expect(config.architecture).toBe('arm64');
+      arm64Only[name] = record.digest;
+    }
+  });
+
+  it('pins one index per component; each platform has its own image, its RUN ran on that platform, and the arm64 image is the one built before', async () => {
+    const r = await helmet(['all', '--push', push(), '--json'], project.root);
+    expect(r.code, r.stderr).toBe(0);
+    const events = ndjson(r.stdout);
+    // Only amd64 was built: the arm64 images of the same inputs were in the registry.
+    const reused = events.filter((e) => e.type === 'job-log' && / linux\/arm64: .* is in the registry already/.test(` ${e.line}`));
+    expect(reused.map((e) => e.subject).sort()).toEqual(['app', 'base']);
+    const report = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8'));
+    expect(report.components.base.platformDigests['linux/arm64']).toBe(arm64Only.base);
+    expect(report.components.app.platformDigests['linux/arm64']).toBe(arm64Only.app);
     for (const name of ['base', 'app']) {
       const record = report.components[name];
       expect(record.action).toBe('pushed');
@@ -143,15 +165,15 @@ describe.skipIf(!engine || !arm64Busybox)('images for several platforms (Docker 
     expect(JSON.parse(raw.stdout).manifests.map((m: any) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
   });
 
-  it('a re-run builds nothing; --platform with one platform is another input digest, built on its own', async () => {
+  it("a re-run builds nothing; the plan names each component's platforms", async () => {
     const again = await helmet(['all', '--push', push(), '--json'], project.root);
     expect(again.code, again.stderr).toBe(0);
     expect(ndjson(again.stdout).some((e) => e.type === 'job-started' && e.kind === 'build')).toBe(false);
-    const plan = await helmet(['plan', '--push', push(), '--platform', 'linux/arm64', '--json'], project.root);
+    const plan = await helmet(['plan', '--push', push(), '--json'], project.root);
     const entries = JSON.parse(plan.stdout).components;
     expect(entries.map((e: any) => [e.component, e.state, e.platforms])).toEqual([
-      ['base', 'needs-build', ['linux/arm64']],
-      ['app', 'needs-build', ['linux/arm64']],
+      ['base', 'up-to-date', PLATFORMS],
+      ['app', 'up-to-date', PLATFORMS],
     ]);
   });
 
