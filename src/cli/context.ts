@@ -17,7 +17,7 @@ export function realServices(login?: Login) {
   const engine = new DockerEngine();
   // Which registries go without TLS is the engine's to say (asked only for a registry off loopback).
   const endpoints = new RegistryEndpoints({ env, engineConfig: () => engine.registryConfig() });
-  return { engine, credentials, registry: new RegistryClient(credentials, endpoints) };
+  return { engine, engineAt: (host: string) => new DockerEngine(undefined, host), credentials, registry: new RegistryClient(credentials, endpoints) };
 }
 
 export interface Io {

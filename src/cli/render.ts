@@ -121,7 +121,7 @@ function pipelineLine(e: PipelineEvent): string | undefined {
     case 'run-created':
       return `run ${e.runName} started: ${e.runId}\n  ${e.url}`;
     case 'run-state':
-      return `run ${e.runId.slice(0, 8)}: ${e.state}${e.raw && e.raw.toUpperCase() !== e.state ? ` (${e.raw})` : ''}${e.seconds >= 0.05 ? ` (${e.seconds.toFixed(0)}s)` : ''}`;
+      return `run ${e.runId.slice(0, 8)}: ${e.state}${e.raw && e.raw.toUpperCase() !== e.state ? ` (${e.raw})` : ''}${e.seconds >= 0.05 ? ` (${e.seconds.toFixed(e.seconds < 10 ? 1 : 0)}s)` : ''}`;
     case 'run-task-failed':
       return `  ${e.task} FAILED${e.error ? `: ${e.error}` : ''}`;
     case 'run-detached':

@@ -12,7 +12,7 @@ import { engineError } from './engine-errors.js';
 import { readProgress } from './progress-stream.js';
 
 /** BuildKit: progress is a protobuf trace; a failure names the failing step and what it printed. Returns the image ID. */
-export async function readBuildkitBuild(req: BuildRequest, stream: Readable): Promise<string> {
+export async function readBuildkitBuild(req: BuildRequest, stream: Readable, where: string): Promise<string> {
   // Loaded here: a run that builds nothing never loads protobufjs.
   const { BuildkitProgress, decodeStatus } = await import('./buildkit-status.js');
   // BuildKit names steps with their build args expanded: a credential-looking value is masked in
@@ -30,7 +30,7 @@ export async function readBuildkitBuild(req: BuildRequest, stream: Readable): Pr
       else if (typeof m.aux === 'object' && m.aux?.ID) imageId = m.aux.ID;
     });
   } catch (e) {
-    throw engineError(`build ${req.name}`, e);
+    throw engineError(`build ${req.name}`, e, where);
   }
   if (read.error !== undefined) {
     const failed = progress.failure(read.error);
@@ -45,7 +45,7 @@ export async function readBuildkitBuild(req: BuildRequest, stream: Readable): Pr
  * The classic builder: progress is text; "Step n/m" lines mark the steps. `removeContainer` is
  * called for the RUN container of a build that was cancelled, so that none outlives it.
  */
-export async function readClassicBuild(req: BuildRequest, stream: Readable, removeContainer: (id: string) => Promise<void>): Promise<string> {
+export async function readClassicBuild(req: BuildRequest, stream: Readable, removeContainer: (id: string) => Promise<void>, where: string): Promise<string> {
   const tail = new LastLines();
   const clean = redactor(req.redact ?? []);
   let imageId: string | undefined;
@@ -73,7 +73,7 @@ export async function readClassicBuild(req: BuildRequest, stream: Readable, remo
   } catch (e) {
     // A cancelled build: the engine removes its RUN container in its own time; do it now.
     if (stepContainer) await removeContainer(stepContainer).catch(() => undefined);
-    throw engineError(`build ${req.name}`, e);
+    throw engineError(`build ${req.name}`, e, where);
   }
   if (read.error !== undefined) {
     const error = clean(read.error);

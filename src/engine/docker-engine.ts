@@ -11,7 +11,7 @@ import { retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
 import { readBuildkitBuild, readClassicBuild } from './build-streams.js';
 import { runToEnd } from './containers.js';
 import type { BuildRequest, EngineCapabilities, EngineClient, EngineFacts, ImageInfo, PushRequest, RunRequest } from './engine-client.js';
-import { describeEngine, engineOptions } from './engine-connection.js';
+import { describeEngine, engineOptions, hostOptions } from './engine-connection.js';
 import { engineError, RETRIED_CODES, registryTransferError, START_ENGINE_HINT, transportFailure } from './engine-errors.js';
 import { readProgress } from './progress-stream.js';
 import { PushProgressTracker } from './push-progress.js';
@@ -26,14 +26,26 @@ export class DockerEngine implements EngineClient {
   /** Read once, when the engine is set up: a bad HELMET_ENGINE_RETRIES is refused before anything runs. */
   private readonly retry = retryPolicy(ENGINE_RETRIES);
 
-  /** Without a client, dockerode is loaded on first use: a run that builds nothing never pays for it. */
-  constructor(docker?: Docker) {
+  /** The engine, as messages name it. */
+  readonly where: string;
+
+  /**
+   * Without a client, dockerode is loaded on first use: a run that builds nothing never pays for it.
+   * `host`: an engine of `engines:` (as DOCKER_HOST writes it); without it, DOCKER_HOST's.
+   */
+  constructor(
+    docker?: Docker,
+    private readonly host?: string,
+  ) {
     if (docker) this.client = Promise.resolve(docker);
+    this.where = describeEngine(host ? { ...process.env, DOCKER_HOST: host } : process.env);
   }
 
   private api(): Promise<Docker> {
     // engineOptions may refuse the environment (a missing TLS file): that is exit 2, not "unreachable".
-    this.client ??= Promise.resolve(engineOptions()).then(async (options) => new (await import('dockerode')).default(options));
+    this.client ??= Promise.resolve()
+      .then(() => (this.host ? hostOptions(this.host) : engineOptions()))
+      .then(async (options) => new (await import('dockerode')).default(options));
     return this.client;
   }
 
@@ -55,7 +67,7 @@ export class DockerEngine implements EngineClient {
     try {
       return await withRetries(this.retry, attempt);
     } catch (e) {
-      throw engineError(what, e);
+      throw engineError(what, e, this.where);
     }
   }
 
@@ -68,7 +80,7 @@ export class DockerEngine implements EngineClient {
       // Whatever answered (or did not) at DOCKER_HOST, it is no engine this run can use.
       const cause = isHelmetError(e) && e.cause !== undefined ? e.cause : e;
       const transport = transportFailure(cause);
-      throw new EngineUnreachableError(`cannot reach the Docker engine at ${describeEngine()}: ${transport?.cause ?? errorMessage(cause)}`, {
+      throw new EngineUnreachableError(`cannot reach the Docker engine at ${this.where}: ${transport?.cause ?? errorMessage(cause)}`, {
         cause,
         hint: transport?.hint ?? START_ENGINE_HINT,
       });
@@ -112,7 +124,12 @@ export class DockerEngine implements EngineClient {
         abortSignal: req.signal,
       } as Docker.ImageBuildOptions),
     );
-    return readClassicBuild(req, stream as unknown as Readable, (id) => this.call(`remove container ${id}`, (d) => d.getContainer(id).remove({ force: true })));
+    return readClassicBuild(
+      req,
+      stream as unknown as Readable,
+      (id) => this.call(`remove container ${id}`, (d) => d.getContainer(id).remove({ force: true })),
+      this.where,
+    );
   }
 
   /**
@@ -148,7 +165,7 @@ export class DockerEngine implements EngineClient {
             );
           }),
       );
-      return await readBuildkitBuild(req, stream);
+      return await readBuildkitBuild(req, stream, this.where);
     } finally {
       session.close();
     }
@@ -184,7 +201,7 @@ export class DockerEngine implements EngineClient {
     try {
       stream = (await image.push({ tag: req.tag, authconfig: req.auth })) as NodeJS.ReadableStream;
     } catch (e) {
-      throw engineError(`push ${req.repository}:${req.tag}`, e);
+      throw engineError(`push ${req.repository}:${req.tag}`, e, this.where);
     }
     let digest: string | undefined;
     const layers = new PushProgressTracker();
@@ -242,7 +259,7 @@ export class DockerEngine implements EngineClient {
     } catch (e) {
       const message = (e as { json?: { message?: string } }).json?.message;
       if (message) throw registryTransferError('pull', ref, message);
-      throw engineError(`pull ${ref}`, e);
+      throw engineError(`pull ${ref}`, e, this.where);
     }
     const { error } = await readProgress(stream, () => {});
     if (error !== undefined) throw registryTransferError('pull', ref, error);

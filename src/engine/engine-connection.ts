@@ -43,3 +43,24 @@ export function describeEngine(env: NodeJS.ProcessEnv = process.env): string {
   const host = env.DOCKER_HOST || 'unix:///var/run/docker.sock';
   return env.DOCKER_TLS_VERIFY && !NOT_TCP.test(host) ? `${host} (TLS, client files in ${env.DOCKER_CERT_PATH || '~/.docker'})` : host;
 }
+
+/**
+ * dockerode options for an engine named by address (an `engines:` entry): unix sockets, ssh, and
+ * tcp — with TLS when DOCKER_TLS_VERIFY is set, the client files from DOCKER_CERT_PATH, as for DOCKER_HOST.
+ */
+export function hostOptions(host: string, env: NodeJS.ProcessEnv = process.env): DockerOptions {
+  const tls = engineOptions({ ...env, DOCKER_HOST: host });
+  if (tls) return tls;
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    throw new UsageError(`engine "${host}" is not an engine address`, {
+      hint: 'Examples: unix:///var/run/docker.sock, tcp://build-host:2375, ssh://me@build-host',
+    });
+  }
+  if (url.protocol === 'unix:') return { socketPath: url.pathname };
+  if (url.protocol === 'tcp:') return { protocol: 'http', host: url.hostname, port: url.port || '2375' };
+  if (url.protocol === 'ssh:') return { protocol: 'ssh', host: url.hostname, port: url.port || '22', ...(url.username ? { username: url.username } : {}) };
+  throw new UsageError(`engine "${host}": ${url.protocol.replace(/:$/, '')} is no engine address scheme`, { hint: 'Use unix://, tcp:// or ssh://.' });
+}

@@ -54,11 +54,11 @@ export function transportFailure(e: unknown): { cause: string; hint: string } | 
 }
 
 /** An Engine API failure as a typed error: unreachable (exit 3) or an error answer (exit 1). */
-export function engineError(what: string, e: unknown): HelmetError {
+/** `where`: the engine, as messages name it (its DOCKER_HOST, or its `engines:` entry). */
+export function engineError(what: string, e: unknown, where: string = describeEngine()): HelmetError {
   if (isHelmetError(e)) return e;
   const transport = transportFailure(e);
-  if (transport)
-    return new EngineUnreachableError(`lost the Docker engine at ${describeEngine()} (${what}): ${transport.cause}`, { cause: e, hint: transport.hint });
+  if (transport) return new EngineUnreachableError(`lost the Docker engine at ${where} (${what}): ${transport.cause}`, { cause: e, hint: transport.hint });
   const status = (e as { statusCode?: number }).statusCode;
   const message = (e as { json?: { message?: string } }).json?.message ?? errorMessage(e);
   return new EngineError(`the Docker engine could not ${what}${status ? ` (HTTP ${status})` : ''}: ${message}`, { cause: e });

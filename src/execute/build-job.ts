@@ -29,7 +29,6 @@ export const CACHE_TAG = 'buildcache';
 
 /** How one component is built in this run. */
 export interface BuildRecipe {
-  engine: EngineSetup;
   /** Repository (`registry/path`) whose cache tag BuildKit may reuse layers from; with it, inline cache is embedded. */
   cacheRepository?: string;
   /** Credentials for a registry the build pulls from (or pushes to); `{serveraddress}` alone when there are none. */
@@ -47,59 +46,94 @@ export interface BuildRecipe {
   signal?: AbortSignal;
 }
 
-/** One image of a build that spans several platforms: under the content tag a build of that platform alone has. */
-export interface PlatformImage {
-  platform: string;
-  tag: string;
-  /** Built in this run; without it, the registry had the image already (`digest`). */
-  imageId?: string;
-  digest?: string;
+/** The engine one build runs on, with what it decided for builds. */
+export interface BuildEngine {
+  /** Its `engines:` entry; undefined for DOCKER_HOST's engine in a run without `engines:`. */
+  host?: string;
+  client: EngineClient;
+  setup: EngineSetup;
+  /** The build's platform is not one the engine builds natively. */
+  emulated: boolean;
 }
 
-/** What a build job made. */
-export interface Built {
-  /** The image (of the first platform, for a build of several). */
+/** Runs a build on an engine for a platform (undefined: the engine's own), holding one of its build slots. */
+export type OnEngine = <T>(platform: string | undefined, work: (engine: BuildEngine) => Promise<T>) => Promise<T>;
+
+/** What one build on one engine made. */
+interface EngineBuild {
   imageId: string;
-  baseImage?: string;
+  /** The engine of `engines:` that built it (and holds it, for the push); undefined: DOCKER_HOST's. */
+  host?: string;
+  emulated?: true;
   /** Built with inline cache metadata (BuildKit, with a push target). */
   inlineCache: boolean;
-  /** A build of several platforms: each one's image, to be pushed and joined in an index. */
+}
+
+/** One image of a build that spans several platforms: under the content tag a build of that platform alone has. */
+export type PlatformImage = { platform: string; tag: string } & (EngineBuild | { digest: string });
+
+/** What a build job made. */
+export interface Built extends EngineBuild {
+  baseImage?: string;
+  /** A build of several platforms: each one's image (built here, or found in the registry), to be pushed and joined in an index. */
   platformImages?: PlatformImage[];
   ms: number;
 }
 
-export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, recipe: BuildRecipe, engine: EngineClient, ctx: JobContext): Promise<Built> {
-  refuseMountsOnClassic(entry, planned, recipe.engine.builder);
-  const { baseImage, cacheRepository } = recipe;
-  const made = { ...(baseImage ? { baseImage } : {}), inlineCache: cacheRepository !== undefined };
+export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, recipe: BuildRecipe, onEngine: OnEngine, ctx: JobContext): Promise<Built> {
   const t0 = Date.now();
-  const { platforms } = planned;
-  if (platforms.length <= 1) {
-    const imageId = await buildFor(entry, planned, recipe, engine, ctx, { tag: entry.contentTag, platform: platforms[0], inputDigest: entry.inputDigest });
-    return { imageId, ...made, ms: Date.now() - t0 };
+  const made = recipe.baseImage ? { baseImage: recipe.baseImage } : {};
+  const { platforms, platformBuilds } = planned;
+  if (!platformBuilds) {
+    const target = { tag: entry.contentTag, platform: platforms[0], inputDigest: entry.inputDigest };
+    const one = await onEngine(target.platform, (engine) => buildOn(engine, entry, planned, recipe, ctx, target));
+    return { ...one, ...made, ms: Date.now() - t0 };
   }
-  if (recipe.engine.builder === 'classic') {
+  const platformImages = await Promise.all(
+    platformBuilds.map(async ({ platform, contentTag: tag, inputDigest }): Promise<PlatformImage> => {
+      const digest = await recipe.pushedImage?.(tag);
+      if (digest) {
+        ctx.log(`${platform}: ${entry.repository}:${tag} is in the registry already (${digest})`);
+        return { platform, tag, digest };
+      }
+      ctx.progress(`building for ${platform}`);
+      return { platform, tag, ...(await onEngine(platform, (engine) => buildOn(engine, entry, planned, recipe, ctx, { tag, platform, inputDigest }))) };
+    }),
+  );
+  const builds = platformImages.filter((p): p is PlatformImage & EngineBuild => 'imageId' in p);
+  const imageId = builds[0]?.imageId ?? '';
+  return { imageId, inlineCache: builds.some((b) => b.inlineCache), ...made, platformImages, ms: Date.now() - t0 };
+}
+
+/** One build on `engine`: for `platform` (the engine's own when unset), tagged `<repository>:<tag>`. */
+async function buildOn(
+  engine: BuildEngine,
+  entry: BuiltIdentity,
+  planned: PlannedBuild,
+  recipe: BuildRecipe,
+  ctx: JobContext,
+  target: { tag: string; platform: string | undefined; inputDigest: string },
+): Promise<EngineBuild> {
+  const { builder } = engine.setup;
+  refuseMountsOnClassic(entry, planned, builder);
+  if (builder === 'classic' && planned.platformBuilds) {
     throw new EngineUnsupportedError(
-      `${entry.component} is built for ${platforms.join(', ')}, but this engine builds with the classic builder, which builds for one platform`,
+      `${entry.component} is built for ${planned.platforms.join(', ')}, but ${engine.host ?? 'the engine'} builds with the classic builder, which builds for one platform`,
       {
         hint: 'Build on an engine with BuildKit (API 1.39 or later on Linux).',
       },
     );
   }
-  const platformImages: PlatformImage[] = [];
-  // One after another: each build reuses what the one before it left in BuildKit's cache (the context, platform-independent stages).
-  for (const { platform, contentTag: tag, inputDigest } of planned.platformBuilds ?? []) {
-    const digest = await recipe.pushedImage?.(tag);
-    if (digest) {
-      ctx.log(`${platform}: ${entry.repository}:${tag} is in the registry already (${digest})`);
-      platformImages.push({ platform, tag, digest });
-      continue;
-    }
-    ctx.progress(`building for ${platform}`);
-    platformImages.push({ platform, tag, imageId: await buildFor(entry, planned, recipe, engine, ctx, { tag, platform, inputDigest }) });
-  }
-  const imageId = platformImages.find((p) => p.imageId)?.imageId ?? '';
-  return { imageId, ...made, platformImages, ms: Date.now() - t0 };
+  if (engine.emulated) ctx.log(`${target.platform}: built on ${engine.host}, emulated`);
+  // The layer cache needs BuildKit: the classic builder neither reads nor writes inline cache.
+  const cacheRepository = builder === 'buildkit' ? recipe.cacheRepository : undefined;
+  const imageId = await buildFor(entry, planned, { ...recipe, cacheRepository }, engine, ctx, target);
+  return {
+    imageId,
+    ...(engine.host ? { host: engine.host } : {}),
+    ...(engine.emulated ? { emulated: true as const } : {}),
+    inlineCache: cacheRepository !== undefined,
+  };
 }
 
 /** One build: for `platform` (the engine's own when unset), tagged `<repository>:<tag>`; its image ID. */
@@ -107,14 +141,14 @@ async function buildFor(
   entry: BuiltIdentity,
   planned: PlannedBuild,
   recipe: BuildRecipe,
-  engine: EngineClient,
+  engine: BuildEngine,
   ctx: JobContext,
   target: { tag: string; platform: string | undefined; inputDigest: string },
 ): Promise<string> {
   const tag = `${entry.repository}:${target.tag}`;
   const { baseImage, cacheRepository } = recipe;
-  const builder: Builder = recipe.engine.builder;
-  const fileSync = builder === 'buildkit' && recipe.engine.contextTransfer !== 'tar';
+  const { builder } = engine.setup;
+  const fileSync = builder === 'buildkit' && engine.setup.contextTransfer !== 'tar';
   const context = onFreshBase(planned, baseImage);
   const sent = await sendableContext(planned, context, builder, fileSync);
   const buildArgs = {
@@ -123,9 +157,9 @@ async function buildFor(
     ...(cacheRepository ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
   };
   const pulls = builder === 'classic' ? await classicRegistryAuth(context.dockerfileContent.toString('utf8'), buildArgs, recipe) : undefined;
-  const request = buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx });
+  const request = buildRequest({ entry, planned, recipe, engine: engine.setup, tag, sent, buildArgs, pulls, ctx, sessionKey: target.platform });
   const labels = { ...request.labels, [INPUT_DIGEST_LABEL]: target.inputDigest };
-  const building = engine.build({ ...request, labels, ...(target.platform ? { platform: target.platform } : {}) });
+  const building = engine.client.build({ ...request, labels, ...(target.platform ? { platform: target.platform } : {}) });
   // A file that changed fails a FileSync transfer (and so the build): the change is what to report.
   const imageId = await building.catch((e: unknown) => {
     if (sent.changedEntries().length) return undefined;
@@ -134,7 +168,7 @@ async function buildFor(
   const changed = sent.changedEntries();
   if (changed.length || imageId === undefined) {
     // The image holds other content than its content tag names: never leave that tag behind.
-    await engine.removeImage(tag).catch(() => undefined);
+    await engine.client.removeImage(tag).catch(() => undefined);
     throw new ContextChangedError(`files changed while the build context was sent: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`, {
       hint: 'Re-run once nothing is writing into the component folder.',
     });
@@ -156,17 +190,31 @@ interface BuildRequestParts {
   entry: BuiltIdentity;
   planned: PlannedBuild;
   recipe: BuildRecipe;
+  engine: EngineSetup;
   tag: string;
   sent: Awaited<ReturnType<typeof sendableContext>>;
   buildArgs: Record<string, string>;
   pulls: Record<string, RegistryAuth> | undefined;
   ctx: JobContext;
+  /** Builds of several platforms at once each keep their own copy of the context in the engine. */
+  sessionKey: string | undefined;
 }
 
 /** What the engine is asked to build: context, args, labels, cache, session, and where progress goes. */
-function buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx }: BuildRequestParts): Parameters<EngineClient['build']>[0] {
-  const builder = recipe.engine.builder;
-  const network = planned.component.build.network ?? recipe.engine.network;
+function buildRequest({
+  entry,
+  planned,
+  recipe,
+  engine,
+  tag,
+  sent,
+  buildArgs,
+  pulls,
+  ctx,
+  sessionKey,
+}: BuildRequestParts): Parameters<EngineClient['build']>[0] {
+  const { builder } = engine;
+  const network = planned.component.build.network ?? engine.network;
   const { baseImage, cacheRepository } = recipe;
   return {
     name: entry.component,
@@ -180,7 +228,7 @@ function buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx
     ...(planned.component.build.target ? { target: planned.component.build.target } : {}),
     ...(cacheRepository ? { cacheFrom: [`${cacheRepository}:${CACHE_TAG}`] } : {}),
     ...(pulls ? { registryAuth: pulls } : {}),
-    ...(builder === 'buildkit' ? { session: buildSession(planned, recipe, ctx) } : {}),
+    ...(builder === 'buildkit' ? { session: buildSession(planned, recipe, ctx, sessionKey) } : {}),
     labels: {
       ...recipe.sourceLabels,
       [INPUT_DIGEST_LABEL]: entry.inputDigest,
@@ -205,9 +253,9 @@ function buildRequest({ entry, planned, recipe, tag, sent, buildArgs, pulls, ctx
 }
 
 /** What a BuildKit build's session serves: credentials, secrets, SSH agents, and (through FileSync) the context. */
-function buildSession(planned: PlannedBuild, recipe: BuildRecipe, ctx: JobContext) {
+function buildSession(planned: PlannedBuild, recipe: BuildRecipe, ctx: JobContext, sessionKey: string | undefined) {
   return {
-    sharedKey: sharedKey(planned.component.build.contextDir),
+    sharedKey: sharedKey(planned.component.build.contextDir + (planned.platformBuilds && sessionKey ? `\0${sessionKey}` : '')),
     credentials: async (registry: string) => recipe.credentials(registry),
     secrets: recipe.secrets,
     ssh: recipe.ssh,

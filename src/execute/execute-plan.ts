@@ -5,7 +5,6 @@
  * what they made; a component's result is derived from its plan entry and those outputs, and handed
  * to `onComponentDone` as soon as its last job succeeded (outside the job), so it is recorded at once.
  */
-import type { EngineClient } from '../engine/engine-client.js';
 import { decideEngineSetup, type EngineSetup } from '../engine/engine-setup.js';
 import type { EventListener } from '../events.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
@@ -15,12 +14,14 @@ import type { Plan } from '../plan/plan.js';
 import type { PlannedBuild } from '../plan/planned-builds.js';
 import { type CredentialSource, engineAuth, type RegistryAuth } from '../registry/credentials.js';
 import type { RegistryApi } from '../registry/registry-api.js';
-import { type Built, buildImage } from './build-job.js';
-import { moveCacheTag, type Pushed, pushImage } from './push-job.js';
+import { type Built, buildImage, type OnEngine } from './build-job.js';
+import type { EnginePool, PoolEngine } from './engine-pool.js';
+import { moveCacheTag, type PushDeps, type Pushed, pushImage } from './push-job.js';
 import { type FollowingEntry, followedResult, jobsFailure, madeResult, plannedFailure, reusedResult } from './results.js';
 
 export interface ExecuteDeps {
-  engine: EngineClient;
+  /** The engines builds run on (DOCKER_HOST's alone, without `engines:`); the first also pushes what an earlier run built. */
+  engines: EnginePool;
   registry: RegistryApi;
   credentials: CredentialSource;
   onEvent: EventListener;
@@ -43,8 +44,8 @@ interface ComponentJobs {
 interface RunShared {
   plan: Plan;
   deps: ExecuteDeps;
-  engineUp: () => Promise<void>;
-  engineSetup: () => Promise<EngineSetup>;
+  /** Runs a build on an engine of the pool, with that engine's setup decided once per run. */
+  onEngine: OnEngine;
   sourceLabels: () => Promise<Record<string, string>>;
   pushRegistry?: string;
   credentials: (registry: string) => Promise<RegistryAuth>;
@@ -69,7 +70,7 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps, onComponentDone
   for (const entry of selected) if (entry.state === 'up-to-date' || entry.state === 'needs-tag') onComponentDone?.(reusedResult(entry));
   // Prebuilt components that name an image built in this run take its pin once it is made.
   const following = selected.filter((e): e is FollowingEntry => e.state === 'pinned-after-build');
-  const reports = await new DagExecutor({ build: settings.concurrency, push: settings.concurrency }, deps.onEvent, settings.signal).run(all, (job, report) => {
+  const reports = await new DagExecutor({ build: deps.engines.slots(), push: settings.concurrency }, deps.onEvent, settings.signal).run(all, (job, report) => {
     const jobs = shared.made.get(job.subject);
     if (!jobs || report.outcome !== 'succeeded' || job !== lastJob(jobs)) return;
     const result = madeResult(jobs.entry, jobs.built, jobs.pushed);
@@ -106,15 +107,24 @@ function runShared(plan: Plan, deps: ExecuteDeps): RunShared {
       return value;
     };
   };
-  const engineUp = memoized(() => deps.engine.ping());
+  const setups = new Map<PoolEngine, () => Promise<EngineSetup>>();
+  const setupOf = (engine: PoolEngine) => {
+    if (!setups.has(engine))
+      setups.set(
+        engine,
+        memoized(() => decideEngineSetup(engine.client, settings.builder, settings.buildNetwork, settings.contextTransfer)),
+      );
+    return setups.get(engine)!();
+  };
+  const onEngine: OnEngine = (platform, work) =>
+    deps.engines.withEngine(platform, async ({ engine, emulated }) =>
+      work({ ...(engine.host ? { host: engine.host } : {}), client: engine.client, setup: await setupOf(engine), emulated }),
+    );
   const pushRegistry = settings.store.kind === 'registry' ? settings.store.target.registry : undefined;
   return {
     plan,
     deps,
-    engineUp,
-    engineSetup: memoized<EngineSetup>(() =>
-      engineUp().then(() => decideEngineSetup(deps.engine, settings.builder, settings.buildNetwork, settings.contextTransfer)),
-    ),
+    onEngine,
     sourceLabels: memoized(() => settings.sourceLabels?.() ?? Promise.resolve({})),
     ...(pushRegistry ? { pushRegistry } : {}),
     credentials: async (registry: string): Promise<RegistryAuth> => engineAuth(registry, await deps.credentials.forPull(registry, pushRegistry)),
@@ -149,12 +159,11 @@ function buildJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job
     title: `building ${entry.repository}:${entry.contentTag}`,
     needs: baseJob ? [baseJob] : [],
     run: async (ctx) => {
-      const [engine, labels] = await Promise.all([shared.engineSetup(), shared.sourceLabels()]);
-      const layerCache = settings.store.kind === 'registry' && engine.builder === 'buildkit' && !settings.noCache;
+      const labels = await shared.sourceLabels();
+      const layerCache = settings.store.kind === 'registry' && !settings.noCache;
       const baseImage = entry.base ? imageOf(entry.base, shared) : undefined;
       const pushedImage = pushedImageOf(planned, shared);
       const recipe = {
-        engine,
         ...(layerCache ? { cacheRepository: entry.repository } : {}),
         credentials: shared.credentials,
         ...(shared.pushRegistry ? { pushRegistry: shared.pushRegistry } : {}),
@@ -166,7 +175,7 @@ function buildJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job
         noCache: settings.noCache,
         signal: settings.signal,
       };
-      const built = await buildImage(entry, planned, recipe, shared.deps.engine, ctx);
+      const built = await buildImage(entry, planned, recipe, shared.onEngine, ctx);
       jobs.built = built;
       return { result: { built }, summary: `built ${built.imageId.slice(0, 19)}` };
     },
@@ -181,6 +190,12 @@ function pushedImageOf(planned: PlannedBuild, shared: RunShared): ((tag: string)
   return (tag: string) => shared.deps.registry.manifestDigest(repo.registry, repo.path, tag);
 }
 
+/** What a push needs: the engine that built each image (the pool's first for an image an earlier run built). */
+function pushDeps(shared: RunShared): PushDeps {
+  const { engines, registry, credentials, onEvent } = shared.deps;
+  return { engineAt: (host) => (host === undefined ? engines.first() : engines.clientOf(host)), registry, credentials, onEvent };
+}
+
 function pushJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job<Output> {
   const { store } = shared.plan.settings;
   if (store.kind !== 'registry') throw new Error('a push job needs a registry');
@@ -192,9 +207,8 @@ function pushJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job<
     title: `pushing ${entry.repository}:${entry.contentTag}`,
     needs: jobs.build ? [jobs.build] : [],
     run: async (ctx) => {
-      await shared.engineUp();
-      const pushed = await pushImage(entry, repo, shared.deps, ctx, jobs.built);
-      if (jobs.built?.inlineCache) await moveCacheTag(entry, repo, shared.deps);
+      const pushed = await pushImage(entry, repo, pushDeps(shared), ctx, jobs.built);
+      if (jobs.built?.inlineCache) await moveCacheTag(entry, repo, pushDeps(shared));
       jobs.pushed = pushed;
       return { result: { pushed }, summary: `pushed ${pushed.image}` };
     },

@@ -28,7 +28,8 @@ export interface Pushed {
 }
 
 export interface PushDeps {
-  engine: EngineClient;
+  /** The engine that holds an image: the one that built it (`host`), or for an image an earlier run built, the run's first. */
+  engineAt: (host: string | undefined) => EngineClient | Promise<EngineClient>;
   registry: RegistryApi;
   credentials: CredentialSource;
   onEvent: EventListener;
@@ -38,13 +39,14 @@ export interface PushDeps {
 export async function pushImage(entry: BuiltIdentity, repo: ImageRepository, deps: PushDeps, ctx: JobContext, built?: Built): Promise<Pushed> {
   const t0 = Date.now();
   if (!built?.platformImages) {
-    const digest = await pushTag(entry.contentTag, repo, deps, ctx);
+    const digest = await pushTag(entry.contentTag, built?.host, repo, deps, ctx);
     return { digest, image: `${repo.name}@${digest}`, ms: Date.now() - t0 };
   }
   const descriptors: ReturnType<typeof platformDescriptor>[] = [];
-  for (const { platform, tag, digest: pushedBefore } of built.platformImages) {
-    if (!pushedBefore) ctx.progress(`pushing ${platform}`);
-    const digest = pushedBefore ?? (await pushTag(tag, repo, deps, ctx));
+  for (const image of built.platformImages) {
+    const { platform, tag } = image;
+    if ('imageId' in image) ctx.progress(`pushing ${platform}`);
+    const digest = 'imageId' in image ? await pushTag(tag, image.host, repo, deps, ctx) : image.digest;
     const manifest = await deps.registry.manifest(repo.registry, repo.path, digest);
     if (!manifest) throw new DigestMismatchError(`the engine pushed ${repo.name}:${tag} as ${digest}, but the registry has no such manifest`);
     descriptors.push(platformDescriptor(platform, manifest));
@@ -57,11 +59,12 @@ export async function pushImage(entry: BuiltIdentity, repo: ImageRepository, dep
 }
 
 /** Push `repo:tag` from the engine (tried again when the transfer broke off); the digest, as the registry confirms it. */
-async function pushTag(tag: string, repo: ImageRepository, deps: PushDeps, ctx: JobContext): Promise<string> {
+async function pushTag(tag: string, host: string | undefined, repo: ImageRepository, deps: PushDeps, ctx: JobContext): Promise<string> {
   const auth = engineAuth(repo.registry, await deps.credentials.get(repo.registry));
+  const engine = await deps.engineAt(host);
   let reported = 0;
   const pushOnce = () =>
-    deps.engine
+    engine
       .push({
         repository: repo.name,
         tag,

@@ -1,7 +1,7 @@
 /** A component's result, derived from its plan entry and what its jobs made (or why they did not succeed). */
 import { DependencyFailedError, errorRecord, InterruptedError } from '../errors.js';
 import type { JobReport } from '../jobs/dag.js';
-import { type ComponentResult, type FailedResult, type SucceededResult, succeeded } from '../model/component-result.js';
+import { type ComponentResult, type EngineRecord, type FailedResult, type SucceededResult, succeeded } from '../model/component-result.js';
 import { pinOf } from '../model/pin.js';
 import type { PlanEntry, PrebuiltEntry } from '../model/plan-entry.js';
 import type { Built } from './build-job.js';
@@ -45,7 +45,8 @@ export function madeResult(
 ): SucceededResult {
   const durations = { ...(built ? { buildMs: built.ms } : {}), ...(pushed ? { pushMs: pushed.ms } : {}) };
   const imageId = built?.imageId ?? (entry.state === 'needs-push' ? entry.imageId : undefined);
-  const made = { ...resultBase(entry), durations, ...(built?.baseImage ? { baseImage: built.baseImage } : {}) };
+  const builtOn = built ? enginesOf(built) : [];
+  const made = { ...resultBase(entry), durations, ...(built?.baseImage ? { baseImage: built.baseImage } : {}), ...(builtOn.length ? { builtOn } : {}) };
   if (pushed) {
     const platforms = pushed.platformDigests ? { platformDigests: pushed.platformDigests } : {};
     return {
@@ -60,6 +61,14 @@ export function madeResult(
   }
   if (built) return { ...made, imageId: built.imageId, action: 'built', pinnedBy: 'local-image-id', image: built.imageId };
   throw new Error(`no job made an image for ${entry.component}`);
+}
+
+/** The engines of `engines:` that made an image, per platform. */
+function enginesOf(built: Built): EngineRecord[] {
+  const one = (b: { host?: string; emulated?: true }, platform?: string): EngineRecord[] =>
+    b.host ? [{ engine: b.host, ...(platform ? { platform } : {}), ...(b.emulated ? { emulated: true } : {}) }] : [];
+  if (!built.platformImages) return one(built);
+  return built.platformImages.flatMap((p) => ('imageId' in p ? one(p, p.platform) : []));
 }
 
 export function failedResult(entry: PlanEntry, action: FailedResult['action'], error: FailedResult['error']): FailedResult {

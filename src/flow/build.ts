@@ -32,6 +32,7 @@ import { publish } from '../publish/publish.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
+import { checkEngines, runEngines } from './run-engines.js';
 
 export interface BuildOptions {
   /** Project root (folder with components/). */
@@ -73,7 +74,10 @@ export interface BuildOptions {
 }
 
 export interface BuildDeps {
+  /** DOCKER_HOST's engine. */
   engine: EngineClient;
+  /** The engine at an address of `engines:` in helmet-build.yaml. */
+  engineAt?: (host: string) => EngineClient;
   registry: RegistryApi;
   credentials: CredentialSource;
   onEvent?: EventListener;
@@ -109,7 +113,9 @@ async function buildLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLoc
   const records = options.writeOutputs === false ? undefined : recordsFor(options, deps);
   const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined, lock, true);
   const recorder = new SuccessRecorder(project, plan, records, onEvent);
-  const results = await executePlan(plan, { ...deps, onEvent }, (r) => recorder.record(r));
+  const results = await executePlan(plan, { ...deps, engines: runEngines(project, plan.settings.concurrency, deps, onEvent), onEvent }, (r) =>
+    recorder.record(r),
+  );
   return finish(project, plan, await recorder.apply(results), options, onEvent, records);
 }
 
@@ -149,7 +155,9 @@ async function emitLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock
     return { ok: false, exitCode: worstExitCode(results.map((r) => r.error.exitCode)), push: options.push, project, plan, results, written: [] };
   }
   const recorder = new SuccessRecorder(project, plan, records, onEvent);
-  const results = await executePlan(plan, { ...deps, onEvent }, (r) => recorder.record(r));
+  const results = await executePlan(plan, { ...deps, engines: runEngines(project, plan.settings.concurrency, deps, onEvent), onEvent }, (r) =>
+    recorder.record(r),
+  );
   return finish(project, plan, await recorder.apply(results), options, onEvent, records);
 }
 
@@ -238,9 +246,12 @@ function resolveSettings(project: Project, options: BuildOptions, deps: BuildDep
     });
   }
   const concurrency = options.concurrency ?? Math.max(1, availableParallelism());
+  checkEngines(project, options.push !== undefined);
+  // With engines: an image an earlier run left unpushed is in whichever engine built it: only the one engine of a list is asked.
+  const engine = project.engines ? (project.engines.length === 1 ? deps.engineAt?.(project.engines[0]!.host) : undefined) : deps.engine;
   const store: ImageStore = options.push
-    ? registryImageStore(options.push, parsePushTarget(options.push), deps.registry, deps.engine)
-    : engineImageStore(deps.engine);
+    ? registryImageStore(options.push, parsePushTarget(options.push), deps.registry, engine)
+    : engineImageStore(engine ?? deps.engine);
   return {
     store,
     tags: options.tags ?? [],

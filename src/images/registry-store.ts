@@ -10,9 +10,10 @@ import type { RegistryApi } from '../registry/registry-api.js';
 import { labelledImages } from './engine-store.js';
 import type { RegistryImageStore } from './image-store.js';
 
-export function registryImageStore(push: string, target: PushTarget, registry: RegistryApi, engine: EngineClient): RegistryImageStore {
+/** `engine`: where an image built but not pushed may be; without one (several engines), none is looked for. */
+export function registryImageStore(push: string, target: PushTarget, registry: RegistryApi, engine: EngineClient | undefined): RegistryImageStore {
   const location = (image: string) => imageRepository(target, image);
-  const labelledImage = labelledImages(engine);
+  const labelledImage = engine ? labelledImages(engine) : async () => undefined;
   return {
     kind: 'registry',
     where: 'the registry',

@@ -22,6 +22,14 @@ interface BuiltImage {
   imageId: string;
   /** The image it was built from, for components with `from:`. */
   baseImage?: string;
+  /** With `engines:`: the engine of each build (per platform, for several), and whether it emulated the platform. */
+  builtOn?: EngineRecord[];
+}
+
+export interface EngineRecord {
+  engine: string;
+  platform?: string;
+  emulated?: true;
 }
 
 /** Built here, not pushed (no --push). */

@@ -57,7 +57,8 @@ export function loadProject(root: string): Project {
     return made ? [made.name] : [];
   }).order!;
   const source = { pipelineFile, ...(discovery.configFile ? { configFile: discovery.configFile } : {}), globbed: discovery.globbed };
-  return { root, components: order.map((n) => reads.get(n)!.component), pipeline: pipeline?.pipeline, source };
+  const engines = discovery.engines ? { engines: discovery.engines } : {};
+  return { root, components: order.map((n) => reads.get(n)!.component), pipeline: pipeline?.pipeline, source, ...engines };
 }
 
 /** `build.from` must name another built component (or FROM lines name its image), and `from` chains must not loop. */

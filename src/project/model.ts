@@ -180,6 +180,15 @@ export interface Project {
   /** Bases before the components that start from them; otherwise by name. */
   components: Component[];
   pipeline?: Pipeline;
+  /** `engines:` of helmet-build.yaml: the engines builds are spread over; without it, DOCKER_HOST's. */
+  engines?: BuildEngineEntry[];
+}
+
+/** An engine of `engines:`: its address (as DOCKER_HOST writes it), its native platforms, its build slots. */
+export interface BuildEngineEntry {
+  host: string;
+  platforms: string[];
+  builds: number;
 }
 
 /** KFP's v1 type names of parameters (kfp.dsl.types.type_utils.PARAMETER_TYPES_MAPPING). */

@@ -56,6 +56,7 @@ interface StoredProject {
   source?: ProjectSource;
   components: ((Omit<BuiltComponent, 'base'> & { base?: string }) | (Omit<PrebuiltComponent, 'imageOf'> & { imageOf?: string }))[];
   pipeline?: Omit<Pipeline, 'steps'> & { steps: (Omit<PipelineStep, 'component'> & { component: string })[] };
+  engines?: Project['engines'];
 }
 
 function readCachedProject(root: string, buildId: string): Project | undefined {
@@ -127,6 +128,7 @@ function store(project: Project): StoredProject {
     ...(project.source ? { source: project.source } : {}),
     components: project.components.map((c) => (c.kind === 'built' ? { ...c, base: c.base?.name } : { ...c, imageOf: c.imageOf?.name })),
     ...(project.pipeline ? { pipeline: { ...project.pipeline, steps: project.pipeline.steps.map((s) => ({ ...s, component: s.component.name })) } } : {}),
+    ...(project.engines ? { engines: project.engines } : {}),
   };
 }
 
@@ -155,6 +157,7 @@ function revive(root: string, stored: StoredProject): Project {
     ...(stored.source ? { source: stored.source } : {}),
     components: stored.components.map((c) => byName.get(c.name)!),
     ...(pipeline ? { pipeline } : {}),
+    ...(stored.engines ? { engines: stored.engines } : {}),
   };
 }
 

@@ -47,6 +47,16 @@ const imageEntrySchema = z.strictObject({
 
 export type ImageEntry = z.infer<typeof imageEntrySchema>;
 
+/** A build engine: its address as DOCKER_HOST writes it, the platforms it builds natively, and how many builds it takes at once. */
+const engineEntrySchema = z.strictObject({
+  host: z.string().regex(/^(unix|tcp|ssh):\/\/./, { message: 'must be an engine address: unix:///path, tcp://host:port or ssh://user@host' }),
+  platforms: platformsSchema,
+  /** @default 2 */
+  builds: z.number().int().min(1).default(2),
+});
+
+export type EngineEntry = z.infer<typeof engineEntrySchema>;
+
 /** An image name as FROM lines and `image:` lines write it, without tag: `ml-pipeline-local-base`, `quay.io/ibm/base`. */
 const IMAGE_KEY = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
@@ -59,6 +69,8 @@ export const projectConfigSchema = z.strictObject({
   pipeline: z.string().min(1).optional(),
   /** The platforms of every image built here that names none of its own. @default the engine's own */
   platforms: platformsSchema.optional(),
+  /** The engines builds are spread over. @default one: DOCKER_HOST's */
+  engines: z.array(engineEntrySchema).min(1).optional(),
 });
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
@@ -95,6 +107,8 @@ export interface Discovery {
   globbed: boolean;
   /** `platforms:` of helmet-build.yaml: those of every image that names none of its own. */
   platforms?: string[];
+  /** `engines:` of helmet-build.yaml. */
+  engines?: EngineEntry[];
   problems: ConfigProblem[];
 }
 
@@ -117,7 +131,7 @@ export function discoverComponents(root: string): Discovery {
   const pipelinePath = resolve(root, pipelineFile);
   if (pipelinePath === root || !isInside(root, pipelinePath)) out.push(at(['pipeline'], `must be a file inside the project (${pipelineFile})`));
   const images = Object.entries(config.images ?? {}).map(([name, entry]) => ({ name, entry, problemAt: (message: string) => at(['images', name], message) }));
-  const platforms = config.platforms ? { platforms: config.platforms } : {};
+  const platforms = { ...(config.platforms ? { platforms: config.platforms } : {}), ...(config.engines ? { engines: config.engines } : {}) };
   if (!config.components) return { ...base, components: defaultComponents(root), images, pipelineFile, ...platforms, problems: out };
 
   const found: FoundComponent[] = [];

@@ -15,6 +15,8 @@ import { services, uniqueName } from '../support/services.js';
 
 const engine = process.env.HELMET_MODERN_DOCKER_HOST;
 const arm64Busybox = process.env.HELMET_TEST_ARM64_BUSYBOX;
+// These tests name their engines themselves (Docker 26.1, and both): the pass of the suite on Docker 26.1 would only repeat them.
+const repeated = process.env.DOCKER_HOST === engine;
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 
 /** Busybox of the build's platform, then a RUN whose output says which machine ran it. */
@@ -80,7 +82,7 @@ async function helmet(args: string[], root: string) {
   return withEnv({ DOCKER_HOST: engine! }, () => runCli(args, root));
 }
 
-describe.skipIf(!engine || !arm64Busybox)('images for several platforms (Docker 26.1, BuildKit, QEMU)', () => {
+describe.skipIf(!engine || !arm64Busybox || repeated)('images for several platforms (Docker 26.1, BuildKit, QEMU)', () => {
   const prefix = uniqueName('multi');
   const push = () => `${services.registry}/${prefix}`;
   const project = makeProject({
@@ -184,5 +186,82 @@ describe.skipIf(!engine || !arm64Busybox)('images for several platforms (Docker 
     const classic = await helmet(['all', '--push', push(), '--builder', 'classic'], project.root);
     expect(classic.code).toBe(2);
     expect(classic.stderr).toContain('the classic builder builds for one platform');
+  });
+});
+
+describe.skipIf(!engine || !arm64Busybox || repeated)('builds spread over two engines (engines: in helmet-build.yaml)', () => {
+  const prefix = uniqueName('engines');
+  const push = () => `${services.registry}/${prefix}`;
+  const classicEngine = process.env.DOCKER_HOST!;
+  const files = (engines: string) => ({
+    'helmet-build.yaml': `platforms: [${PLATFORMS.join(', ')}]\nengines:\n${engines}`,
+    'components/base/component.yaml': componentYaml('base', ['image: eng-base', 'dockerfile: components/base/Dockerfile']),
+    'components/base/Dockerfile': ARCH_DOCKERFILE,
+    'components/app/component.yaml': componentYaml('app', ['image: eng-app', 'dockerfile: components/app/Dockerfile', 'from: base']),
+    'components/app/Dockerfile': BASED_DOCKERFILE,
+  });
+  const twoEngines = `  - {host: "${classicEngine}", platforms: [linux/amd64]}\n  - {host: "${engine}", platforms: [linux/arm64]}\n`;
+  const project = makeProject(files(twoEngines));
+  const oneGone = makeProject(
+    files(`  - {host: "unix:///nonexistent/docker.sock", platforms: [linux/amd64]}\n  - {host: "${engine}", platforms: [linux/arm64]}\n`),
+  );
+  beforeAll(() => {
+    for (const p of [project, oneGone]) {
+      copyFileSync('/bin/busybox', join(p.root, 'components/base/busybox-amd64'));
+      copyFileSync(arm64Busybox!, join(p.root, 'components/base/busybox-arm64'));
+    }
+  });
+  afterAll(async () => {
+    project.cleanup();
+    oneGone.cleanup();
+    const Docker = (await import('dockerode')).default;
+    for (const host of [classicEngine, engine!]) {
+      const docker = new Docker({ socketPath: host.replace(/^unix:\/\//, '') });
+      for (const img of await docker.listImages()) {
+        for (const tag of img.RepoTags ?? [])
+          if (tag.includes(prefix))
+            await docker
+              .getImage(tag)
+              .remove({ force: true })
+              .catch(() => undefined);
+      }
+    }
+  });
+
+  it('each platform is built on the engine that lists it, and build.json says which built what', async () => {
+    // DOCKER_HOST names neither engine: with engines: it is not consulted for builds.
+    const r = await withEnv({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, () => runCli(['all', '--push', push(), '--json'], project.root));
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8'));
+    for (const name of ['base', 'app']) {
+      expect(report.components[name].builtOn).toEqual([
+        { engine: classicEngine, platform: 'linux/amd64' },
+        { engine, platform: 'linux/arm64' },
+      ]);
+      const repo = `${prefix}/eng-${name}`;
+      for (const [platform, digest] of Object.entries(report.components[name].platformDigests as Record<string, string>)) {
+        expect((await fileInImage(repo, digest, 'arch'))?.trim()).toBe(platform === 'linux/arm64' ? 'aarch64' : 'x86_64');
+      }
+    }
+    // The index of app names its base's images of both platforms, built on two engines.
+    expect((await fileInImage(`${prefix}/eng-app`, report.components.app.platformDigests['linux/amd64'], 'app-arch'))?.trim()).toBe('x86_64');
+  });
+
+  it('an engine that does not answer is left out with a warning, and the other one does the work (emulating what it must)', async () => {
+    const r = await withEnv({ DOCKER_HOST: engine! }, () => runCli(['build', 'base', '--push', `${push()}-gone`, '--json'], oneGone.root));
+    expect(r.code, r.stderr).toBe(0);
+    const events = ndjson(r.stdout);
+    expect(events.some((e) => e.type === 'warning' && e.message.startsWith('engine unix:///nonexistent/docker.sock is left out of this run'))).toBe(true);
+    const report = JSON.parse(readFileSync(join(oneGone.root, 'dist/build.json'), 'utf8'));
+    expect(report.components.base.builtOn).toEqual([
+      { engine, platform: 'linux/amd64', emulated: true },
+      { engine, platform: 'linux/arm64' },
+    ]);
+  });
+
+  it('several engines without --push are refused before anything is built (exit 2)', async () => {
+    const r = await runCli(['all'], project.root);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('helmet-build.yaml lists 2 engines (engines:): a build over several engines needs --push REGISTRY');
   });
 });

@@ -436,7 +436,8 @@ describe('submit to KFP 1.8 (v1beta1) and the v1 package', () => {
     const host = await startServer({ mode: 'v1', outcome: 'FAILED' });
     const r = await runCli(['submit', '--host', host, '--wait'], project.root);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/run \w+: FAILED\n/);
+    // How long it took is shown once it is measurable: present or not, the state ends the line's news.
+    expect(r.stderr).toMatch(/run \w+: FAILED( \(\d+(\.\d)?s\))?\n/);
     expect(r.stderr).toContain('step second failed: exit status 3');
   });
 });
