@@ -3,11 +3,13 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { decideEngineSetup, describeSetup } from '../engine/engine-setup.js';
 import { errorMessage, isHelmetError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
+import type { BuildEngineEntry } from '../project/model.js';
 import { findProjectRoot } from '../project/project-root.js';
 import { describeProvenance, imageProvenance } from '../project/provenance.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { imageRepository, parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
+import { emulatedPlatforms } from './emulation.js';
 
 export interface Check {
   name: string;
@@ -22,6 +24,8 @@ export interface Check {
 
 export interface DoctorDeps {
   engine: EngineClient;
+  /** The engine at an address of `engines:` in helmet-build.yaml. */
+  engineAt?: (host: string) => EngineClient;
   registry: RegistryApi & { describeRoute(registry: string): Promise<string> };
   credentials: CredentialSource;
 }
@@ -46,21 +50,25 @@ export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?:
     }
   };
 
+  let engines: BuildEngineEntry[] | undefined;
   await attempt('project', async () => {
     const project = loadProject(findProjectRoot(options.cwd));
+    engines = project.engines;
     const pipeline = project.pipeline;
     const built = project.components.filter((c) => c.kind === 'built').length;
     lines = project.components.flatMap((c) => describeProvenance(imageProvenance(project.root, c)));
     return `${project.root}: ${project.components.length} component(s), ${built} built here${pipeline ? `; pipeline ${pipeline.name} with ${pipeline.steps.length} step(s)` : '; no pipeline.yaml'}`;
   });
-  await attempt('engine', async () => {
-    await deps.engine.ping();
-    const d = await deps.engine.describe();
-    const gpu = (await deps.engine.hasGpuSupport()) ? 'NVIDIA runtime present' : 'no GPU runtime (GPU steps can only be skipped in local runs)';
-    const builder = describeSetup(await decideEngineSetup(deps.engine));
-    const store = d.imageStore === 'containerd' ? 'containerd image store' : 'classic image store';
-    return `Docker ${d.version} (API ${d.apiVersion}) on ${d.os}, storage ${d.storageDriver}, ${store}; builds with ${builder}; ${gpu}`;
-  });
+  await attempt('engine', () => describeEngineAt(deps.engine, process.env.DOCKER_HOST));
+  // Each engine builds spread over: one line each, an unreachable one failing its own line.
+  for (const e of engines ?? []) {
+    const engineAt = deps.engineAt;
+    if (!engineAt) break;
+    await attempt(
+      `engine ${e.host}`,
+      async () => `${await describeEngineAt(engineAt(e.host), e.host)}; builds natively ${e.platforms.join(', ')}, ${e.builds} at once`,
+    );
+  }
   if (options.push) {
     const target = parsePushTarget(options.push);
     await attempt('registry', async () => {
@@ -74,4 +82,19 @@ export async function runDoctor(deps: DoctorDeps, options: { cwd: string; push?:
     });
   }
   return checks;
+}
+
+/** One engine: version, image store, builder, GPUs, and the platforms it can emulate when it runs on this machine's kernel. */
+async function describeEngineAt(engine: EngineClient, host: string | undefined): Promise<string> {
+  await engine.ping();
+  const d = await engine.describe();
+  const gpu = (await engine.hasGpuSupport()) ? 'NVIDIA runtime present' : 'no GPU runtime (GPU steps can only be skipped in local runs)';
+  const builder = describeSetup(await decideEngineSetup(engine));
+  const store = d.imageStore === 'containerd' ? 'containerd image store' : 'classic image store';
+  const local = !host || host.startsWith('unix://');
+  const emulated = emulatedPlatforms();
+  const emulation = local
+    ? `emulates ${emulated.length ? emulated.join(', ') : 'no other platform (no QEMU binfmt handlers)'}`
+    : 'emulation not checked (another machine)';
+  return `Docker ${d.version} (API ${d.apiVersion}) on ${d.os}, storage ${d.storageDriver}, ${store}; builds with ${builder}; ${emulation}; ${gpu}`;
 }

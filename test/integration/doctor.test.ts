@@ -41,4 +41,25 @@ describe('helmet-build doctor', () => {
     expect(r.stdout).toMatch(/^FAIL registry registry .* requires credentials and none were found$/m);
     expect(r.stdout).toContain('hint: Run docker login');
   });
+
+  it('with engines: one line per engine, naming its native platforms and what this machine emulates; one that does not answer fails its own line', async () => {
+    const modern = process.env.HELMET_MODERN_DOCKER_HOST;
+    if (!modern) throw new Error('HELMET_MODERN_DOCKER_HOST is not set: start the services with scripts/services.sh up');
+    const withEngines = makeProject({
+      ...TINY_DOCKERFILE,
+      ...tinyComponent('hello', 'hello', 'hi'),
+      'helmet-build.yaml': `engines:\n  - {host: "${modern}", platforms: [linux/amd64], builds: 3}\n  - {host: "unix:///nonexistent/docker.sock", platforms: [linux/arm64]}\n`,
+    });
+    try {
+      const r = await runCli(['doctor'], withEngines.root);
+      expect(r.code).toBe(3);
+      const line = r.stdout.split('\n').find((l) => l.includes(`engine ${modern}`));
+      expect(line).toMatch(/^ok +engine \S+ +Docker 26\.1\.\d+\S* .*builds natively linux\/amd64, 3 at once$/);
+      // scripts/services.sh registers QEMU's handlers on this machine's kernel.
+      expect(line).toMatch(/; emulates [^;]*linux\/arm64/);
+      expect(r.stdout).toMatch(/^FAIL engine unix:\/\/\/nonexistent\/docker\.sock .*cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock/m);
+    } finally {
+      withEngines.cleanup();
+    }
+  });
 });
