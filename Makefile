@@ -117,13 +117,15 @@ test-python:
 	for dir in components/*/; do python3 -m unittest discover -s "$$dir" -p 'test_*.py'; done
 
 # Figures beside baselines measured in the same run: on the Debian 12 engine (dockerd 20.10, vfs),
-# then helmet-build beside `docker buildx bake` on Docker 26.1 (skipped with HELMET_SKIP_MODERN_ENGINE);
+# then helmet-build beside `docker buildx bake` on Docker 26.1 (skipped with HELMET_SKIP_MODERN_ENGINE),
+# for the engine's platform and for two (on the containerd image store);
 # last, a 300 MB context rebuilt after a one-line change, through FileSync and as a tar body.
 bench: setup
 	$(WITH_SERVICES) node bench/guard.mjs
 	$(WITH_SERVICES) node bench/fast-path.mjs
 	$(WITH_SERVICES) node bench/run.mjs
 	$(WITH_SERVICES) node bench/bake.mjs
+	$(WITH_SERVICES) node bench/bake-platforms.mjs
 	$(WITH_SERVICES) node bench/context-rebuild.mjs
 
 # The no-op and a 50-component plan beside node -e 0 (medians, in turn): fails when a ratio passes

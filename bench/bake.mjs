@@ -16,7 +16,7 @@ import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { engineLabel, here, servicesEnv } from './support.mjs';
+import { engineLabel, here, inTurns, bakeRow as row, servicesEnv } from './support.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const env = servicesEnv();
@@ -31,11 +31,11 @@ const registry = env.HELMET_TEST_REGISTRY;
 const tag = `${process.pid}`;
 const prefix = `${registry}/bench-bake-${tag}`;
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** Runs a command on Docker 26.1; its wall time in ms. */
 function timed(what, file, args) {
   const t = performance.now();
-  const r = spawnSync(file, args, { env: modern, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // In the bench's project: bake reads a compose file's relative contexts from its working folder.
+  const r = spawnSync(file, args, { cwd: project, env: modern, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
   return ms;
@@ -107,14 +107,6 @@ function freshEngine() {
 let changes = 0;
 const change = (component, file) => appendFileSync(join(project, 'components', component, file), `# bench change ${++changes}\n`);
 
-function row(name, ours, theirs, goal) {
-  const r = ours / theirs;
-  const ratio = r >= 1 ? `${r.toFixed(2)}x bake (slower)` : `${r.toFixed(2)}x bake, ${(1 / r).toFixed(1)}x faster`;
-  console.log(
-    `${name.padEnd(44)} ${(ours / 1000).toFixed(2).padStart(6)} s | ${(theirs / 1000).toFixed(2).padStart(6)} s | ${ratio.padEnd(30)} | goal ${goal}`,
-  );
-}
-
 try {
   for (const part of ['components', 'dockerfiles', 'pipeline.yaml']) cpSync(join(here, part), join(project, part), { recursive: true });
   const helmet = (repo, ...args) => timed(`helmet-build ${args.join(' ')}`, 'node', [BIN, '-C', project, 'all', '--push', repo, ...helmetArgs, ...args]);
@@ -123,22 +115,7 @@ try {
     writeFileSync(file, composeFile(repo, { layerCache }));
     return timed('docker buildx bake', DOCKER, ['buildx', 'bake', '-f', file, '--push', '--progress', 'plain', ...(noCache ? ['--no-cache'] : [])]);
   };
-  // In turn, RUNS times; the side that goes first alternates.
-  const turns = (before, ours, theirs) => {
-    const o = [];
-    const t = [];
-    for (let i = 0; i < RUNS; i++) {
-      before?.(i);
-      if (i % 2 === 0) {
-        o.push(ours(i));
-        t.push(theirs(i));
-      } else {
-        t.push(theirs(i));
-        o.push(ours(i));
-      }
-    }
-    return [median(o), median(t)];
-  };
+  const turns = (before, ours, theirs) => inTurns(RUNS, before, ours, theirs);
 
   console.log(
     `helmet-build beside docker buildx bake: ${engineLabel(modern, DOCKER)}; buildx ${docker('buildx', 'version').split(' ')[1]}, docker driver; ` +

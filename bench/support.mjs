@@ -39,3 +39,31 @@ export const OFFLINE = [
   '--build-arg',
   'rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2',
 ];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** `ours` and `theirs` in turn, `runs` times (the side that goes first alternates), after `before`; their medians. */
+export function inTurns(runs, before, ours, theirs) {
+  const o = [];
+  const t = [];
+  for (let i = 0; i < runs; i++) {
+    before?.(i);
+    if (i % 2 === 0) {
+      o.push(ours(i));
+      t.push(theirs(i));
+    } else {
+      t.push(theirs(i));
+      o.push(ours(i));
+    }
+  }
+  return [median(o), median(t)];
+}
+
+/** One line of a table beside bake: both times, the ratio, the goal. */
+export function bakeRow(name, ours, theirs, goal) {
+  const r = ours / theirs;
+  const ratio = r >= 1 ? `${r.toFixed(2)}x bake (slower)` : `${r.toFixed(2)}x bake, ${(1 / r).toFixed(1)}x faster`;
+  console.log(
+    `${name.padEnd(44)} ${(ours / 1000).toFixed(2).padStart(6)} s | ${(theirs / 1000).toFixed(2).padStart(6)} s | ${ratio.padEnd(30)} | goal ${goal}`,
+  );
+}

@@ -8,6 +8,7 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, ndjson, runCli, withEnv } from '../support/project.js';
@@ -78,6 +79,21 @@ async function fileInImage(repository: string, manifestDigest: string, path: str
   return undefined;
 }
 
+/** Remove every image tagged under `prefix` from each engine. */
+async function removeTagged(hosts: string[], prefix: string): Promise<void> {
+  for (const host of hosts) {
+    const docker = new Docker({ socketPath: host.replace(/^unix:\/\//, '') });
+    for (const img of await docker.listImages()) {
+      const tags = (img.RepoTags ?? []).filter((t) => t.includes(prefix));
+      for (const tag of tags)
+        await docker
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => undefined);
+    }
+  }
+}
+
 async function helmet(args: string[], root: string) {
   return withEnv({ DOCKER_HOST: engine! }, () => runCli(args, root));
 }
@@ -98,16 +114,7 @@ describe.skipIf(!engine || !arm64Busybox || repeated)('images for several platfo
   });
   afterAll(async () => {
     project.cleanup();
-    const modern = (await import('dockerode')).default;
-    const docker = new modern({ socketPath: engine!.replace(/^unix:\/\//, '') });
-    for (const img of await docker.listImages()) {
-      for (const tag of img.RepoTags ?? [])
-        if (tag.includes(prefix))
-          await docker
-            .getImage(tag)
-            .remove({ force: true })
-            .catch(() => undefined);
-    }
+    await removeTagged([engine!], prefix);
   });
 
   const arm64Only: Record<string, string> = {};
@@ -214,18 +221,7 @@ describe.skipIf(!engine || !arm64Busybox || repeated)('builds spread over two en
   afterAll(async () => {
     project.cleanup();
     oneGone.cleanup();
-    const Docker = (await import('dockerode')).default;
-    for (const host of [classicEngine, engine!]) {
-      const docker = new Docker({ socketPath: host.replace(/^unix:\/\//, '') });
-      for (const img of await docker.listImages()) {
-        for (const tag of img.RepoTags ?? [])
-          if (tag.includes(prefix))
-            await docker
-              .getImage(tag)
-              .remove({ force: true })
-              .catch(() => undefined);
-      }
-    }
+    await removeTagged([classicEngine, engine!], prefix);
   });
 
   it('each platform is built on the engine that lists it, and build.json says which built what', async () => {
