@@ -306,6 +306,7 @@ export class DockerEngine implements EngineClient {
           storageDriver: info.Driver ?? '?',
           imageStore: containerd ? 'containerd' : 'classic',
           os: info.OperatingSystem ?? '?',
+          platform: `${version.Os}/${version.Arch}`,
         };
       },
       true,

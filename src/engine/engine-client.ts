@@ -96,6 +96,8 @@ export interface EngineFacts {
   /** `containerd`: the containerd image store (containerd-snapshotter); `classic`: the graph drivers. */
   imageStore: 'classic' | 'containerd';
   os: string;
+  /** The platform it builds natively, `os/arch` as an image index writes it. */
+  platform: string;
 }
 
 export interface ImageInfo {

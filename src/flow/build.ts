@@ -25,7 +25,7 @@ import { type Plan, resolvePlan } from '../plan/plan.js';
 import type { RunSettings } from '../plan/run-settings.js';
 import { checkBuildNeeds } from '../project/build-needs.js';
 import type { Project } from '../project/model.js';
-import { checkPlatforms } from '../project/platform-needs.js';
+import { checkPlatforms, localPlatforms, platformsOf } from '../project/platform-needs.js';
 import { openProject } from '../project/project-cache.js';
 import { selectComponents, withBases } from '../project/project-root.js';
 import { publish } from '../publish/publish.js';
@@ -270,6 +270,19 @@ function resolveSettings(project: Project, options: BuildOptions, deps: BuildDep
   };
 }
 
+/** Without --push, components of several platforms are built for the engine's own alone: the engine is asked which, only then. */
+async function engineOwnPlatform(project: Project, settings: RunSettings, deps: BuildDeps): Promise<RunSettings> {
+  const built = project.components.filter((c) => c.kind === 'built');
+  if (!built.some((c) => platformsOf(c, settings.platforms).length > 1)) return settings;
+  const only = project.engines?.length === 1 ? deps.engineAt?.(project.engines[0]!.host) : undefined;
+  const engine = only ?? deps.engine;
+  await engine.ping();
+  const { platform } = await engine.describe();
+  const { warning } = localPlatforms(built, settings.platforms, platform);
+  if (warning) deps.onEvent?.({ type: 'warning', message: warning });
+  return { ...settings, localPlatform: platform };
+}
+
 /** `withPipeline`: also look up the pipeline's other components, so that its spec can be written. */
 async function loadAndPlan(
   options: BuildOptions,
@@ -286,16 +299,13 @@ async function loadAndPlan(
   if (building) {
     const built = [...new Set([...selection.filter((c) => c.kind === 'built'), ...withBases(selection)])];
     checkBuildNeeds(built, { secrets: settings.secrets?.map((s) => s.id) ?? [], ssh: settings.ssh?.map((a) => a.id) ?? [], builder: settings.builder });
-    checkPlatforms(built, {
-      ...(settings.platforms ? { override: settings.platforms } : {}),
-      builder: settings.builder,
-      push: settings.store.kind === 'registry',
-    });
+    checkPlatforms(built, { ...(settings.platforms ? { override: settings.platforms } : {}), builder: settings.builder });
   }
+  const local = settings.store.kind === 'engine' ? await engineOwnPlatform(project, settings, deps) : settings;
   lock?.take();
   const plan = await resolvePlan(
     project,
-    settings,
+    local,
     {
       selection,
       includePipeline: settings.store.kind === 'registry' && withPipeline,

@@ -55,7 +55,7 @@ export async function digestBuilds(
     const context = readBuildContext(c.build.contextDir, c.build.dockerfilePath, { hasher: statCache, exclude: [cacheDir], add: c.build.add });
     const base = c.base ? builds.get(c.base.name) : undefined;
     warnCredentialArgs(c, buildArgs, onEvent);
-    const platforms = platformsOf(c, settings.platforms);
+    const platforms = platformsOf(c, settings.platforms, settings.localPlatform);
     const digestInputs = {
       context,
       // Credential-looking values enter the digest and the record as their hash only.

@@ -20,6 +20,8 @@ export interface RunSettings {
   builder: BuilderChoice;
   /** `--platform`: the platforms of every component built, overriding their own. */
   platforms?: string[];
+  /** Without --push: the engine's own platform, built alone for a component of several. */
+  localPlatform?: string;
   /** Network of RUN steps for components without `build.network`; unset: decided by the engine. */
   buildNetwork?: string;
   /** How BuildKit builds get their context (HELMET_CONTEXT_TRANSFER). @default filesync */

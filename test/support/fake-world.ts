@@ -108,7 +108,7 @@ export class FakeEngine implements EngineClient {
   };
 
   describe = async (): Promise<EngineFacts> => {
-    return { version: 'fake', apiVersion: '1.41', storageDriver: 'memory', imageStore: 'classic', os: 'linux' };
+    return { version: 'fake', apiVersion: '1.41', storageDriver: 'memory', imageStore: 'classic', os: 'linux', platform: 'linux/amd64' };
   };
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { loadProject } from '../../src/project/load-project.js';
 import type { BuiltComponent } from '../../src/project/model.js';
-import { checkPlatforms, platformsOf } from '../../src/project/platform-needs.js';
+import { checkPlatforms, localPlatforms, platformsOf } from '../../src/project/platform-needs.js';
 import { imageIndex, platformDescriptor, platformDigests } from '../../src/registry/image-index.js';
 import { runCli, TINY_DOCKERFILE, tinyComponent, useProjects } from '../support/project.js';
 
@@ -51,7 +51,7 @@ describe('the platforms of a component', () => {
     expect(() => loadProject(bad)).toThrow(/helmet-build\.yaml:1:\d+: platforms\.0: must be a platform os\/arch\[\/variant\], e\.g\. linux\/arm64/);
   });
 
-  it('more than one needs BuildKit, --push, and a base built for each; every problem is named at once', () => {
+  it('more than one needs BuildKit and a base built for each; every problem is named at once', () => {
     const root = project({
       ...TINY_DOCKERFILE,
       ...tinyComponent('base', 'base', 'x'),
@@ -65,18 +65,30 @@ describe('the platforms of a component', () => {
     base!.build.platforms = ['linux/amd64'];
     const problems = (() => {
       try {
-        checkPlatforms([base!, app!], { builder: 'classic', push: false });
+        checkPlatforms([base!, app!], { builder: 'classic' });
       } catch (e) {
         return (e as Error).message.split('\n');
       }
     })();
     expect(problems).toEqual([
       'component app is built for linux/amd64, linux/arm64: the classic builder builds for one platform; build it with BuildKit',
-      "component app is built for linux/amd64, linux/arm64: give --push REGISTRY, where the platforms' images are joined in one image index",
       'component app is built for linux/arm64, which its base base is not built for (linux/amd64): add it to the platforms of base',
     ]);
     base!.build.platforms = ['linux/amd64', 'linux/arm64'];
-    expect(() => checkPlatforms([base!, app!], { builder: 'auto', push: true })).not.toThrow();
+    expect(() => checkPlatforms([base!, app!], { builder: 'auto' })).not.toThrow();
+  });
+
+  it("without --push, several platforms narrow to the engine's own, with one warning; a set without it is refused", () => {
+    const root = project({ ...TINY_DOCKERFILE, 'helmet-build.yaml': 'platforms: [linux/amd64, linux/arm64]\n', ...tinyComponent('a', 'a', 'x') });
+    const components = built(root);
+    expect(localPlatforms(components, undefined, 'linux/arm64').warning).toContain(
+      "only the engine's own platform linux/arm64 is built for a (not linux/amd64",
+    );
+    expect(platformsOf(components[0]!, undefined, 'linux/arm64')).toEqual(['linux/arm64']);
+    expect(localPlatforms(components, ['linux/amd64'], 'linux/arm64')).toEqual({});
+    expect(() => localPlatforms(components, undefined, 'linux/s390x')).toThrow(
+      "component a is built for linux/amd64, linux/arm64, not for the engine's own linux/s390x: give --push REGISTRY to build them all",
+    );
   });
 
   it('--platform is a comma-separated list of os/arch: anything else is exit 2 before the project is read', async () => {
