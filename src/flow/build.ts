@@ -25,14 +25,14 @@ import { type Plan, resolvePlan } from '../plan/plan.js';
 import type { RunSettings } from '../plan/run-settings.js';
 import { checkBuildNeeds } from '../project/build-needs.js';
 import type { Project } from '../project/model.js';
-import { checkPlatforms, localPlatforms, platformsOf } from '../project/platform-needs.js';
+import { checkPlatforms } from '../project/platform-needs.js';
 import { openProject } from '../project/project-cache.js';
 import { selectComponents, withBases } from '../project/project-root.js';
 import { publish } from '../publish/publish.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
-import { checkEngines, runEngines } from './run-engines.js';
+import { checkEngines, engineOwnPlatform, runEngines } from './run-engines.js';
 
 export interface BuildOptions {
   /** Project root (folder with components/). */
@@ -268,19 +268,6 @@ function resolveSettings(project: Project, options: BuildOptions, deps: BuildDep
     ...(options.sourceLabels ? { sourceLabels: options.sourceLabels } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
-}
-
-/** Without --push, components of several platforms are built for the engine's own alone: the engine is asked which, only then. */
-async function engineOwnPlatform(project: Project, settings: RunSettings, deps: BuildDeps): Promise<RunSettings> {
-  const built = project.components.filter((c) => c.kind === 'built');
-  if (!built.some((c) => platformsOf(c, settings.platforms).length > 1)) return settings;
-  const only = project.engines?.length === 1 ? deps.engineAt?.(project.engines[0]!.host) : undefined;
-  const engine = only ?? deps.engine;
-  await engine.ping();
-  const { platform } = await engine.describe();
-  const { warning } = localPlatforms(built, settings.platforms, platform);
-  if (warning) deps.onEvent?.({ type: 'warning', message: warning });
-  return { ...settings, localPlatform: platform };
 }
 
 /** `withPipeline`: also look up the pipeline's other components, so that its spec can be written. */

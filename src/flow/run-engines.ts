@@ -1,12 +1,15 @@
 /**
  * The engines a build run uses: those of `engines:` in helmet-build.yaml (DOCKER_HOST is then not
- * consulted for builds), else DOCKER_HOST's alone, with as many build slots as the run builds at once.
+ * consulted for builds), else DOCKER_HOST's alone, with as many build slots as the run builds at once;
+ * and, without --push, the engine's own platform, the one a component of several is built for.
  */
 import type { EngineClient } from '../engine/engine-client.js';
 import { UsageError } from '../errors.js';
 import type { EventListener } from '../events.js';
 import { EnginePool } from '../execute/engine-pool.js';
+import type { RunSettings } from '../plan/run-settings.js';
 import type { Project } from '../project/model.js';
+import { localPlatforms, platformsOf } from '../project/platform-needs.js';
 
 export interface EngineSources {
   /** DOCKER_HOST's engine. */
@@ -29,4 +32,17 @@ export function checkEngines(project: Project, push: boolean): void {
   throw new UsageError(`helmet-build.yaml lists ${project.engines.length} engines (engines:): a build over several engines needs --push REGISTRY`, {
     hint: 'Their images, bases and layer cache meet in the registry; give --push, or list one engine.',
   });
+}
+
+/** Without --push, components of several platforms are built for the engine's own alone: the engine is asked which, only then. */
+export async function engineOwnPlatform(project: Project, settings: RunSettings, deps: EngineSources & { onEvent?: EventListener }): Promise<RunSettings> {
+  const built = project.components.filter((c) => c.kind === 'built');
+  if (!built.some((c) => platformsOf(c, settings.platforms).length > 1)) return settings;
+  const only = project.engines?.length === 1 ? deps.engineAt?.(project.engines[0]!.host) : undefined;
+  const engine = only ?? deps.engine;
+  await engine.ping();
+  const { platform } = await engine.describe();
+  const { warning } = localPlatforms(built, settings.platforms, platform);
+  if (warning) deps.onEvent?.({ type: 'warning', message: warning });
+  return { ...settings, localPlatform: platform };
 }
