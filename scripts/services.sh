@@ -33,7 +33,7 @@ SKIP_MODERN_ENGINE="${HELMET_SKIP_MODERN_ENGINE:-}"
 MODERN_DIR="$STATE_DIR/modern"
 MODERN_ROOT="$MODERN_DIR/root"
 MODERN_ROOT_TARBALL="$CACHE_DIR/docker26-trixie-root.tar.zst"
-MODERN_PACKAGES=(docker.io docker-cli docker-buildx containerd runc ca-certificates)
+MODERN_PACKAGES=(docker.io docker-cli docker-buildx containerd runc ca-certificates cosign)
 # The socket's folder is bound into the root at /helmet-socket: dockerd creates the socket there,
 # host clients reach it here.
 MODERN_SOCKET_DIR="$MODERN_DIR/socket"
@@ -253,6 +253,18 @@ ensure_modern_root() {
   mv "$tmp" "$MODERN_ROOT"
 }
 
+# cosign (the verifier of the signing tests) in a root cached before it was among MODERN_PACKAGES.
+ensure_cosign() {
+  [ -x "$MODERN_ROOT/usr/bin/cosign" ] && return
+  log "installing cosign in the Debian 13 root"
+  local status=0
+  mount_kernel_fs "$MODERN_ROOT"
+  chroot "$MODERN_ROOT" /usr/bin/env DEBIAN_FRONTEND=noninteractive /bin/sh -c \
+    'apt-get update -qq && apt-get install -y -qq --no-install-recommends cosign && rm -rf /var/cache/apt/archives/*.deb /var/lib/apt/lists/*' \
+    >"$MODERN_DIR/apt-cosign.log" 2>&1 || status=$?
+  [ "$status" = 0 ] || { log "installing cosign failed; see $MODERN_DIR/apt-cosign.log"; exit 1; }
+}
+
 # What dockerd needs inside the root, each mount made once.
 mount_modern_root() {
   # dockerd remounts / rprivate, which fails in a chroot unless / is a mount point
@@ -289,6 +301,7 @@ start_modern_engine() {
   mkdir -p "$MODERN_DIR"
   ensure_modern_root
   mount_modern_root
+  ensure_cosign
   ping_socket "$MODERN_SOCKET" && return
   log "starting Docker 26.1 (Debian 13 root) on $MODERN_SOCKET"
   start_modern_dockerd overlay2 && return
@@ -355,6 +368,7 @@ print_env() {
   echo "export HELMET_MODERN_DOCKER_CLI=$MODERN_DIR/bin/docker"
   echo "export HELMET_MODERN_DOCKER_CONFIG=$MODERN_DIR/docker-config"
   echo "export HELMET_MODERN_ENGINE_ROOT=$MODERN_ROOT"
+  echo "export HELMET_TEST_COSIGN=$MODERN_ROOT/usr/bin/cosign"
   if ping_socket "$CONTAINERD_SOCKET"; then echo "export HELMET_CONTAINERD_DOCKER_HOST=unix://$CONTAINERD_SOCKET"; fi
 }
 

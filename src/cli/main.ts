@@ -23,6 +23,7 @@ Environment:
   HELMET_BUILDER                                     classic or buildkit, as --builder
   HELMET_CONTEXT_TRANSFER                            filesync (default) or tar: how BuildKit builds get their context
   HELMET_REGISTRY_RETRIES, HELMET_ENGINE_RETRIES     tries again after a transient fault (default 3)
+  COSIGN_PASSWORD                                    the password of an encrypted --sign-key
   DOCKER_CONFIG                                      the Docker config folder (config.json, certs.d/)
 `;
 
@@ -38,6 +39,7 @@ function addBuildOptions(cmd: Command): Command {
     .addOption(sharedOptions.noCache())
     .addOption(sharedOptions.builder())
     .addOption(sharedOptions.platform())
+    .addOption(sharedOptions.signKey())
     .addOption(sharedOptions.buildNetwork())
     .addOption(sharedOptions.out())
     .addOption(sharedOptions.json())
@@ -121,6 +123,7 @@ function addBuildCommands(program: Command, { runs, runsOn }: Actions): void {
       .addOption(sharedOptions.push('the registry/prefix the images were pushed to').makeOptionMandatory())
       .addOption(sharedOptions.buildArg('the build args the images were built with (they are part of the input digest)'))
       .addOption(sharedOptions.platform())
+      .addOption(sharedOptions.signKey())
       .addOption(sharedOptions.out())
       .addOption(sharedOptions.json()),
   )

@@ -54,6 +54,11 @@ export const sharedOptions = {
       '--platform <list>',
       "platforms to build for, comma-separated, e.g. linux/amd64,linux/arm64; more than one needs --push and is pinned as one image index (default: each image's platforms, else the engine's own)",
     ).argParser(parsePlatforms),
+  signKey: () =>
+    new Option(
+      '--sign-key <path>',
+      "sign every built image the run pins, as cosign does (cosign generate-key-pair's key, or a PEM PKCS#8 ECDSA P-256 / Ed25519 key; password from COSIGN_PASSWORD)",
+    ),
   buildNetwork: () =>
     new Option('--build-network <mode>', "network of RUN steps, e.g. host or none (default: the engine's; host on an engine without a bridge network)"),
 };
@@ -71,6 +76,7 @@ export const VALUE_EXAMPLES: Record<string, string> = {
   '--out': 'give a folder, e.g. --out dist, or leave the flag out for dist',
   '--builder': 'give classic or buildkit, or leave the flag out',
   '--platform': 'give platforms os/arch, comma-separated, e.g. --platform linux/amd64,linux/arm64',
+  '--sign-key': 'give a private key file, e.g. --sign-key cosign.key',
   '--build-network': 'give a network mode, e.g. --build-network host, or leave the flag out',
   '--username': 'give the registry user, e.g. --username ci',
   '--secret': 'give id=ID[,env=VAR|,src=FILE], e.g. --secret id=pip,env=PIP_TOKEN',

@@ -33,6 +33,7 @@ import type { CredentialSource } from '../registry/credentials.js';
 import { parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { checkEngines, engineOwnPlatform, runEngines } from './run-engines.js';
+import { signerOf } from './signer.js';
 
 export interface BuildOptions {
   /** Project root (folder with components/). */
@@ -62,6 +63,10 @@ export interface BuildOptions {
   buildNetwork?: string;
   /** How BuildKit builds get their context. @default filesync */
   contextTransfer?: ContextTransfer;
+  /** The key to sign every built image the run pins with (overrides helmet-build.yaml's `sign: {key}`). */
+  signKey?: string;
+  /** Opens an encrypted signing key (COSIGN_PASSWORD). */
+  signPassword?: string;
   /** Output folder. @default `<root>/dist` */
   outDir?: string;
   /** Image labels describing the source (git remote, revision); asked for only when something is built. */
@@ -111,7 +116,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
 async function buildLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock | undefined): Promise<BuildRunResult> {
   const onEvent = deps.onEvent ?? ignoreEvents;
   const records = options.writeOutputs === false ? undefined : recordsFor(options, deps);
-  const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined, lock, true);
+  const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined, lock, true, true);
   const recorder = new SuccessRecorder(project, plan, records, onEvent);
   const results = await executePlan(plan, { ...deps, engines: runEngines(project, plan.settings.concurrency, deps, onEvent), onEvent }, (r) =>
     recorder.record(r),
@@ -127,7 +132,7 @@ export async function emitSpecs(options: BuildOptions, deps: BuildDeps): Promise
 async function emitLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock): Promise<BuildRunResult> {
   const onEvent = deps.onEvent ?? ignoreEvents;
   const records = recordsFor(options, deps);
-  const { project, plan } = await loadAndPlan(options, deps, records, true, lock);
+  const { project, plan } = await loadAndPlan(options, deps, records, true, lock, false, true);
   const stale = plan.entries.filter((e) => e.selected && e.state !== 'up-to-date');
   if (stale.length) {
     // Each stale component is a failed job of its own, reported like every other job.
@@ -279,6 +284,8 @@ async function loadAndPlan(
   lock?: LazyLock,
   /** A run that builds: what the components' builds need (secrets, SSH agents) is checked first. */
   building = false,
+  /** A run that publishes: the signing key (--sign-key, or helmet-build.yaml's sign:) is opened first. */
+  signing = false,
 ): Promise<{ project: Project; plan: Plan }> {
   const project = options.project ?? (await openProject(options.root));
   const selection = selectComponents(project, options.components ?? []);
@@ -288,6 +295,7 @@ async function loadAndPlan(
     checkBuildNeeds(built, { secrets: settings.secrets?.map((s) => s.id) ?? [], ssh: settings.ssh?.map((a) => a.id) ?? [], builder: settings.builder });
     checkPlatforms(built, { ...(settings.platforms ? { override: settings.platforms } : {}), builder: settings.builder });
   }
+  if (signing) settings.sign = signerOf(project, options, settings, deps);
   const local = settings.store.kind === 'engine' ? await engineOwnPlatform(project, settings, deps) : settings;
   lock?.take();
   const plan = await resolvePlan(

@@ -3,6 +3,7 @@
 import type { BuildSecret, SshAgent } from '../engine/engine-client.js';
 import type { BuilderChoice, ContextTransfer } from '../engine/engine-setup.js';
 import type { ImageStore } from '../images/image-store.js';
+import type { ImageRepository } from '../registry/image-ref.js';
 
 export interface RunSettings {
   /** Where images live: the registry of --push, or the engine. */
@@ -30,6 +31,8 @@ export interface RunSettings {
   secrets?: BuildSecret[];
   /** SSH agents (`--ssh`) BuildKit builds may use. */
   ssh?: SshAgent[];
+  /** Signs an image of a registry by digest (--sign-key): in the publish phase, every built image the run pins. */
+  sign?: (repository: ImageRepository, digest: string) => Promise<'signed' | 'signed-before'>;
   /** Image labels describing the source (git); asked for only when something is built. */
   sourceLabels?: () => Promise<Record<string, string>>;
   signal?: AbortSignal;

@@ -57,7 +57,7 @@ export function loadProject(root: string): Project {
     return made ? [made.name] : [];
   }).order!;
   const source = { pipelineFile, ...(discovery.configFile ? { configFile: discovery.configFile } : {}), globbed: discovery.globbed };
-  const engines = discovery.engines ? { engines: discovery.engines } : {};
+  const engines = { ...(discovery.engines ? { engines: discovery.engines } : {}), ...(discovery.signKey ? { signKey: discovery.signKey } : {}) };
   return { root, components: order.map((n) => reads.get(n)!.component), pipeline: pipeline?.pipeline, source, ...engines };
 }
 

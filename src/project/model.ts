@@ -182,6 +182,8 @@ export interface Project {
   pipeline?: Pipeline;
   /** `engines:` of helmet-build.yaml: the engines builds are spread over; without it, DOCKER_HOST's. */
   engines?: BuildEngineEntry[];
+  /** `sign: {key}` of helmet-build.yaml: the key every run that publishes signs with (absolute path). */
+  signKey?: string;
 }
 
 /** An engine of `engines:`: its address (as DOCKER_HOST writes it), its native platforms, its build slots. */

@@ -57,6 +57,7 @@ interface StoredProject {
   components: ((Omit<BuiltComponent, 'base'> & { base?: string }) | (Omit<PrebuiltComponent, 'imageOf'> & { imageOf?: string }))[];
   pipeline?: Omit<Pipeline, 'steps'> & { steps: (Omit<PipelineStep, 'component'> & { component: string })[] };
   engines?: Project['engines'];
+  signKey?: string;
 }
 
 function readCachedProject(root: string, buildId: string): Project | undefined {
@@ -129,6 +130,7 @@ function store(project: Project): StoredProject {
     components: project.components.map((c) => (c.kind === 'built' ? { ...c, base: c.base?.name } : { ...c, imageOf: c.imageOf?.name })),
     ...(project.pipeline ? { pipeline: { ...project.pipeline, steps: project.pipeline.steps.map((s) => ({ ...s, component: s.component.name })) } } : {}),
     ...(project.engines ? { engines: project.engines } : {}),
+    ...(project.signKey ? { signKey: project.signKey } : {}),
   };
 }
 
@@ -158,6 +160,7 @@ function revive(root: string, stored: StoredProject): Project {
     components: stored.components.map((c) => byName.get(c.name)!),
     ...(pipeline ? { pipeline } : {}),
     ...(stored.engines ? { engines: stored.engines } : {}),
+    ...(stored.signKey ? { signKey: stored.signKey } : {}),
   };
 }
 

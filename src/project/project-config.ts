@@ -71,6 +71,8 @@ export const projectConfigSchema = z.strictObject({
   platforms: platformsSchema.optional(),
   /** The engines builds are spread over. @default one: DOCKER_HOST's */
   engines: z.array(engineEntrySchema).min(1).optional(),
+  /** Sign every built image a run pins, as cosign does, with this key (relative to the root; its password from COSIGN_PASSWORD). */
+  sign: z.strictObject({ key: z.string().min(1) }).optional(),
 });
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
@@ -109,6 +111,8 @@ export interface Discovery {
   platforms?: string[];
   /** `engines:` of helmet-build.yaml. */
   engines?: EngineEntry[];
+  /** `sign: {key}` of helmet-build.yaml, absolute. */
+  signKey?: string;
   problems: ConfigProblem[];
 }
 
@@ -131,8 +135,12 @@ export function discoverComponents(root: string): Discovery {
   const pipelinePath = resolve(root, pipelineFile);
   if (pipelinePath === root || !isInside(root, pipelinePath)) out.push(at(['pipeline'], `must be a file inside the project (${pipelineFile})`));
   const images = Object.entries(config.images ?? {}).map(([name, entry]) => ({ name, entry, problemAt: (message: string) => at(['images', name], message) }));
-  const platforms = { ...(config.platforms ? { platforms: config.platforms } : {}), ...(config.engines ? { engines: config.engines } : {}) };
-  if (!config.components) return { ...base, components: defaultComponents(root), images, pipelineFile, ...platforms, problems: out };
+  const projectWide = {
+    ...(config.platforms ? { platforms: config.platforms } : {}),
+    ...(config.engines ? { engines: config.engines } : {}),
+    ...(config.sign ? { signKey: resolve(root, config.sign.key) } : {}),
+  };
+  if (!config.components) return { ...base, components: defaultComponents(root), images, pipelineFile, ...projectWide, problems: out };
 
   const found: FoundComponent[] = [];
   let globbed = false;
@@ -164,7 +172,7 @@ export function discoverComponents(root: string): Discovery {
     }
     found.push(foundAt(root, file, typeof entry === 'string' ? undefined : (build as BuildSpec), problemAt));
   });
-  return { components: uniqueByName(found, out), images, pipelineFile, configFile: CONFIG_FILE, globbed, ...platforms, problems: out };
+  return { components: uniqueByName(found, out), images, pipelineFile, configFile: CONFIG_FILE, globbed, ...projectWide, problems: out };
 }
 
 function foundAt(root: string, file: string, build: BuildSpec | undefined, problemAt: (message: string) => ConfigProblem): FoundComponent {

@@ -1,12 +1,13 @@
 /**
- * The publish phase, run only when every selected component succeeded: user tags (`--tag`) are
- * moved to the new images — by registry manifest copy, nothing is pushed again — and then the
- * pipeline spec and its KFP v1 package are written. With any failure nothing is published: no user tag
- * moves and both stay as they were, so a release tag never names a half-updated set of images.
+ * The publish phase, run only when every selected component succeeded: with a signing key, every
+ * built image the run pins is signed; then user tags (`--tag`) are moved to the new images — by
+ * registry manifest copy, nothing is pushed again — and the pipeline spec and its KFP v1 package are
+ * written. With any failure (a signature included) nothing more is published: no user tag moves and
+ * both stay as they were, so a release tag never names a half-updated set of images.
  */
-import { errorRecord, InterruptedError } from '../errors.js';
+import { DependencyFailedError, errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
-import { DagExecutor, type Job } from '../jobs/dag.js';
+import { DagExecutor, type Job, type JobReport } from '../jobs/dag.js';
 import { buildArgoWorkflow, renderArgoWorkflow, v1PackageBlockers } from '../kfp/argo-workflow.js';
 import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
 import { allSucceeded, type ComponentResult, failedAfter, type SucceededResult } from '../model/component-result.js';
@@ -33,15 +34,17 @@ export async function publish(
   if (!allSucceeded(results)) return results;
   const { store, tags: userTags } = plan.settings;
   const entries = new Map(plan.entries.map((e) => [e.component, e]));
+  const signJobs = signatureJobs(plan, results);
+  const signs = [...signJobs.values()];
   const tagJobs = new Map<string, Job<void>>();
   for (const result of results) {
     const entry = entries.get(result.component);
     // A built component's image is pinned by digest or image ID, never by a bare tag.
     if (entry?.kind !== 'built' || userTags.length === 0 || result.pinnedBy === 'tag') continue;
-    const job = tagJob(plan, entry, result);
+    const job = tagJob(plan, entry, result, signs);
     if (job) tagJobs.set(result.component, job);
   }
-  const jobs = [...tagJobs.values()];
+  const jobs = [...signs, ...tagJobs.values()];
   const pipeline = project.pipeline;
   if (pipeline && store.kind === 'registry') {
     const images = pushedImages(plan, results);
@@ -52,22 +55,54 @@ export async function publish(
         message: `pipeline spec not written: no pushed image for the current inputs of ${missing.join(', ')}`,
         remedy: { kind: 'build-first', components: missing, push: store.push },
       });
-    } else if (options.records) jobs.push(pipelineJob(pipeline, images, options.records, [...tagJobs.values()], onEvent));
+    } else if (options.records) jobs.push(pipelineJob(pipeline, images, options.records, [...signs, ...tagJobs.values()], onEvent));
   }
   const reports = await new DagExecutor({ publish: 4 }, onEvent, options.signal).run(jobs);
+  const unsigned = signs.filter((j) => reports.of(j).outcome !== 'succeeded').map((j) => j.subject);
   return results.map((result): ComponentResult => {
-    const job = tagJobs.get(result.component);
-    const report = job ? reports.of(job) : undefined;
-    if (report && report.outcome !== 'succeeded') {
-      const error = errorRecord(report.outcome === 'failed' ? report.error : new InterruptedError(report.summary));
-      return failedAfter(result, error);
+    const job = signJobs.get(result.component);
+    const signed = job ? reports.of(job) : undefined;
+    if (signed && signed.outcome !== 'succeeded') return failedAfter(result, outcomeError(signed));
+    const tagged = tagJobs.get(result.component);
+    const report = tagged ? reports.of(tagged) : undefined;
+    if (report && report.outcome === 'skipped' && unsigned.length) {
+      return failedAfter(result, errorRecord(new DependencyFailedError(`user tags not moved: the signature of ${unsigned.join(', ')} failed`)));
     }
+    if (report && report.outcome !== 'succeeded') return failedAfter(result, outcomeError(report));
     return entries.get(result.component)?.kind === 'built' ? { ...result, tags: [...result.tags, ...userTags] } : result;
   });
 }
 
-/** The user tags a built image lacks, moved to it; undefined when it has them all. */
-function tagJob(plan: Plan, entry: Extract<PlanEntry, { kind: 'built' }>, pin: BuiltPin): Job<void> | undefined {
+function outcomeError(report: Exclude<JobReport<void>, { outcome: 'succeeded' }>) {
+  return errorRecord(report.outcome === 'failed' ? report.error : new InterruptedError(report.summary));
+}
+
+/** With a signing key: a job per built image pinned by registry digest, signing that digest. */
+function signatureJobs(plan: Plan, results: SucceededResult[]): Map<string, Job<void>> {
+  const { store, sign } = plan.settings;
+  const jobs = new Map<string, Job<void>>();
+  if (!sign || store.kind !== 'registry') return jobs;
+  for (const result of results) {
+    const image = plan.builds.get(result.component)?.component.build.image;
+    if (!image || result.pinnedBy !== 'registry-digest') continue;
+    const repo = store.location(image);
+    jobs.set(result.component, {
+      id: `sign:${result.component}`,
+      kind: 'publish',
+      subject: result.component,
+      title: `signing ${result.image}`,
+      needs: [],
+      run: async () => {
+        const done = await sign(repo, result.digest);
+        return { result: undefined, summary: done === 'signed' ? `signed ${result.image}` : `signed before by this key: ${result.image}` };
+      },
+    });
+  }
+  return jobs;
+}
+
+/** The user tags a built image lacks, moved to it once every signature is made; undefined when it has them all. */
+function tagJob(plan: Plan, entry: Extract<PlanEntry, { kind: 'built' }>, pin: BuiltPin, signs: Job<void>[]): Job<void> | undefined {
   const { store, tags: userTags } = plan.settings;
   const tags = tagsToMove(entry, userTags);
   if (tags.length === 0) return undefined;
@@ -77,7 +112,7 @@ function tagJob(plan: Plan, entry: Extract<PlanEntry, { kind: 'built' }>, pin: B
     kind: 'publish',
     subject: entry.component,
     title: `tagging ${tags.join(', ')}`,
-    needs: [],
+    needs: signs,
     run: async () => {
       for (const tag of tags) await store.addTag(image, pin, entry.contentTag, tag);
       return { result: undefined, summary: `tagged ${tags.map((t) => `${entry.repository}:${t}`).join(', ')}` };

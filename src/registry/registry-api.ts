@@ -16,4 +16,8 @@ export interface RegistryApi {
   copyTag(registry: string, repository: string, fromTag: string, toTag: string): Promise<void>;
   /** Store a manifest or index under `tag`. */
   putManifest(registry: string, repository: string, tag: string, mediaType: string, body: Buffer): Promise<void>;
+  /** A blob by digest, or undefined when there is none. */
+  blob(registry: string, repository: string, digest: string): Promise<Buffer | undefined>;
+  /** Upload a blob unless the registry holds it; its digest. */
+  pushBlob(registry: string, repository: string, body: Buffer): Promise<string>;
 }

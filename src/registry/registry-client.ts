@@ -88,6 +88,34 @@ export class RegistryClient implements RegistryApi {
     if (!put.ok) throw statusError(registry, put.status, `PUT ${repository}:${tag}`);
   }
 
+  /** The blob `digest` of a repository (checked against its digest), or undefined when there is none. */
+  async blob(registry: string, repository: string, digest: string): Promise<Buffer | undefined> {
+    const res = await this.request(registry, repository, 'pull', `/v2/${repository}/blobs/${digest}`, {});
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw statusError(registry, res.status, `GET blob ${digest} of ${repository}`);
+    if (`sha256:${createHash('sha256').update(res.body).digest('hex')}` !== digest)
+      throw new RegistryError(`registry ${registry} served other bytes for ${repository}'s blob ${digest}`);
+    return res.body;
+  }
+
+  /** Upload `body` as a blob of the repository (in one request), unless the registry holds it; its digest. */
+  async pushBlob(registry: string, repository: string, body: Buffer): Promise<string> {
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const head = await this.request(registry, repository, 'pull,push', `/v2/${repository}/blobs/${digest}`, { method: 'HEAD' });
+    if (head.ok) return digest;
+    const started = await this.request(registry, repository, 'pull,push', `/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+    const location = started.headers.get('location');
+    if (started.status !== 202 || !location) throw statusError(registry, started.status, `POST a blob upload to ${repository}`);
+    const url = new URL(location, 'http://registry.invalid');
+    const put = await this.request(registry, repository, 'pull,push', `${url.pathname}${url.search ? `${url.search}&` : '?'}digest=${digest}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body,
+    });
+    if (put.status !== 201) throw statusError(registry, put.status, `PUT blob ${digest} to ${repository}`);
+    return digest;
+  }
+
   /** How `registry` is reached, for `doctor`: the transport and why. */
   async describeRoute(registry: string): Promise<string> {
     const route = await this.endpoints.route(registry);

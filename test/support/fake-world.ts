@@ -129,6 +129,10 @@ export class FakeRegistry implements RegistryApi {
     unexpected('store a manifest');
   };
 
+  blob = async (): Promise<Buffer | undefined> => unexpected('read a blob');
+
+  pushBlob = async (): Promise<string> => unexpected('push a blob');
+
   copyTag = async (registry: string, path: string, from: string, to: string): Promise<void> => {
     const w = this.world;
     w.log.push({ at: Date.now(), what: `copy-tag ${path}:${to}` });

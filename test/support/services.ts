@@ -72,11 +72,17 @@ export async function runImage(image: string, cmd?: string[], volumes: Record<st
 }
 
 /** Ask the registry itself (not helmet-build's client) for a tag's digest. */
-export async function registryDigest(registry: string, repository: string, tag: string, auth?: string): Promise<string | null> {
+export async function registryDigest(
+  registry: string,
+  repository: string,
+  tag: string,
+  auth?: string,
+  accept = 'application/vnd.docker.distribution.manifest.v2+json',
+): Promise<string | null> {
   const res = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
     method: 'HEAD',
     headers: {
-      Accept: 'application/vnd.docker.distribution.manifest.v2+json',
+      Accept: accept,
       ...(auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}),
     },
   });

@@ -19,6 +19,7 @@ export interface BuildCommandFlags {
   cache?: boolean;
   builder?: 'classic' | 'buildkit';
   platform?: string[];
+  signKey?: string;
   buildNetwork?: string;
   json?: boolean;
   verbose?: boolean;
@@ -41,6 +42,9 @@ function buildOptions(components: string[], flags: BuildCommandFlags): BuildOpti
     noCache: flags.cache === false,
     builder: flags.builder,
     buildNetwork: flags.buildNetwork,
+    ...(flags.signKey ? { signKey: resolve(flags.cwd, flags.signKey) } : {}),
+    // Read here, as cosign reads it; the core never looks at the environment for it.
+    ...(process.env.COSIGN_PASSWORD !== undefined ? { signPassword: process.env.COSIGN_PASSWORD } : {}),
     contextTransfer: contextTransferFromEnv(),
     outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
     sourceLabels: () => gitSourceLabels(root),

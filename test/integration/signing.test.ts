@@ -1,0 +1,79 @@
+/**
+ * Signed images, verified by cosign itself (2.5.0 from the Debian 13 root of scripts/services.sh),
+ * never by the project's own code: keys made by `cosign generate-key-pair`, signatures stored as cosign
+ * stores them, a signature cosign made earlier kept beside helmet-build's, a no-op run writing nothing.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject, ndjson, runCli, TINY_DOCKERFILE, tinyComponent, withEnv } from '../support/project.js';
+import { registryDigest, removeImages, services, uniqueName } from '../support/services.js';
+
+const cosign = process.env.HELMET_TEST_COSIGN;
+const PASSWORD = 'correct horse';
+
+describe('images signed as cosign signs them', () => {
+  const keys = mkdtempSync(join(tmpdir(), 'helmet-cosign-'));
+  const image = uniqueName('signed');
+  const prefix = uniqueName('sign');
+  const push = () => `${services.registry}/${prefix}`;
+  const project = makeProject({ ...TINY_DOCKERFILE, ...tinyComponent('hello', image, 'hello') });
+  const cosignRun = (args: string[], env: Record<string, string> = {}) => {
+    if (!cosign) throw new Error('HELMET_TEST_COSIGN is not set: start the services with scripts/services.sh up');
+    return execa(cosign, args, { cwd: keys, reject: false, env: { HOME: keys, COSIGN_PASSWORD: PASSWORD, ...env } });
+  };
+  const verify = (pub: string, ref: string) => cosignRun(['verify', '--key', pub, '--insecure-ignore-tlog', '--allow-http-registry', ref]);
+  const helmet = (args: string[], env: Record<string, string | undefined> = { COSIGN_PASSWORD: PASSWORD }) => withEnv(env, () => runCli(args, project.root));
+  const pinned = () => JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8')).components.hello.image as string;
+
+  beforeAll(async () => {
+    for (const name of ['ours', 'theirs', 'stranger']) {
+      const made = await cosignRun(['generate-key-pair', '--output-key-prefix', name]);
+      expect(made.exitCode, made.stderr).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    project.cleanup();
+    rmSync(keys, { recursive: true, force: true });
+    await removeImages(`${services.registry}/${prefix}`);
+  });
+
+  it('a wrong password is exit 2 before anything is built, naming the key file and never the password', async () => {
+    const r = await helmet(['all', '--push', push(), '--sign-key', join(keys, 'ours.key')], { COSIGN_PASSWORD: 'wrong guess' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`signing key ${join(keys, 'ours.key')}: the password does not decrypt it`);
+    expect(r.stderr).not.toContain('wrong guess');
+    expect(r.stderr).not.toContain('[hello] built');
+  });
+
+  it('signs the pinned digest beside a signature cosign made before, and a no-op run signs nothing again', async () => {
+    // An image signed by cosign with another key first.
+    const first = await helmet(['all', '--push', push(), '--json'], {});
+    expect(first.code, first.stderr).toBe(0);
+    const ref = pinned();
+    const theirs = await cosignRun(['sign', '--yes', '--key', 'theirs.key', '--tlog-upload=false', '--allow-http-registry', ref]);
+    expect(theirs.exitCode, theirs.stderr).toBe(0);
+
+    const signed = await helmet(['all', '--push', push(), '--sign-key', join(keys, 'ours.key'), '--json']);
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(pinned()).toBe(ref);
+    const ours = await verify('ours.pub', ref);
+    expect(ours.exitCode, ours.stderr).toBe(0);
+    expect(ours.stdout).toContain(ref.split('@')[1]);
+    expect((await verify('theirs.pub', ref)).exitCode).toBe(0);
+    expect((await verify('stranger.pub', ref)).exitCode).not.toBe(0);
+    expect(signed.stdout).not.toContain(PASSWORD);
+
+    const sigTag = `${ref.split('@')[1]!.replace(':', '-')}.sig`;
+    const repository = `${prefix}/${image}`;
+    const before = await registryDigest(services.registry, repository, sigTag, undefined, 'application/vnd.oci.image.manifest.v1+json');
+    const again = await helmet(['all', '--push', push(), '--sign-key', join(keys, 'ours.key'), '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(ndjson(again.stdout).some((e) => e.type === 'job-finished' && e.job === 'sign:hello' && e.summary.startsWith('signed before by this key'))).toBe(
+      true,
+    );
+    expect(await registryDigest(services.registry, repository, sigTag, undefined, 'application/vnd.oci.image.manifest.v1+json')).toBe(before);
+  });
+});
