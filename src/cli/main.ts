@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isHelmetError } from '../errors.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan-entry.js';
+import { packageVersion } from '../version.js';
 import type { Io } from './context.js';
 import { collect, parsePositiveInt, refuseBlankValues, sharedOptions } from './options.js';
 import { hintText } from './remedy-text.js';
@@ -219,11 +219,6 @@ function addProjectCommands(program: Command, { runs, runsOn }: Actions): void {
 }
 
 /** The version in package.json (two folders up from this file, in src/ and in lib/ alike). */
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /** Parse argv, run a command, and map every outcome to a documented exit code. */
 export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
   let code: number = ExitCode.ok;

@@ -1,26 +1,53 @@
 /**
  * The signer of a run that publishes: the key of --sign-key, else of helmet-build.yaml's `sign: {key}`,
- * opened before anything is built (a wrong password is exit 2 then, not after the builds), and
- * signing through the run's registry client. Signatures live in a registry: signing needs --push.
+ * opened before anything is built (a wrong password is exit 2 then, not after the builds), signing
+ * images and attesting their provenance through the run's registry client. Signatures live in a
+ * registry: signing needs --push.
  */
 import { UsageError } from '../errors.js';
-import type { RunSettings } from '../plan/run-settings.js';
+import type { BuildFacts, RunSettings, Signer } from '../plan/run-settings.js';
 import type { Project } from '../project/model.js';
 import type { RegistryApi } from '../registry/registry-api.js';
+import { attestImage } from '../sign/cosign-attestations.js';
 import { signImage } from '../sign/cosign-signatures.js';
+import { provenanceStatement, SLSA_PROVENANCE_V1 } from '../sign/provenance.js';
 import { loadSigningKey } from '../sign/signing-key.js';
+import { packageVersion } from '../version.js';
 
 export function signerOf(
   project: Project,
   options: { signKey?: string; signPassword?: string },
   settings: RunSettings,
   deps: { registry: RegistryApi },
-): RunSettings['sign'] {
+): Signer | undefined {
   const file = options.signKey ?? project.signKey;
   if (!file) return undefined;
   if (settings.store.kind !== 'registry') {
     throw new UsageError(`signing with ${file} needs --push REGISTRY: cosign signatures are stored beside the images in a registry`);
   }
   const key = loadSigningKey(file, options.signPassword);
-  return (repository, digest) => signImage(deps.registry, repository, digest, key);
+  let source: Promise<Record<string, string>> | undefined;
+  const toolVersion = packageVersion();
+  return {
+    sign: (repository, digest) => signImage(deps.registry, repository, digest, key),
+    async attest(repository, facts) {
+      source ??= settings.sourceLabels?.() ?? Promise.resolve({});
+      const statement = provenanceStatement({ ...facts, repository: repository.name, toolVersion, source: await source });
+      return attestImage(deps.registry, repository, facts.digest, statement, key, (there) => sameBuild(there, facts));
+    },
+  };
+}
+
+/** A provenance statement of the same image and the same inputs: attesting again would say nothing new. */
+function sameBuild(there: unknown, facts: BuildFacts): boolean {
+  const s = there as {
+    predicateType?: string;
+    subject?: { digest?: { sha256?: string } }[];
+    predicate?: { buildDefinition?: { externalParameters?: { inputDigest?: string } } };
+  };
+  return (
+    s?.predicateType === SLSA_PROVENANCE_V1 &&
+    s.subject?.[0]?.digest?.sha256 === facts.digest.replace(/^sha256:/, '') &&
+    s.predicate?.buildDefinition?.externalParameters?.inputDigest === facts.inputs.inputDigest
+  );
 }

@@ -4,6 +4,7 @@ import type { BuildSecret, SshAgent } from '../engine/engine-client.js';
 import type { BuilderChoice, ContextTransfer } from '../engine/engine-setup.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { ImageRepository } from '../registry/image-ref.js';
+import type { ProvenanceInputs } from '../sign/provenance.js';
 
 export interface RunSettings {
   /** Where images live: the registry of --push, or the engine. */
@@ -31,9 +32,20 @@ export interface RunSettings {
   secrets?: BuildSecret[];
   /** SSH agents (`--ssh`) BuildKit builds may use. */
   ssh?: SshAgent[];
-  /** Signs an image of a registry by digest (--sign-key): in the publish phase, every built image the run pins. */
-  sign?: (repository: ImageRepository, digest: string) => Promise<'signed' | 'signed-before'>;
+  /** With a signing key (--sign-key): signs, in the publish phase, every built image the run pins, and attests the provenance of those it built. */
+  signer?: Signer;
   /** Image labels describing the source (git); asked for only when something is built. */
   sourceLabels?: () => Promise<Record<string, string>>;
   signal?: AbortSignal;
 }
+
+/** What a run with a signing key does to the images it pins. */
+export interface Signer {
+  /** The signature of `repository@digest`, unless this key made it already. */
+  sign(repository: ImageRepository, digest: string): Promise<'signed' | 'signed-before'>;
+  /** The provenance of an image built in this run, unless this key attested the same already. */
+  attest(repository: ImageRepository, facts: BuildFacts): Promise<'attested' | 'attested-before'>;
+}
+
+/** What the provenance of one image says, beside what the signer knows itself (its version, the source). */
+export type BuildFacts = Omit<ProvenanceInputs, 'toolVersion' | 'source' | 'repository'>;

@@ -5,6 +5,8 @@
  * written. With any failure (a signature included) nothing more is published: no user tag moves and
  * both stay as they were, so a release tag never names a half-updated set of images.
  */
+
+import { relative } from 'node:path';
 import { DependencyFailedError, errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
 import { DagExecutor, type Job, type JobReport } from '../jobs/dag.js';
@@ -15,6 +17,8 @@ import type { BuiltPin } from '../model/pin.js';
 import type { PlanEntry } from '../model/plan-entry.js';
 import type { RunRecords } from '../output/records.js';
 import type { Plan } from '../plan/plan.js';
+import type { PlannedBuild } from '../plan/planned-builds.js';
+import type { BuildFacts } from '../plan/run-settings.js';
 import { valueReadFileInputs } from '../project/input-readings.js';
 import type { Pipeline, Project } from '../project/model.js';
 
@@ -34,7 +38,7 @@ export async function publish(
   if (!allSucceeded(results)) return results;
   const { store, tags: userTags } = plan.settings;
   const entries = new Map(plan.entries.map((e) => [e.component, e]));
-  const signJobs = signatureJobs(plan, results);
+  const signJobs = signatureJobs(project, plan, results);
   const signs = [...signJobs.values()];
   const tagJobs = new Map<string, Job<void>>();
   for (const result of results) {
@@ -77,15 +81,16 @@ function outcomeError(report: Exclude<JobReport<void>, { outcome: 'succeeded' }>
   return errorRecord(report.outcome === 'failed' ? report.error : new InterruptedError(report.summary));
 }
 
-/** With a signing key: a job per built image pinned by registry digest, signing that digest. */
-function signatureJobs(plan: Plan, results: SucceededResult[]): Map<string, Job<void>> {
-  const { store, sign } = plan.settings;
+/** With a signing key: a job per built image pinned by registry digest, signing it, and attesting the provenance of one built in this run. */
+function signatureJobs(project: Project, plan: Plan, results: SucceededResult[]): Map<string, Job<void>> {
+  const { store, signer } = plan.settings;
   const jobs = new Map<string, Job<void>>();
-  if (!sign || store.kind !== 'registry') return jobs;
+  if (!signer || store.kind !== 'registry') return jobs;
   for (const result of results) {
-    const image = plan.builds.get(result.component)?.component.build.image;
-    if (!image || result.pinnedBy !== 'registry-digest') continue;
-    const repo = store.location(image);
+    const planned = plan.builds.get(result.component);
+    if (!planned || result.pinnedBy !== 'registry-digest') continue;
+    const repo = store.location(planned.component.build.image);
+    const builtNow = result.action === 'pushed' && result.durations.buildMs !== undefined;
     jobs.set(result.component, {
       id: `sign:${result.component}`,
       kind: 'publish',
@@ -93,12 +98,28 @@ function signatureJobs(plan: Plan, results: SucceededResult[]): Map<string, Job<
       title: `signing ${result.image}`,
       needs: [],
       run: async () => {
-        const done = await sign(repo, result.digest);
-        return { result: undefined, summary: done === 'signed' ? `signed ${result.image}` : `signed before by this key: ${result.image}` };
+        const signed = await signer.sign(repo, result.digest);
+        const attested = builtNow ? await signer.attest(repo, buildFacts(project, planned, result)) : undefined;
+        const said = [signed === 'signed' ? 'signed' : 'signed before by this key', ...(attested === 'attested' ? ['provenance attested'] : [])];
+        return { result: undefined, summary: `${said.join(', ')}: ${result.image}` };
       },
     });
   }
   return jobs;
+}
+
+/** What the provenance of a built image says: its inputs as the plan hashed them, and what it was built on. */
+function buildFacts(project: Project, planned: PlannedBuild, result: SucceededResult & { digest: string }): BuildFacts {
+  const { component, inputs, platforms } = planned;
+  return {
+    digest: result.digest,
+    component: component.name,
+    dockerfile: relative(project.root, component.build.dockerfilePath),
+    context: relative(project.root, component.build.contextDir) || '.',
+    inputs,
+    platforms,
+    ...('baseImage' in result && result.baseImage ? { baseImage: result.baseImage } : {}),
+  };
 }
 
 /** The user tags a built image lacks, moved to it once every signature is made; undefined when it has them all. */

@@ -3,7 +3,7 @@
  * never by the project's own code: keys made by `cosign generate-key-pair`, signatures stored as cosign
  * stores them, a signature cosign made earlier kept beside helmet-build's, a no-op run writing nothing.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -75,5 +75,49 @@ describe('images signed as cosign signs them', () => {
       true,
     );
     expect(await registryDigest(services.registry, repository, sigTag, undefined, 'application/vnd.oci.image.manifest.v1+json')).toBe(before);
+  });
+
+  it('an image built in a signing run gets a SLSA provenance cosign verifies, naming the input digest build.json records; a no-op run attests nothing again', async () => {
+    writeFileSync(join(project.root, 'components/hello/main.sh'), 'echo "changed"\n');
+    const r = await helmet(['all', '--push', push(), '--sign-key', join(keys, 'ours.key'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const record = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8')).components.hello;
+    expect(record.action).toBe('pushed');
+    const attested = await cosignRun([
+      'verify-attestation',
+      '--key',
+      'ours.pub',
+      '--type',
+      'slsaprovenance1',
+      '--insecure-ignore-tlog',
+      '--allow-http-registry',
+      record.image,
+    ]);
+    expect(attested.exitCode, attested.stderr).toBe(0);
+    const envelope = JSON.parse(attested.stdout.trim().split('\n')[0]!);
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+    expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
+    expect(statement.subject[0].digest.sha256).toBe(record.digest.replace('sha256:', ''));
+    expect(statement.predicate.buildDefinition.externalParameters.inputDigest).toBe(record.inputDigest);
+    expect(
+      (
+        await cosignRun([
+          'verify-attestation',
+          '--key',
+          'stranger.pub',
+          '--type',
+          'slsaprovenance1',
+          '--insecure-ignore-tlog',
+          '--allow-http-registry',
+          record.image,
+        ])
+      ).exitCode,
+    ).not.toBe(0);
+
+    const attTag = `${record.digest.replace(':', '-')}.att`;
+    const before = await registryDigest(services.registry, `${prefix}/${image}`, attTag, undefined, 'application/vnd.oci.image.manifest.v1+json');
+    const again = await helmet(['all', '--push', push(), '--sign-key', join(keys, 'ours.key'), '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await registryDigest(services.registry, `${prefix}/${image}`, attTag, undefined, 'application/vnd.oci.image.manifest.v1+json')).toBe(before);
   });
 });
