@@ -295,10 +295,8 @@ async function loadAndPlan(
     checkBuildNeeds(built, { secrets: settings.secrets?.map((s) => s.id) ?? [], ssh: settings.ssh?.map((a) => a.id) ?? [], builder: settings.builder });
     checkPlatforms(built, { ...(settings.platforms ? { override: settings.platforms } : {}), builder: settings.builder });
   }
-  if (signing) {
-    const signer = signerOf(project, options, settings, deps);
-    if (signer) settings.signer = signer;
-  }
+  const signer = signing ? signerOf(project, options, settings, deps) : undefined;
+  if (signer) settings.signer = signer;
   const local = settings.store.kind === 'engine' ? await engineOwnPlatform(project, settings, deps) : settings;
   lock?.take();
   const plan = await resolvePlan(
