@@ -210,6 +210,17 @@ function addProjectCommands(program: Command, { runs, runsOn }: Actions): void {
     .addHelpText('after', '\nExample:\n  helmet-build doctor --push localhost:5000/helmet\n')
     .action(runs(async () => (await import('./commands/doctor.js')).runDoctorCommand));
 
+  addLogin(
+    program
+      .command('verify')
+      .description('check that every image dist/build.json pins is signed by the key, with a provenance naming the current inputs')
+      .option('--key <path>', "the public key (cosign.pub) (default: beside helmet-build.yaml's sign: key)")
+      .addOption(sharedOptions.out())
+      .addOption(sharedOptions.json('print JSON')),
+  )
+    .addHelpText('after', '\nExample:\n  helmet-build verify --key cosign.pub\n')
+    .action(runs(async () => (await import('./commands/verify.js')).runVerifyCommand));
+
   program
     .command('list')
     .description('list the components, their images and Dockerfiles')

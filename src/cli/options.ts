@@ -77,6 +77,7 @@ export const VALUE_EXAMPLES: Record<string, string> = {
   '--builder': 'give classic or buildkit, or leave the flag out',
   '--platform': 'give platforms os/arch, comma-separated, e.g. --platform linux/amd64,linux/arm64',
   '--sign-key': 'give a private key file, e.g. --sign-key cosign.key',
+  '--key': 'give a public key file, e.g. --key cosign.pub',
   '--build-network': 'give a network mode, e.g. --build-network host, or leave the flag out',
   '--username': 'give the registry user, e.g. --username ci',
   '--secret': 'give id=ID[,env=VAR|,src=FILE], e.g. --secret id=pip,env=PIP_TOKEN',

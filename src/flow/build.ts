@@ -33,7 +33,6 @@ import type { CredentialSource } from '../registry/credentials.js';
 import { parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { checkEngines, engineOwnPlatform, runEngines } from './run-engines.js';
-import { signerOf } from './signer.js';
 
 export interface BuildOptions {
   /** Project root (folder with components/). */
@@ -295,7 +294,8 @@ async function loadAndPlan(
     checkBuildNeeds(built, { secrets: settings.secrets?.map((s) => s.id) ?? [], ssh: settings.ssh?.map((a) => a.id) ?? [], builder: settings.builder });
     checkPlatforms(built, { ...(settings.platforms ? { override: settings.platforms } : {}), builder: settings.builder });
   }
-  const signer = signing ? signerOf(project, options, settings, deps) : undefined;
+  // Loaded only to sign: a run without a key never loads the key and signature code.
+  const signer = signing && (options.signKey ?? project.signKey) ? (await import('./signer.js')).signerOf(project, options, settings, deps) : undefined;
   if (signer) settings.signer = signer;
   const local = settings.store.kind === 'engine' ? await engineOwnPlatform(project, settings, deps) : settings;
   lock?.take();

@@ -40,7 +40,7 @@ export interface PlatformBuild {
 export async function digestBuilds(
   project: Project,
   components: Component[],
-  settings: RunSettings,
+  settings: Pick<RunSettings, 'buildArgs' | 'componentBuildArgs' | 'platforms' | 'localPlatform'>,
   onEvent: EventListener,
   digested: (c: BuiltComponent, planned: PlannedBuild) => void,
 ): Promise<Map<string, PlannedBuild>> {

@@ -6,8 +6,8 @@
  */
 import type { ImageRepository } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
-import { addCosignLayer, cosignTag } from './cosign-layers.js';
-import type { SigningKey } from './signing-key.js';
+import { addCosignLayer, cosignLayers, cosignTag } from './cosign-layers.js';
+import type { SigningKey, VerifyingKey } from './signing-key.js';
 
 const DSSE_ENVELOPE = 'application/vnd.dsse.envelope.v1+json';
 const IN_TOTO = 'application/vnd.in-toto+json';
@@ -50,8 +50,14 @@ export async function attestImage(
   return added ? 'attested' : 'attested-before';
 }
 
+/** The statements attested for `repo@digest` that `key` signed. */
+export async function attestedStatements(registry: RegistryApi, repo: ImageRepository, digest: string, key: VerifyingKey): Promise<unknown[]> {
+  const layers = await cosignLayers(registry, repo, cosignTag(digest, 'att'), DSSE_ENVELOPE);
+  return layers.map(({ content }) => signedStatement(content, key)).filter((s) => s !== undefined);
+}
+
 /** The statement of an envelope, when `key` signed it. */
-function signedStatement(content: Buffer, key: SigningKey): unknown {
+function signedStatement(content: Buffer, key: VerifyingKey): unknown {
   try {
     const envelope = JSON.parse(content.toString('utf8')) as Envelope;
     const payload = Buffer.from(envelope.payload, 'base64');

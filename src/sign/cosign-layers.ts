@@ -32,14 +32,44 @@ export function cosignTag(digest: string, kind: 'sig' | 'att'): string {
   return `${digest.replace(':', '-')}.${kind}`;
 }
 
+/** The layers under `tag` of one media type, each with its content (a layer whose blob is gone is left out). */
+export async function cosignLayers(
+  registry: RegistryApi,
+  repo: ImageRepository,
+  tag: string,
+  mediaType: string,
+): Promise<{ layer: CosignLayer; content: Buffer }[]> {
+  const { layers } = await readLayers(registry, repo, tag);
+  return withContent(
+    registry,
+    repo,
+    layers.filter((l) => l.mediaType === mediaType),
+  );
+}
+
+async function readLayers(registry: RegistryApi, repo: ImageRepository, tag: string): Promise<{ layers: CosignLayer[] }> {
+  const existing = await registry.manifest(repo.registry, repo.path, tag);
+  return { layers: existing ? ((JSON.parse(existing.body.toString('utf8')) as { layers?: CosignLayer[] }).layers ?? []) : [] };
+}
+
+async function withContent(registry: RegistryApi, repo: ImageRepository, layers: CosignLayer[]): Promise<{ layer: CosignLayer; content: Buffer }[]> {
+  const out: { layer: CosignLayer; content: Buffer }[] = [];
+  for (const layer of layers) {
+    const content = await registry.blob(repo.registry, repo.path, layer.digest);
+    if (content) out.push({ layer, content });
+  }
+  return out;
+}
+
 /** Add `layer` to the manifest under `tag`, unless a layer there is the same; whether it was added. */
 export async function addCosignLayer(registry: RegistryApi, repo: ImageRepository, tag: string, layer: NewLayer): Promise<boolean> {
-  const existing = await registry.manifest(repo.registry, repo.path, tag);
-  const layers: CosignLayer[] = existing ? ((JSON.parse(existing.body.toString('utf8')) as { layers?: CosignLayer[] }).layers ?? []) : [];
-  for (const there of layers) {
-    if (there.mediaType !== layer.mediaType) continue;
-    const content = await registry.blob(repo.registry, repo.path, there.digest);
-    if (content && layer.sameAs(there, content)) return false;
+  const { layers } = await readLayers(registry, repo, tag);
+  for (const there of await withContent(
+    registry,
+    repo,
+    layers.filter((l) => l.mediaType === layer.mediaType),
+  )) {
+    if (layer.sameAs(there.layer, there.content)) return false;
   }
   const added: CosignLayer = {
     mediaType: layer.mediaType,

@@ -6,8 +6,8 @@
  */
 import type { ImageRepository } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
-import { addCosignLayer, cosignTag } from './cosign-layers.js';
-import type { SigningKey } from './signing-key.js';
+import { addCosignLayer, cosignLayers, cosignTag } from './cosign-layers.js';
+import type { SigningKey, VerifyingKey } from './signing-key.js';
 
 const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
@@ -31,6 +31,15 @@ export async function signImage(registry: RegistryApi, repo: ImageRepository, di
     },
   });
   return added ? 'signed' : 'signed-before';
+}
+
+/** Whether the registry holds a signature by `key` over `repo@digest`. */
+export async function signedBy(registry: RegistryApi, repo: ImageRepository, digest: string, key: VerifyingKey): Promise<boolean> {
+  for (const { layer, content } of await cosignLayers(registry, repo, cosignTag(digest, 'sig'), SIMPLE_SIGNING)) {
+    const signature = layer.annotations?.[SIGNATURE_ANNOTATION];
+    if (signature && key.verifies(content, signature) && namesDigest(content, digest)) return true;
+  }
+  return false;
 }
 
 function namesDigest(payload: Buffer, digest: string): boolean {

@@ -10,14 +10,54 @@ import { readFileSync } from 'node:fs';
 import nacl from 'tweetnacl';
 import { UsageError } from '../errors.js';
 
-export interface SigningKey {
+/** A public key that checks signatures as cosign makes them. */
+export interface VerifyingKey {
   /** The key file, for messages. */
   file: string;
-  publicKey: KeyObject;
-  /** The signature of `payload` as cosign makes it: ECDSA over its SHA-256 (DER), or Ed25519; base64. */
-  sign(payload: Buffer): string;
   /** Whether `signature` (base64) is this key's over `payload`. */
   verifies(payload: Buffer, signature: string): boolean;
+}
+
+export interface SigningKey extends VerifyingKey {
+  /** The signature of `payload` as cosign makes it: ECDSA over its SHA-256 (DER), or Ed25519; base64. */
+  sign(payload: Buffer): string;
+}
+
+/** A public key (cosign.pub, PEM SubjectPublicKeyInfo) to check signatures with; exit 2 naming the file when it is none. */
+export function loadVerifyingKey(file: string): VerifyingKey {
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is no public key helmet-build can read';
+    throw new UsageError(`verifying key ${file} ${why}`, { hint: 'Give --key the public key of the signing key (cosign.pub).' });
+  }
+  return verifyingKeyOf(file, publicKey);
+}
+
+/** How a key of this type signs: the hash ECDSA P-256 signs over (null: Ed25519 signs the message). */
+function digestOf(key: KeyObject, file: string): 'sha256' | null {
+  const type = key.asymmetricKeyType;
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (type === 'ec' && curve === 'prime256v1') return 'sha256';
+  if (type === 'ed25519') return null;
+  throw new UsageError(`key ${file}: the key type is not supported (${type}${curve ? ` ${curve}` : ''})`, {
+    hint: 'Sign with an ECDSA P-256 key (cosign generate-key-pair makes one) or an Ed25519 key.',
+  });
+}
+
+function verifyingKeyOf(file: string, publicKey: KeyObject): VerifyingKey {
+  const digest = digestOf(publicKey, file);
+  return {
+    file,
+    verifies: (payload, signature) => {
+      try {
+        return verify(digest, payload, publicKey, Buffer.from(signature, 'base64'));
+      } catch {
+        return false;
+      }
+    },
+  };
 }
 
 const SEALED = /-----BEGIN (ENCRYPTED SIGSTORE|ENCRYPTED COSIGN) PRIVATE KEY-----([\s\S]*?)-----END \1 PRIVATE KEY-----/;
@@ -38,27 +78,8 @@ export function loadSigningKey(file: string, password: string | undefined): Sign
 }
 
 function signingKeyOf(file: string, privateKey: KeyObject): SigningKey {
-  const type = privateKey.asymmetricKeyType;
-  const curve = privateKey.asymmetricKeyDetails?.namedCurve;
-  const digest = type === 'ec' && curve === 'prime256v1' ? 'sha256' : type === 'ed25519' ? null : undefined;
-  if (digest !== undefined) {
-    const publicKey = createPublicKey(privateKey);
-    return {
-      file,
-      publicKey,
-      sign: (payload) => sign(digest, payload, privateKey).toString('base64'),
-      verifies: (payload, signature) => {
-        try {
-          return verify(digest, payload, publicKey, Buffer.from(signature, 'base64'));
-        } catch {
-          return false;
-        }
-      },
-    };
-  }
-  throw new UsageError(`signing key ${file}: the key type is not supported (${type}${curve ? ` ${curve}` : ''})`, {
-    hint: 'Sign with an ECDSA P-256 key (cosign generate-key-pair makes one) or an Ed25519 key.',
-  });
+  const digest = digestOf(privateKey, file);
+  return { ...verifyingKeyOf(file, createPublicKey(privateKey)), sign: (payload) => sign(digest, payload, privateKey).toString('base64') };
 }
 
 /** cosign's sealed key: JSON with the scrypt parameters, the secretbox nonce and the ciphertext of a PKCS#8 key. */

@@ -120,4 +120,17 @@ describe('images signed as cosign signs them', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(await registryDigest(services.registry, `${prefix}/${image}`, attTag, undefined, 'application/vnd.oci.image.manifest.v1+json')).toBe(before);
   });
+
+  it('verify: one line per pinned image; another key, or inputs changed since the build, is exit 1 naming what is wrong', async () => {
+    const good = await runCli(['verify', '--key', join(keys, 'ours.pub')], project.root);
+    expect(good.code, good.stdout + good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/^ok {3}hello +\S+@sha256:[0-9a-f]{64}: signed; its provenance names the current inputs$/m);
+    const stranger = await runCli(['verify', '--key', join(keys, 'stranger.pub')], project.root);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stdout).toContain(`: not signed by ${join(keys, 'stranger.pub')}`);
+    writeFileSync(join(project.root, 'components/hello/main.sh'), 'echo "changed again"\n');
+    const changed = await runCli(['verify', '--key', join(keys, 'ours.pub')], project.root);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toMatch(/: built from other inputs: its provenance says sha256:[0-9a-f]{64}, the current inputs give sha256:[0-9a-f]{64}$/m);
+  });
 });

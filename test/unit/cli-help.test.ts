@@ -21,7 +21,7 @@ describe('--version and --help', () => {
 
   it("every command's --help names each of its options and shows an example", () => {
     const program = buildProgram(silent, () => {});
-    expect(program.commands.map((c) => c.name()).sort()).toEqual(['all', 'build', 'doctor', 'emit', 'init', 'list', 'new', 'plan', 'run', 'submit']);
+    expect(program.commands.map((c) => c.name()).sort()).toEqual(['all', 'build', 'doctor', 'emit', 'init', 'list', 'new', 'plan', 'run', 'submit', 'verify']);
     for (const command of program.commands) {
       const help = command.helpInformation();
       for (const option of command.options) expect(help, `${command.name()} ${option.flags}`).toContain(option.long ?? option.short!);

@@ -54,9 +54,10 @@ const ALLOWED: Record<string, string[]> = {
     'version.ts',
   ],
   doctor: ['engine', 'errors.ts', 'project', 'registry'],
+  verify: ['errors.ts', 'plan', 'project', 'registry', 'sign'],
   scaffold: ['dockerfile', 'errors.ts', 'fs', 'project'],
   submit: ['errors.ts', 'events.ts', 'http', 'model', 'project', 'tls'],
-  cli: ['doctor', 'engine', 'errors.ts', 'events.ts', 'flow', 'model', 'plan', 'project', 'registry', 'scaffold', 'submit', 'version.ts'],
+  cli: ['doctor', 'engine', 'errors.ts', 'events.ts', 'flow', 'model', 'plan', 'project', 'registry', 'scaffold', 'sign', 'submit', 'verify', 'version.ts'],
 };
 
 function sourceFiles(dir: string): string[] {

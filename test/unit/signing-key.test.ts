@@ -73,7 +73,7 @@ describe('signing keys', () => {
     expect(refusal(() => loadSigningKey(encrypted, 'nope'))).toContain('the password does not decrypt it');
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const rsaPath = file('rsa.pem', rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
-    expect(refusal(() => loadSigningKey(rsaPath, undefined))).toBe(`signing key ${rsaPath}: the key type is not supported (rsa)`);
+    expect(refusal(() => loadSigningKey(rsaPath, undefined))).toBe(`key ${rsaPath}: the key type is not supported (rsa)`);
     expect(refusal(() => loadSigningKey(join(dir, 'absent.key'), undefined))).toContain('cannot be read (ENOENT)');
   });
 });
