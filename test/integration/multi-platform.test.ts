@@ -103,9 +103,9 @@ describe.skipIf(!engine || !arm64Busybox || repeated)('images for several platfo
   const push = () => `${services.registry}/${prefix}`;
   const project = makeProject({
     'helmet-build.yaml': `platforms: [${PLATFORMS.join(', ')}]\n`,
-    'components/base/component.yaml': componentYaml('base', ['image: mp-base', 'dockerfile: components/base/Dockerfile']),
+    'components/base/component.yaml': componentYaml('base', [`image: ${prefix}-base`, 'dockerfile: components/base/Dockerfile']),
     'components/base/Dockerfile': ARCH_DOCKERFILE,
-    'components/app/component.yaml': componentYaml('app', ['image: mp-app', 'dockerfile: components/app/Dockerfile', 'from: base']),
+    'components/app/component.yaml': componentYaml('app', [`image: ${prefix}-app`, 'dockerfile: components/app/Dockerfile', 'from: base']),
     'components/app/Dockerfile': BASED_DOCKERFILE,
   });
   beforeAll(() => {
@@ -126,8 +126,8 @@ describe.skipIf(!engine || !arm64Busybox || repeated)('images for several platfo
     for (const name of ['base', 'app']) {
       const record = report.components[name];
       expect(record.platformDigests).toBeUndefined();
-      const { json } = await manifestOf(`${prefix}/mp-${name}`, record.digest);
-      const config = JSON.parse((await blob(`${prefix}/mp-${name}`, json.config.digest)).toString('utf8'));
+      const { json } = await manifestOf(`${prefix}/${prefix}-${name}`, record.digest);
+      const config = JSON.parse((await blob(`${prefix}/${prefix}-${name}`, json.config.digest)).toString('utf8'));
       expect(config.architecture).toBe('arm64');
       arm64Only[name] = record.digest;
     }
@@ -148,12 +148,12 @@ describe.skipIf(!engine || !arm64Busybox || repeated)('images for several platfo
       const record = report.components[name];
       expect(record.action).toBe('pushed');
       expect(Object.keys(record.platformDigests).sort()).toEqual(PLATFORMS);
-      const repo = `${prefix}/mp-${name}`;
+      const repo = `${prefix}/${prefix}-${name}`;
       const index = await manifestOf(repo, record.digest);
       expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
       expect(index.json.manifests.map((m: any) => `${m.platform.os}/${m.platform.architecture}`)).toEqual(PLATFORMS);
       // The spec pins the index.
-      expect(readFileSync(join(project.root, `dist/components/${name}/component.yaml`), 'utf8')).toContain(`${push()}/mp-${name}@${record.digest}`);
+      expect(readFileSync(join(project.root, `dist/components/${name}/component.yaml`), 'utf8')).toContain(`${push()}/${prefix}-${name}@${record.digest}`);
       for (const [platform, digest] of Object.entries(record.platformDigests as Record<string, string>)) {
         const { json } = await manifestOf(repo, digest);
         const config = JSON.parse((await blob(repo, json.config.digest)).toString('utf8'));
@@ -169,7 +169,7 @@ describe.skipIf(!engine || !arm64Busybox || repeated)('images for several platfo
     const cli = process.env.HELMET_MODERN_DOCKER_CLI;
     if (!config || !cli)
       throw new Error('HELMET_MODERN_DOCKER_CLI and HELMET_MODERN_DOCKER_CONFIG are not set: start the services with scripts/services.sh up');
-    const raw = await execa(cli, ['buildx', 'imagetools', 'inspect', '--raw', `${push()}/mp-app@${report.components.app.digest}`], {
+    const raw = await execa(cli, ['buildx', 'imagetools', 'inspect', '--raw', `${push()}/${prefix}-app@${report.components.app.digest}`], {
       env: { DOCKER_CONFIG: config },
     });
     expect(JSON.parse(raw.stdout).manifests.map((m: any) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
@@ -208,9 +208,9 @@ describe.skipIf(!engine || !arm64Busybox || repeated)('builds spread over two en
   const classicEngine = process.env.DOCKER_HOST!;
   const files = (engines: string) => ({
     'helmet-build.yaml': `platforms: [${PLATFORMS.join(', ')}]\nengines:\n${engines}`,
-    'components/base/component.yaml': componentYaml('base', ['image: eng-base', 'dockerfile: components/base/Dockerfile']),
+    'components/base/component.yaml': componentYaml('base', [`image: ${prefix}-base`, 'dockerfile: components/base/Dockerfile']),
     'components/base/Dockerfile': ARCH_DOCKERFILE,
-    'components/app/component.yaml': componentYaml('app', ['image: eng-app', 'dockerfile: components/app/Dockerfile', 'from: base']),
+    'components/app/component.yaml': componentYaml('app', [`image: ${prefix}-app`, 'dockerfile: components/app/Dockerfile', 'from: base']),
     'components/app/Dockerfile': BASED_DOCKERFILE,
   });
   const twoEngines = `  - {host: "${classicEngine}", platforms: [linux/amd64]}\n  - {host: "${engine}", platforms: [linux/arm64]}\n`;
@@ -240,13 +240,13 @@ describe.skipIf(!engine || !arm64Busybox || repeated)('builds spread over two en
         { engine: classicEngine, platform: 'linux/amd64' },
         { engine, platform: 'linux/arm64' },
       ]);
-      const repo = `${prefix}/eng-${name}`;
+      const repo = `${prefix}/${prefix}-${name}`;
       for (const [platform, digest] of Object.entries(report.components[name].platformDigests as Record<string, string>)) {
         expect((await fileInImage(repo, digest, 'arch'))?.trim()).toBe(platform === 'linux/arm64' ? 'aarch64' : 'x86_64');
       }
     }
     // The index of app names its base's images of both platforms, built on two engines.
-    expect((await fileInImage(`${prefix}/eng-app`, report.components.app.platformDigests['linux/amd64'], 'app-arch'))?.trim()).toBe('x86_64');
+    expect((await fileInImage(`${prefix}/${prefix}-app`, report.components.app.platformDigests['linux/amd64'], 'app-arch'))?.trim()).toBe('x86_64');
   });
 
   it('an engine that does not answer is left out with a warning, and the other one does the work (emulating what it must)', async () => {
