@@ -32,6 +32,7 @@ export type HelmetErrorCode =
   | 'STEP_OUTPUT_MISSING'
   | 'DEPENDENCY_FAILED'
   | 'NOT_BUILT'
+  | 'NOT_VERIFIED'
   | 'CONTEXT_CHANGED'
   | 'KFP_UNREACHABLE'
   | 'KFP_AUTH'
@@ -145,6 +146,12 @@ export class DependencyFailedError extends HelmetError {
 /** Files changed while their build context was being sent: the image matches no input digest. */
 export class ContextChangedError extends HelmetError {
   readonly code = 'CONTEXT_CHANGED';
+  readonly exitCode = ExitCode.failed;
+}
+
+/** An image is unsigned, signed by another key, without provenance, or built from other inputs than the current ones. */
+export class NotVerifiedError extends HelmetError {
+  readonly code = 'NOT_VERIFIED';
   readonly exitCode = ExitCode.failed;
 }
 

@@ -133,4 +133,20 @@ describe('images signed as cosign signs them', () => {
     expect(changed.code).toBe(1);
     expect(changed.stdout).toMatch(/: built from other inputs: its provenance says sha256:[0-9a-f]{64}, the current inputs give sha256:[0-9a-f]{64}$/m);
   });
+
+  it('with sign: in helmet-build.yaml, submit refuses images that do not pass verify (exit 1), before any request to KFP', async () => {
+    // The inputs changed after the last signed build (the test before): its provenance names other inputs.
+    writeFileSync(join(project.root, 'helmet-build.yaml'), `sign: {key: ${join(keys, 'ours.key')}}\n`);
+    try {
+      const r = await runCli(['submit', '--host', 'http://127.0.0.1:9'], project.root);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('FAIL hello: ');
+      expect(r.stderr).toContain('built from other inputs');
+      expect(r.stderr).toContain('not submitted: hello did not pass verify');
+      // Refused before KFP was asked anything: no connection error to the (closed) port.
+      expect(r.stderr).not.toContain('127.0.0.1:9');
+    } finally {
+      rmSync(join(project.root, 'helmet-build.yaml'));
+    }
+  });
 });

@@ -26,6 +26,7 @@ export async function runSubmitCommand(flags: SubmitCommandFlags, io: Io): Promi
     throw new UsageError('--timeout needs --wait', { hint: 'Example: helmet-build submit --wait --timeout 3600' });
   const root = findProjectRoot(flags.cwd);
   const params = parseParams(flags.param ?? []);
+  await (await import('./verify.js')).requireVerified(flags, io);
   const progress = progressRenderer({ json: flags.json ?? false, verbose: false, ...io });
   const interrupt = interruptOnSigint();
   let result: SubmitResult;
