@@ -3,6 +3,7 @@
  * never by the project's own code: keys made by `cosign generate-key-pair`, signatures stored as cosign
  * stores them, a signature cosign made earlier kept beside helmet-build's, a no-op run writing nothing.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,5 +149,42 @@ describe('images signed as cosign signs them', () => {
     } finally {
       rmSync(join(project.root, 'helmet-build.yaml'));
     }
+  });
+
+  it('a signature payload altered in the registry no longer passes verify (exit 1), though the manifest still lists it', async () => {
+    writeFileSync(join(project.root, 'components/hello/main.sh'), 'echo "changed"\n');
+    const record = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8')).components.hello;
+    const repository = `${prefix}/${image}`;
+    const sigTag = `${record.digest.replace(':', '-')}.sig`;
+    const accept = { Accept: 'application/vnd.oci.image.manifest.v1+json' };
+    const manifest = await (await fetch(`http://${services.registry}/v2/${repository}/manifests/${sigTag}`, { headers: accept })).json();
+    // Each layer's payload swapped for one naming another digest, the signatures kept as they were.
+    for (const layer of manifest.layers) {
+      const payload = Buffer.from(
+        JSON.stringify({
+          critical: {
+            identity: { 'docker-reference': repository },
+            image: { 'docker-manifest-digest': `sha256:${'0'.repeat(64)}` },
+            type: 'cosign container image signature',
+          },
+          optional: null,
+        }),
+      );
+      const started = await fetch(`http://${services.registry}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+      const location = new URL(started.headers.get('location')!, `http://${services.registry}`);
+      location.searchParams.set('digest', `sha256:${createHash('sha256').update(payload).digest('hex')}`);
+      expect((await fetch(location, { method: 'PUT', body: payload })).status).toBe(201);
+      layer.digest = location.searchParams.get('digest');
+      layer.size = payload.length;
+    }
+    const put = await fetch(`http://${services.registry}/v2/${repository}/manifests/${sigTag}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: JSON.stringify(manifest),
+    });
+    expect(put.status).toBe(201);
+    const r = await runCli(['verify', '--key', join(keys, 'ours.pub')], project.root);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`: not signed by ${join(keys, 'ours.pub')}`);
   });
 });
