@@ -15,7 +15,8 @@ import { registryDigest, removeImages, services, uniqueName } from '../support/s
 const cosign = process.env.HELMET_TEST_COSIGN;
 const PASSWORD = 'correct horse';
 
-describe('images signed as cosign signs them', () => {
+// cosign comes with the Debian 13 root: without it (HELMET_SKIP_MODERN_ENGINE) there is no verifier to test against.
+describe.skipIf(!cosign && !!process.env.HELMET_SKIP_MODERN_ENGINE)('images signed as cosign signs them', () => {
   const keys = mkdtempSync(join(tmpdir(), 'helmet-cosign-'));
   const image = uniqueName('signed');
   const prefix = uniqueName('sign');
