@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, ndjson, runCli, TINY_DOCKERFILE, tinyComponent, withEnv } from '../support/project.js';
+import { makeProject, ndjson, runCli, snapshotTree, TINY_DOCKERFILE, tinyComponent, withEnv } from '../support/project.js';
 import { registryDigest, removeImages, services, uniqueName } from '../support/services.js';
 
 const cosign = process.env.HELMET_TEST_COSIGN;
@@ -66,7 +66,9 @@ describe.skipIf(!cosign && !!process.env.HELMET_SKIP_MODERN_ENGINE)('images sign
     expect(ours.stdout).toContain(ref.split('@')[1]);
     expect((await verify('theirs.pub', ref)).exitCode).toBe(0);
     expect((await verify('stranger.pub', ref)).exitCode).not.toBe(0);
-    expect(signed.stdout).not.toContain(PASSWORD);
+    // The password is in no output, event or file helmet-build writes.
+    expect(signed.stdout + signed.stderr).not.toContain(PASSWORD);
+    for (const [file, content] of Object.entries(snapshotTree(join(project.root, 'dist')))) expect(content, file).not.toContain(PASSWORD);
 
     const sigTag = `${ref.split('@')[1]!.replace(':', '-')}.sig`;
     const repository = `${prefix}/${image}`;
