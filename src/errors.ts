@@ -292,6 +292,11 @@ export function errorRecord(e: HelmetError): ErrorRecord {
   };
 }
 
+/** The message and its hint in one line, for a warning that carries a failure that does not fail the run. */
+export function messageWithHint(e: HelmetError): string {
+  return e.hint ? `${e.message}. ${e.hint}` : e.message;
+}
+
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

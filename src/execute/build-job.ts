@@ -54,6 +54,8 @@ export interface BuildEngine {
   setup: EngineSetup;
   /** The build's platform is not one the engine builds natively. */
   emulated: boolean;
+  /** The engine's version (asked once a run), for provenance. */
+  version: () => Promise<string | undefined>;
 }
 
 /** Runs a build on an engine for a platform (undefined: the engine's own), holding one of its build slots. */
@@ -67,6 +69,9 @@ interface EngineBuild {
   emulated?: true;
   /** Built with inline cache metadata (BuildKit, with a push target). */
   inlineCache: boolean;
+  /** Which builder of which engine version built it, for provenance. */
+  builder: Builder;
+  engineVersion?: string;
 }
 
 /** One image of a build that spans several platforms: under the content tag a build of that platform alone has. */
@@ -78,16 +83,20 @@ export interface Built extends EngineBuild {
   /** A build of several platforms: each one's image (built here, or found in the registry), to be pushed and joined in an index. */
   platformImages?: PlatformImage[];
   ms: number;
+  /** When the job started and finished building (ISO 8601). */
+  startedOn: string;
+  finishedOn: string;
 }
 
 export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, recipe: BuildRecipe, onEngine: OnEngine, ctx: JobContext): Promise<Built> {
   const t0 = Date.now();
+  const times = () => ({ ms: Date.now() - t0, startedOn: new Date(t0).toISOString(), finishedOn: new Date().toISOString() });
   const made = recipe.baseImage ? { baseImage: recipe.baseImage } : {};
   const { platforms, platformBuilds } = planned;
   if (!platformBuilds) {
     const target = { tag: entry.contentTag, platform: platforms[0], inputDigest: entry.inputDigest };
     const one = await onEngine(target.platform, (engine) => buildOn(engine, entry, planned, recipe, ctx, target));
-    return { ...one, ...made, ms: Date.now() - t0 };
+    return { ...one, ...made, ...times() };
   }
   const platformImages = await Promise.all(
     platformBuilds.map(async ({ platform, contentTag: tag, inputDigest }): Promise<PlatformImage> => {
@@ -101,8 +110,9 @@ export async function buildImage(entry: BuiltIdentity, planned: PlannedBuild, re
     }),
   );
   const builds = platformImages.filter((p): p is PlatformImage & EngineBuild => 'imageId' in p);
-  const imageId = builds[0]?.imageId ?? '';
-  return { imageId, inlineCache: builds.some((b) => b.inlineCache), ...made, platformImages, ms: Date.now() - t0 };
+  const first = builds[0];
+  const by = first ? { builder: first.builder, ...(first.engineVersion ? { engineVersion: first.engineVersion } : {}) } : { builder: 'buildkit' as const };
+  return { imageId: first?.imageId ?? '', inlineCache: builds.some((b) => b.inlineCache), ...by, ...made, platformImages, ...times() };
 }
 
 /** One build on `engine`: for `platform` (the engine's own when unset), tagged `<repository>:<tag>`. */
@@ -128,11 +138,14 @@ async function buildOn(
   // The layer cache needs BuildKit: the classic builder neither reads nor writes inline cache.
   const cacheRepository = builder === 'buildkit' ? recipe.cacheRepository : undefined;
   const imageId = await buildFor(entry, planned, { ...recipe, cacheRepository }, engine, ctx, target);
+  const engineVersion = await engine.version();
   return {
     imageId,
     ...(engine.host ? { host: engine.host } : {}),
     ...(engine.emulated ? { emulated: true as const } : {}),
     inlineCache: cacheRepository !== undefined,
+    builder,
+    ...(engineVersion ? { engineVersion } : {}),
   };
 }
 

@@ -25,6 +25,8 @@ export interface ExecuteDeps {
   registry: RegistryApi;
   credentials: CredentialSource;
   onEvent: EventListener;
+  /** What each build made, as it is made (the publish phase attests it). */
+  onBuilt?: (component: string, built: Built) => void;
 }
 
 type Output = { built: Built } | { pushed: Pushed };
@@ -116,9 +118,23 @@ function runShared(plan: Plan, deps: ExecuteDeps): RunShared {
       );
     return setups.get(engine)!();
   };
+  const versions = new Map<PoolEngine, () => Promise<string | undefined>>();
+  const versionOf = (engine: PoolEngine) => {
+    if (!versions.has(engine))
+      versions.set(
+        engine,
+        memoized(() =>
+          engine.client.describe().then(
+            (f) => f.version,
+            () => undefined,
+          ),
+        ),
+      );
+    return versions.get(engine)!;
+  };
   const onEngine: OnEngine = (platform, work) =>
     deps.engines.withEngine(platform, async ({ engine, emulated }) =>
-      work({ ...(engine.host ? { host: engine.host } : {}), client: engine.client, setup: await setupOf(engine), emulated }),
+      work({ ...(engine.host ? { host: engine.host } : {}), client: engine.client, setup: await setupOf(engine), emulated, version: versionOf(engine) }),
     );
   const pushRegistry = settings.store.kind === 'registry' ? settings.store.target.registry : undefined;
   return {
@@ -177,6 +193,7 @@ function buildJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job
       };
       const built = await buildImage(entry, planned, recipe, shared.onEngine, ctx);
       jobs.built = built;
+      shared.deps.onBuilt?.(entry.component, built);
       return { result: { built }, summary: `built ${built.imageId.slice(0, 19)}` };
     },
   };

@@ -10,15 +10,26 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BuildSecret, EngineClient, SshAgent } from '../engine/engine-client.js';
 import type { BuilderChoice, ContextTransfer } from '../engine/engine-setup.js';
-import { ExitCode, errorRecord, type HelmetError, InterruptedError, isHelmetError, NotBuiltError, UsageError, worstExitCode } from '../errors.js';
+import {
+  ExitCode,
+  errorRecord,
+  type HelmetError,
+  InterruptedError,
+  isHelmetError,
+  messageWithHint,
+  NotBuiltError,
+  UsageError,
+  worstExitCode,
+} from '../errors.js';
 import { type EventListener, ignoreEvents } from '../events.js';
+import type { Built } from '../execute/build-job.js';
 import { executePlan } from '../execute/execute-plan.js';
 import { failedResult } from '../execute/results.js';
 import { engineImageStore } from '../images/engine-store.js';
 import type { ImageStore } from '../images/image-store.js';
 import { registryImageStore } from '../images/registry-store.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
-import { type ComponentResult, failedAfter, type SucceededResult } from '../model/component-result.js';
+import type { ComponentResult } from '../model/component-result.js';
 import { acquireOutputLock, type OutputLock } from '../output/output-lock.js';
 import { RunRecords } from '../output/records.js';
 import { type Plan, resolvePlan } from '../plan/plan.js';
@@ -33,6 +44,7 @@ import type { CredentialSource } from '../registry/credentials.js';
 import { parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { checkEngines, engineOwnPlatform, runEngines } from './run-engines.js';
+import { SuccessRecorder } from './success-recorder.js';
 
 export interface BuildOptions {
   /** Project root (folder with components/). */
@@ -116,11 +128,7 @@ async function buildLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLoc
   const onEvent = deps.onEvent ?? ignoreEvents;
   const records = options.writeOutputs === false ? undefined : recordsFor(options, deps);
   const { project, plan } = await loadAndPlan(options, deps, records, records !== undefined, lock, true, true);
-  const recorder = new SuccessRecorder(project, plan, records, onEvent);
-  const results = await executePlan(plan, { ...deps, engines: runEngines(project, plan.settings.concurrency, deps, onEvent), onEvent }, (r) =>
-    recorder.record(r),
-  );
-  return finish(project, plan, await recorder.apply(results), options, onEvent, records);
+  return executeAndFinish(project, plan, options, deps, onEvent, records);
 }
 
 /** load → plan → publish, requiring every component to be up to date: specs from images already pushed. */
@@ -158,60 +166,7 @@ async function emitLocked(options: BuildOptions, deps: BuildDeps, lock: LazyLock
     });
     return { ok: false, exitCode: worstExitCode(results.map((r) => r.error.exitCode)), push: options.push, project, plan, results, written: [] };
   }
-  const recorder = new SuccessRecorder(project, plan, records, onEvent);
-  const results = await executePlan(plan, { ...deps, engines: runEngines(project, plan.settings.concurrency, deps, onEvent), onEvent }, (r) =>
-    recorder.record(r),
-  );
-  return finish(project, plan, await recorder.apply(results), options, onEvent, records);
-}
-
-/**
- * Records each component as soon as it succeeded (its spec, input record and build.json entry).
- * A record that cannot be written fails that component alone (exit 1, naming the file), never the run.
- */
-class SuccessRecorder {
-  private readonly writeFailures = new Map<string, ComponentResult>();
-  /** Records being written (a spec may have to be rendered first). */
-  private readonly pending: Promise<void>[] = [];
-  /** A failure no record write should meet (a bug): rethrown once every record is settled. */
-  private unexpected?: { error: unknown };
-  private readonly byName: Map<string, Project['components'][number]>;
-
-  constructor(
-    project: Project,
-    private readonly plan: Plan,
-    private readonly records: RunRecords | undefined,
-    private readonly onEvent: EventListener,
-  ) {
-    this.byName = new Map(project.components.map((c) => [c.name, c]));
-  }
-
-  record(result: SucceededResult): void {
-    this.pending.push(
-      this.write(result).catch((error: unknown) => {
-        this.unexpected ??= { error };
-      }),
-    );
-  }
-
-  private async write(result: SucceededResult): Promise<void> {
-    const component = this.byName.get(result.component);
-    if (!this.records || !component || this.plan.settings.signal?.aborted) return;
-    try {
-      await this.records.componentSucceeded(component, result, this.plan.builds.get(result.component)?.inputs);
-    } catch (e) {
-      if (!isHelmetError(e)) throw e;
-      this.onEvent({ type: 'warning', subject: result.component, message: describeWriteFailure(e) });
-      this.writeFailures.set(result.component, failedAfter(result, errorRecord(e)));
-    }
-  }
-
-  /** The results once every record is written, with the components whose records could not be written as failed. */
-  async apply(results: ComponentResult[]): Promise<ComponentResult[]> {
-    await Promise.all(this.pending);
-    if (this.unexpected) throw this.unexpected.error;
-    return results.map((r) => this.writeFailures.get(r.component) ?? r);
-  }
+  return executeAndFinish(project, plan, options, deps, onEvent, records);
 }
 
 /** The output lock, taken once the input is known to be good: a refused input leaves no trace in dist/. */
@@ -312,6 +267,15 @@ async function loadAndPlan(
   return { project, plan };
 }
 
+/** execute → publish, what each build made handed to the publish phase (its provenance). */
+async function executeAndFinish(project: Project, plan: Plan, options: BuildOptions, deps: BuildDeps, onEvent: EventListener, records: RunRecords | undefined) {
+  const recorder = new SuccessRecorder(project, plan, records, onEvent);
+  const builds = new Map<string, Built>();
+  const engines = runEngines(project, plan.settings.concurrency, deps, onEvent);
+  const results = await executePlan(plan, { ...deps, engines, onEvent, onBuilt: (c, b) => builds.set(c, b) }, (r) => recorder.record(r));
+  return finish(project, plan, await recorder.apply(results), options, onEvent, records, builds);
+}
+
 async function finish(
   project: Project,
   plan: Plan,
@@ -319,9 +283,10 @@ async function finish(
   options: BuildOptions,
   onEvent: EventListener,
   records: RunRecords | undefined,
+  builds?: Map<string, Built>,
 ): Promise<BuildRunResult> {
   const interrupted = () => options.signal?.aborted === true;
-  const published = interrupted() ? results : await publish(project, plan, results, { records, signal: options.signal }, onEvent);
+  const published = interrupted() ? results : await publish(project, plan, results, { records, builds, signal: options.signal }, onEvent);
   // An interrupted run writes nothing more: earlier records stay as they were.
   const recordFailure = !interrupted() && records ? recordRun(records, published, onEvent) : undefined;
   const codes = [
@@ -339,11 +304,7 @@ function recordRun(records: RunRecords, results: ComponentResult[], onEvent: Eve
     return undefined;
   } catch (e) {
     if (!isHelmetError(e)) throw e;
-    onEvent({ type: 'warning', message: describeWriteFailure(e) });
+    onEvent({ type: 'warning', message: messageWithHint(e) });
     return e;
   }
-}
-
-function describeWriteFailure(e: HelmetError): string {
-  return e.hint ? `${e.message}. ${e.hint}` : e.message;
 }

@@ -9,6 +9,7 @@
 import { relative } from 'node:path';
 import { DependencyFailedError, errorRecord, InterruptedError } from '../errors.js';
 import type { EventListener } from '../events.js';
+import type { Built } from '../execute/build-job.js';
 import { DagExecutor, type Job, type JobReport } from '../jobs/dag.js';
 import { buildArgoWorkflow, renderArgoWorkflow, v1PackageBlockers } from '../kfp/argo-workflow.js';
 import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
@@ -24,6 +25,8 @@ import type { Pipeline, Project } from '../project/model.js';
 
 export interface PublishOptions {
   records?: RunRecords;
+  /** What each build of the run made (its builder, engine version and times go into its provenance). */
+  builds?: Map<string, Built>;
   signal?: AbortSignal;
 }
 
@@ -38,7 +41,7 @@ export async function publish(
   if (!allSucceeded(results)) return results;
   const { store, tags: userTags } = plan.settings;
   const entries = new Map(plan.entries.map((e) => [e.component, e]));
-  const signJobs = signatureJobs(project, plan, results);
+  const signJobs = signatureJobs(project, plan, results, options.builds);
   const signs = [...signJobs.values()];
   const tagJobs = new Map<string, Job<void>>();
   for (const result of results) {
@@ -82,7 +85,7 @@ function outcomeError(report: Exclude<JobReport<void>, { outcome: 'succeeded' }>
 }
 
 /** With a signing key: a job per built image pinned by registry digest, signing it, and attesting the provenance of one built in this run. */
-function signatureJobs(project: Project, plan: Plan, results: SucceededResult[]): Map<string, Job<void>> {
+function signatureJobs(project: Project, plan: Plan, results: SucceededResult[], builds?: Map<string, Built>): Map<string, Job<void>> {
   const { store, signer } = plan.settings;
   const jobs = new Map<string, Job<void>>();
   if (!signer || store.kind !== 'registry') return jobs;
@@ -99,7 +102,7 @@ function signatureJobs(project: Project, plan: Plan, results: SucceededResult[])
       needs: [],
       run: async () => {
         const signed = await signer.sign(repo, result.digest);
-        const attested = builtNow ? await signer.attest(repo, buildFacts(project, planned, result)) : undefined;
+        const attested = builtNow ? await signer.attest(repo, buildFacts(project, planned, result, builds?.get(result.component))) : undefined;
         const said = [signed === 'signed' ? 'signed' : 'signed before by this key', ...(attested === 'attested' ? ['provenance attested'] : [])];
         return { result: undefined, summary: `${said.join(', ')}: ${result.image}` };
       },
@@ -109,9 +112,16 @@ function signatureJobs(project: Project, plan: Plan, results: SucceededResult[])
 }
 
 /** What the provenance of a built image says: its inputs as the plan hashed them, and what it was built on. */
-function buildFacts(project: Project, planned: PlannedBuild, result: SucceededResult & { digest: string }): BuildFacts {
+function buildFacts(project: Project, planned: PlannedBuild, result: SucceededResult & { digest: string }, built: Built | undefined): BuildFacts {
   const { component, inputs, platforms } = planned;
+  const run = built && {
+    builder: built.builder,
+    ...(built.engineVersion ? { engineVersion: built.engineVersion } : {}),
+    startedOn: built.startedOn,
+    finishedOn: built.finishedOn,
+  };
   return {
+    ...(run ? { run } : {}),
     digest: result.digest,
     component: component.name,
     dockerfile: relative(project.root, component.build.dockerfilePath),

@@ -3,7 +3,8 @@
  * its subject; what went in — the input digest, the Dockerfile and the build context by digest, the
  * base image by digest, the build args (credential-looking values as their hash, as everywhere), the
  * platform and target — as external parameters and resolved dependencies, enough to rebuild it; and
- * who built it: helmet-build's version, and the git revision of the source (marked when dirty).
+ * who built it and when: helmet-build's version, the builder and the engine's version, the build's
+ * start and end, and the git revision of the source (marked when dirty).
  */
 import type { InputRecord } from '../context/input-digest.js';
 
@@ -25,6 +26,8 @@ export interface ProvenanceInputs {
   toolVersion: string;
   /** Git labels of the source (org.opencontainers.image.revision / .source). */
   source: Record<string, string>;
+  /** How and when it was built: the builder, the engine's version, the job's start and end. */
+  run?: { builder: string; engineVersion?: string; startedOn: string; finishedOn: string };
 }
 
 export function provenanceStatement(p: ProvenanceInputs): { predicateType: string; [field: string]: unknown } {
@@ -56,9 +59,16 @@ export function provenanceStatement(p: ProvenanceInputs): { predicateType: strin
           ...(p.inputs.target ? { target: p.inputs.target } : {}),
           ...(p.inputs.base ? { baseInputDigest: p.inputs.base } : {}),
         },
+        ...(p.run ? { internalParameters: { builder: p.run.builder, ...(p.run.engineVersion ? { engine: `Docker ${p.run.engineVersion}` } : {}) } } : {}),
         resolvedDependencies: dependencies,
       },
-      runDetails: { builder: { id: `urn:helmet-build:${p.toolVersion}`, version: { 'helmet-build': p.toolVersion } } },
+      runDetails: {
+        builder: {
+          id: `urn:helmet-build:${p.toolVersion}`,
+          version: { 'helmet-build': p.toolVersion, ...(p.run?.engineVersion ? { docker: p.run.engineVersion } : {}) },
+        },
+        ...(p.run ? { metadata: { startedOn: p.run.startedOn, finishedOn: p.run.finishedOn } } : {}),
+      },
     },
   };
 }

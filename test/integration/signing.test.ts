@@ -103,6 +103,11 @@ describe.skipIf(!cosign && !!process.env.HELMET_SKIP_MODERN_ENGINE)('images sign
     expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
     expect(statement.subject[0].digest.sha256).toBe(record.digest.replace('sha256:', ''));
     expect(statement.predicate.buildDefinition.externalParameters.inputDigest).toBe(record.inputDigest);
+    // Who built it and when: the builder, the engine's version, the build's start and end.
+    expect(statement.predicate.buildDefinition.internalParameters.builder).toBe('buildkit');
+    expect(statement.predicate.runDetails.builder.version.docker).toMatch(/^\d+\.\d+\.\d+/);
+    const { startedOn, finishedOn } = statement.predicate.runDetails.metadata;
+    expect(Date.parse(startedOn)).toBeLessThanOrEqual(Date.parse(finishedOn));
     expect(
       (
         await cosignRun([

@@ -34,7 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   plan: ['context', 'engine', 'errors.ts', 'events.ts', 'images', 'jobs', 'model', 'project', 'registry', 'sign', 'text'],
   execute: ['context', 'dockerfile', 'engine', 'errors.ts', 'events.ts', 'images', 'jobs', 'model', 'names', 'plan', 'registry', 'retry', 'text'],
   output: ['context', 'errors.ts', 'events.ts', 'fs', 'kfp', 'model', 'project'],
-  publish: ['errors.ts', 'events.ts', 'jobs', 'kfp', 'model', 'output', 'plan', 'project'],
+  publish: ['errors.ts', 'events.ts', 'execute', 'jobs', 'kfp', 'model', 'output', 'plan', 'project'],
   runner: ['engine', 'errors.ts', 'graph', 'jobs', 'project', 'registry', 'text'],
   flow: [
     'engine',
