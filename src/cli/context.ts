@@ -41,14 +41,29 @@ export async function readLogin(flags: { username?: string; passwordStdin?: bool
   }
   const username = flags.username ?? process.env.HELMET_REGISTRY_USER;
   if (!username) throw new UsageError('--password-stdin needs a user name: --username NAME or HELMET_REGISTRY_USER');
-  const stdin = io.in ?? process.stdin;
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
-  const password = Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
+  const password = await readAllOf(io.in ?? process.stdin);
   if (!password) throw new UsageError('--password-stdin: standard input was empty', { hint: 'Pipe the password in: echo "$TOKEN" | helmet-build …' });
   return { username, password };
+}
+
+/**
+ * The password of an encrypted signing key: COSIGN_PASSWORD, as cosign reads it; else all of standard
+ * input (one trailing newline dropped) when it is no terminal and --password-stdin does not take it.
+ */
+export async function signingPassword(flags: { passwordStdin?: boolean }, io: Io): Promise<string | undefined> {
+  if (process.env.COSIGN_PASSWORD !== undefined) return process.env.COSIGN_PASSWORD;
+  const stdin = io.in ?? process.stdin;
+  if (flags.passwordStdin || (stdin as { isTTY?: boolean }).isTTY) return undefined;
+  return (await readAllOf(stdin)) || undefined;
+}
+
+/** All of a stream as text, one trailing newline dropped (as `docker login --password-stdin` reads it). */
+async function readAllOf(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /**

@@ -76,8 +76,8 @@ export interface BuildOptions {
   contextTransfer?: ContextTransfer;
   /** The key to sign every built image the run pins with (overrides helmet-build.yaml's `sign: {key}`). */
   signKey?: string;
-  /** Opens an encrypted signing key (COSIGN_PASSWORD). */
-  signPassword?: string;
+  /** The password of an encrypted signing key, asked for only when the key is encrypted (COSIGN_PASSWORD, or standard input). */
+  signPassword?: () => Promise<string | undefined>;
   /** Output folder. @default `<root>/dist` */
   outDir?: string;
   /** Image labels describing the source (git remote, revision); asked for only when something is built. */
@@ -250,7 +250,7 @@ async function loadAndPlan(
     checkPlatforms(built, { ...(settings.platforms ? { override: settings.platforms } : {}), builder: settings.builder });
   }
   // Loaded only to sign: a run without a key never loads the key and signature code.
-  const signer = signing && (options.signKey ?? project.signKey) ? (await import('./signer.js')).signerOf(project, options, settings, deps) : undefined;
+  const signer = signing && (options.signKey ?? project.signKey) ? await (await import('./signer.js')).signerOf(project, options, settings, deps) : undefined;
   if (signer) settings.signer = signer;
   const local = settings.store.kind === 'engine' ? await engineOwnPlatform(project, settings, deps) : settings;
   lock?.take();

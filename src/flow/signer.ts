@@ -11,21 +11,25 @@ import type { RegistryApi } from '../registry/registry-api.js';
 import { attestImage } from '../sign/cosign-attestations.js';
 import { signImage } from '../sign/cosign-signatures.js';
 import { provenanceStatement, SLSA_PROVENANCE_V1 } from '../sign/provenance.js';
-import { loadSigningKey } from '../sign/signing-key.js';
+import { keyNeedsPassword, loadSigningKey } from '../sign/signing-key.js';
 import { packageVersion } from '../version.js';
 
-export function signerOf(
+export async function signerOf(
   project: Project,
-  options: { signKey?: string; signPassword?: string },
+  options: { signKey?: string; signPassword?: () => Promise<string | undefined> },
   settings: RunSettings,
   deps: { registry: RegistryApi },
-): Signer | undefined {
+): Promise<Signer | undefined> {
   const file = options.signKey ?? project.signKey;
   if (!file) return undefined;
   if (settings.store.kind !== 'registry') {
+    // helmet-build.yaml's key signs what goes to a registry; a local build (a `run` on a laptop) has nothing to sign.
+    if (!options.signKey) return undefined;
     throw new UsageError(`signing with ${file} needs --push REGISTRY: cosign signatures are stored beside the images in a registry`);
   }
-  const key = loadSigningKey(file, options.signPassword);
+  // The password is asked for only when the key is encrypted (it may come from standard input).
+  const password = keyNeedsPassword(file) ? await options.signPassword?.() : undefined;
+  const key = loadSigningKey(file, password);
   let source: Promise<Record<string, string>> | undefined;
   const toolVersion = packageVersion();
   return {

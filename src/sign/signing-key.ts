@@ -62,6 +62,16 @@ function verifyingKeyOf(file: string, publicKey: KeyObject): VerifyingKey {
 
 const SEALED = /-----BEGIN (ENCRYPTED SIGSTORE|ENCRYPTED COSIGN) PRIVATE KEY-----([\s\S]*?)-----END \1 PRIVATE KEY-----/;
 
+/** Whether the key at `file` is encrypted (asked before a password is read from anywhere); a file that cannot be read is left to `loadSigningKey` to report. */
+export function keyNeedsPassword(file: string): boolean {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return SEALED.test(text) || text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+  } catch {
+    return false;
+  }
+}
+
 /** Read and open the key at `file`; `password` opens an encrypted one (COSIGN_PASSWORD). */
 export function loadSigningKey(file: string, password: string | undefined): SigningKey {
   let text: string;
@@ -125,7 +135,7 @@ function readPem(file: string, text: string, password: string | undefined): KeyO
 
 function noPassword(file: string): UsageError {
   return new UsageError(`signing key ${file} is encrypted, and no password was given`, {
-    hint: 'Set COSIGN_PASSWORD to its password (cosign reads the same variable).',
+    hint: 'Set COSIGN_PASSWORD to its password (cosign reads the same variable), or pipe it to standard input.',
   });
 }
 

@@ -8,10 +8,12 @@
  *     on IPv6 loopback, which is outside the engine's default insecure range.
  */
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCa, signed } from '../support/certs.js';
 import { makeProject, runCli, TINY_DOCKERFILE, tinyComponent, withEnv } from '../support/project.js';
@@ -182,6 +184,43 @@ describe('registries with TLS from a private CA, client certificates and token a
     // Two lookups (content tag, rel1), one token for the one scope they share.
     expect(issuer.requests.length - asked).toBe(1);
     expect(issuer.requests.at(-1)!.scopes).toEqual([`repository:ml/${image}:pull`]);
+  });
+
+  /** Sign a changed build pushed to `push` (a PEM key made here), then verify it with cosign itself, given `cosignEnv` (trust, credentials). */
+  async function signAndVerify(push: string, env: Record<string, string>, cosignEnv: (keys: string) => Record<string, string>): Promise<void> {
+    const cosign = process.env.HELMET_TEST_COSIGN;
+    if (!cosign) throw new Error('HELMET_TEST_COSIGN is not set: start the services with scripts/services.sh up');
+    const keys = mkdtempSync(join(dir, 'keys-'));
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(keys, 'sign.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    writeFileSync(join(keys, 'sign.pub'), publicKey.export({ format: 'pem', type: 'spki' }));
+    writeFileSync(join(project.root, 'components/hello/main.sh'), `echo "signed ${keys}"\n`);
+    const r = await runWithEnv(env, ['all', '--push', push, '--sign-key', join(keys, 'sign.pem'), '--json'], project.root);
+    expect(r.code, r.stderr).toBe(0);
+    const { image: pinned } = JSON.parse(readFileSync(join(project.root, 'dist/build.json'), 'utf8')).components.hello;
+    const flags = ['--key', join(keys, 'sign.pub'), '--insecure-ignore-tlog', '--allow-http-registry'];
+    const verified = await execa(cosign, ['verify', ...flags, pinned], { env: { HOME: keys, ...cosignEnv(keys) }, reject: false });
+    expect(verified.exitCode, verified.stderr).toBe(0);
+    const attested = await execa(cosign, ['verify-attestation', '--type', 'slsaprovenance1', ...flags, pinned], {
+      env: { HOME: keys, ...cosignEnv(keys) },
+      reject: false,
+    });
+    expect(attested.exitCode, attested.stderr).toBe(0);
+  }
+
+  it('HTTPS from a private CA: signatures and provenance go through certs.d trust, and cosign (trusting the same CA) verifies them', async () => {
+    await signAndVerify(`${TLS_NAME}:${tlsPort}/ml`, { DOCKER_CONFIG: trusted }, () => ({ SSL_CERT_FILE: join(dir, 'ca/ca.pem') }));
+  });
+
+  it('token auth: signatures and provenance are pushed with the robot account (pull,push on its own repository), and cosign verifies them there', async () => {
+    const env = { HELMET_REGISTRY_USER: 'robot$ml+ci', HELMET_REGISTRY_PASSWORD: 's3cret-robot-token' };
+    // cosign reads the robot account from a Docker config, as a CI job would give it.
+    const auth = Buffer.from(`${env.HELMET_REGISTRY_USER}:${env.HELMET_REGISTRY_PASSWORD}`).toString('base64');
+    await signAndVerify(`127.0.0.1:${tokenPort}/ml`, env, (keys) => {
+      writeFileSync(join(keys, 'config.json'), JSON.stringify({ auths: { [`127.0.0.1:${tokenPort}`]: { auth } } }));
+      return { DOCKER_CONFIG: keys };
+    });
+    expect([...new Set(issuer.requests.flatMap((q) => q.scopes))].every((s) => s.startsWith(`repository:ml/${image}:`))).toBe(true);
   });
 
   it('token auth with a wrong password: exit 1 REGISTRY_AUTH, the password printed nowhere', async () => {

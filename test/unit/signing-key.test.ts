@@ -7,6 +7,7 @@ import nacl from 'tweetnacl';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { loadSigningKey } from '../../src/sign/signing-key.js';
+import { runCli, TINY_DOCKERFILE, tinyComponent, useProjects, withEnv } from '../support/project.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'helmet-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,5 +76,22 @@ describe('signing keys', () => {
     const rsaPath = file('rsa.pem', rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
     expect(refusal(() => loadSigningKey(rsaPath, undefined))).toBe(`key ${rsaPath}: the key type is not supported (rsa)`);
     expect(refusal(() => loadSigningKey(join(dir, 'absent.key'), undefined))).toContain('cannot be read (ENOENT)');
+  });
+});
+
+describe('the password of a --sign-key', () => {
+  const projects = useProjects();
+
+  it('comes from standard input when COSIGN_PASSWORD is unset: a wrong one is exit 2 before any registry is asked, the right one opens the key', async () => {
+    const root = projects({ ...TINY_DOCKERFILE, ...tinyComponent('a', 'a', 'x') });
+    const { path } = sealed('from-stdin');
+    // A closed port: once the key is open, the lookup fails (exit 3), which shows the key was opened.
+    const args = ['all', '--push', '127.0.0.1:9/ml', '--sign-key', path];
+    const wrong = await withEnv({ COSIGN_PASSWORD: undefined, HELMET_REGISTRY_RETRIES: '0' }, () => runCli(args, root, 'not-it\n'));
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('the password does not decrypt it');
+    expect(wrong.stderr).not.toContain('not-it');
+    const right = await withEnv({ COSIGN_PASSWORD: undefined, HELMET_REGISTRY_RETRIES: '0' }, () => runCli(args, root, 'from-stdin\n'));
+    expect(right.code, right.stderr).toBe(3);
   });
 });

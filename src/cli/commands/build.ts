@@ -5,7 +5,7 @@ import { type BuildOptions, type BuildRunResult, emitSpecs, planBuild, runBuild 
 import { type Plan, planJson } from '../../plan/plan.js';
 import { gitSourceLabels } from '../../project/git-info.js';
 import { findProjectRoot } from '../../project/project-root.js';
-import { type Io, interruptOnSigint, readLogin, realServices } from '../context.js';
+import { type Io, interruptOnSigint, readLogin, realServices, signingPassword } from '../context.js';
 import { buildInputsFromFlags, checkTags, contextTransferFromEnv } from '../options.js';
 import { progressRenderer } from '../tty-renderer.js';
 
@@ -29,7 +29,7 @@ export interface BuildCommandFlags {
   cwd: string;
 }
 
-function buildOptions(components: string[], flags: BuildCommandFlags): BuildOptions {
+function buildOptions(components: string[], flags: BuildCommandFlags, io: Io): BuildOptions {
   checkTags(flags.tag ?? []);
   const root = findProjectRoot(flags.cwd);
   return {
@@ -43,8 +43,8 @@ function buildOptions(components: string[], flags: BuildCommandFlags): BuildOpti
     builder: flags.builder,
     buildNetwork: flags.buildNetwork,
     ...(flags.signKey ? { signKey: resolve(flags.cwd, flags.signKey) } : {}),
-    // Read here, as cosign reads it; the core never looks at the environment for it.
-    ...(process.env.COSIGN_PASSWORD !== undefined ? { signPassword: process.env.COSIGN_PASSWORD } : {}),
+    // Asked for by the core only when the key is encrypted; read here, as cosign reads it.
+    signPassword: () => signingPassword(flags, io),
     contextTransfer: contextTransferFromEnv(),
     outDir: flags.out ? resolve(flags.cwd, flags.out) : undefined,
     sourceLabels: () => gitSourceLabels(root),
@@ -54,18 +54,18 @@ function buildOptions(components: string[], flags: BuildCommandFlags): BuildOpti
 /** `helmet-build all` and `helmet-build build <component>...`. */
 export async function runBuildCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
   const services = realServices(await readLogin(flags, io));
-  return runWithProgress(flags, io, (options, onEvent) => runBuild(options, { ...services, onEvent }), buildOptions(components, flags));
+  return runWithProgress(flags, io, (options, onEvent) => runBuild(options, { ...services, onEvent }), buildOptions(components, flags, io));
 }
 
 /** `helmet-build emit`. */
 export async function runEmitCommand(flags: BuildCommandFlags, io: Io): Promise<number> {
   const services = realServices(await readLogin(flags, io));
-  return runWithProgress(flags, io, (options, onEvent) => emitSpecs(options, { ...services, onEvent }), buildOptions([], flags));
+  return runWithProgress(flags, io, (options, onEvent) => emitSpecs(options, { ...services, onEvent }), buildOptions([], flags, io));
 }
 
 /** `helmet-build plan`: with --json one JSON document; otherwise each lookup's verdict and a summary. */
 export async function runPlanCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
-  const options = buildOptions(components, flags);
+  const options = buildOptions(components, flags, io);
   const services = realServices(await readLogin(flags, io));
   if (flags.json) {
     const { plan } = await planBuild(options, services);
