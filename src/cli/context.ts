@@ -17,7 +17,13 @@ export function realServices(login?: Login) {
   const engine = new DockerEngine();
   // Which registries go without TLS is the engine's to say (asked only for a registry off loopback).
   const endpoints = new RegistryEndpoints({ env, engineConfig: () => engine.registryConfig() });
-  return { engine, engineAt: (host: string) => new DockerEngine(undefined, host), credentials, registry: new RegistryClient(credentials, endpoints) };
+  // One client per engine address for the whole run: the store, the platform check and the builds share its connection.
+  const engines = new Map<string, DockerEngine>();
+  const engineAt = (host: string) => {
+    if (!engines.has(host)) engines.set(host, new DockerEngine(undefined, host));
+    return engines.get(host)!;
+  };
+  return { engine, engineAt, credentials, registry: new RegistryClient(credentials, endpoints) };
 }
 
 export interface Io {

@@ -170,9 +170,8 @@ async function buildFor(
     ...(cacheRepository ? { BUILDKIT_INLINE_CACHE: '1' } : {}),
   };
   const pulls = builder === 'classic' ? await classicRegistryAuth(context.dockerfileContent.toString('utf8'), buildArgs, recipe) : undefined;
-  const request = buildRequest({ entry, planned, recipe, engine: engine.setup, tag, sent, buildArgs, pulls, ctx, sessionKey: target.platform });
-  const labels = { ...request.labels, [INPUT_DIGEST_LABEL]: target.inputDigest };
-  const building = engine.client.build({ ...request, labels, ...(target.platform ? { platform: target.platform } : {}) });
+  const request = buildRequest({ entry, planned, recipe, engine: engine.setup, tag, sent, buildArgs, pulls, ctx, target });
+  const building = engine.client.build(request);
   // A file that changed fails a FileSync transfer (and so the build): the change is what to report.
   const imageId = await building.catch((e: unknown) => {
     if (sent.changedEntries().length) return undefined;
@@ -209,23 +208,12 @@ interface BuildRequestParts {
   buildArgs: Record<string, string>;
   pulls: Record<string, RegistryAuth> | undefined;
   ctx: JobContext;
-  /** Builds of several platforms at once each keep their own copy of the context in the engine. */
-  sessionKey: string | undefined;
+  /** The platform built (the engine's own when unset), and the input digest the image is labelled with. */
+  target: { platform: string | undefined; inputDigest: string };
 }
 
 /** What the engine is asked to build: context, args, labels, cache, session, and where progress goes. */
-function buildRequest({
-  entry,
-  planned,
-  recipe,
-  engine,
-  tag,
-  sent,
-  buildArgs,
-  pulls,
-  ctx,
-  sessionKey,
-}: BuildRequestParts): Parameters<EngineClient['build']>[0] {
+function buildRequest({ entry, planned, recipe, engine, tag, sent, buildArgs, pulls, ctx, target }: BuildRequestParts): Parameters<EngineClient['build']>[0] {
   const { builder } = engine;
   const network = planned.component.build.network ?? engine.network;
   const { baseImage, cacheRepository } = recipe;
@@ -241,10 +229,11 @@ function buildRequest({
     ...(planned.component.build.target ? { target: planned.component.build.target } : {}),
     ...(cacheRepository ? { cacheFrom: [`${cacheRepository}:${CACHE_TAG}`] } : {}),
     ...(pulls ? { registryAuth: pulls } : {}),
-    ...(builder === 'buildkit' ? { session: buildSession(planned, recipe, ctx, sessionKey) } : {}),
+    ...(builder === 'buildkit' ? { session: buildSession(planned, recipe, ctx, target.platform) } : {}),
+    ...(target.platform ? { platform: target.platform } : {}),
     labels: {
       ...recipe.sourceLabels,
-      [INPUT_DIGEST_LABEL]: entry.inputDigest,
+      [INPUT_DIGEST_LABEL]: target.inputDigest,
       [COMPONENT_LABEL]: entry.component,
       ...(baseImage ? { [BASE_IMAGE_LABEL]: baseImage } : {}),
     },
@@ -266,9 +255,10 @@ function buildRequest({
 }
 
 /** What a BuildKit build's session serves: credentials, secrets, SSH agents, and (through FileSync) the context. */
-function buildSession(planned: PlannedBuild, recipe: BuildRecipe, ctx: JobContext, sessionKey: string | undefined) {
+function buildSession(planned: PlannedBuild, recipe: BuildRecipe, ctx: JobContext, platform: string | undefined) {
   return {
-    sharedKey: sharedKey(planned.component.build.contextDir + (planned.platformBuilds && sessionKey ? `\0${sessionKey}` : '')),
+    // Builds of several platforms at once each keep their own copy of the context in the engine.
+    sharedKey: sharedKey(planned.component.build.contextDir + (planned.platformBuilds && platform ? `\0${platform}` : '')),
     credentials: async (registry: string) => recipe.credentials(registry),
     secrets: recipe.secrets,
     ssh: recipe.ssh,

@@ -5,7 +5,7 @@
  * what they made; a component's result is derived from its plan entry and those outputs, and handed
  * to `onComponentDone` as soon as its last job succeeded (outside the job), so it is recorded at once.
  */
-import { decideEngineSetup, type EngineSetup } from '../engine/engine-setup.js';
+import { decideEngineSetup } from '../engine/engine-setup.js';
 import type { EventListener } from '../events.js';
 import { DagExecutor, type Job } from '../jobs/dag.js';
 import { type ComponentResult, type SucceededResult, succeeded } from '../model/component-result.js';
@@ -109,32 +109,24 @@ function runShared(plan: Plan, deps: ExecuteDeps): RunShared {
       return value;
     };
   };
-  const setups = new Map<PoolEngine, () => Promise<EngineSetup>>();
-  const setupOf = (engine: PoolEngine) => {
-    if (!setups.has(engine))
-      setups.set(
-        engine,
-        memoized(() => decideEngineSetup(engine.client, settings.builder, settings.buildNetwork, settings.contextTransfer)),
-      );
-    return setups.get(engine)!();
+  /** `make` run once per engine, on its first use. */
+  const perEngine = <T>(make: (engine: PoolEngine) => Promise<T>) => {
+    const made = new Map<PoolEngine, Promise<T>>();
+    return (engine: PoolEngine): Promise<T> => {
+      if (!made.has(engine)) made.set(engine, make(engine));
+      return made.get(engine)!;
+    };
   };
-  const versions = new Map<PoolEngine, () => Promise<string | undefined>>();
-  const versionOf = (engine: PoolEngine) => {
-    if (!versions.has(engine))
-      versions.set(
-        engine,
-        memoized(() =>
-          engine.client.describe().then(
-            (f) => f.version,
-            () => undefined,
-          ),
-        ),
-      );
-    return versions.get(engine)!;
-  };
+  const setupOf = perEngine((engine) => decideEngineSetup(engine.client, settings.builder, settings.buildNetwork, settings.contextTransfer));
+  const versionOf = perEngine((engine) =>
+    engine.client.describe().then(
+      (facts): string | undefined => facts.version,
+      () => undefined,
+    ),
+  );
   const onEngine: OnEngine = (platform, work) =>
     deps.engines.withEngine(platform, async ({ engine, emulated }) =>
-      work({ ...(engine.host ? { host: engine.host } : {}), client: engine.client, setup: await setupOf(engine), emulated, version: versionOf(engine) }),
+      work({ ...(engine.host ? { host: engine.host } : {}), client: engine.client, setup: await setupOf(engine), emulated, version: () => versionOf(engine) }),
     );
   const pushRegistry = settings.store.kind === 'registry' ? settings.store.target.registry : undefined;
   return {

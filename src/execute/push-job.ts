@@ -43,18 +43,20 @@ export async function pushImage(entry: BuiltIdentity, repo: ImageRepository, dep
     return { digest, image: `${repo.name}@${digest}`, ms: Date.now() - t0 };
   }
   const descriptors: ReturnType<typeof platformDescriptor>[] = [];
+  const platformDigests: Record<string, string> = {};
   for (const image of built.platformImages) {
     const { platform, tag } = image;
     if ('imageId' in image) ctx.progress(`pushing ${platform}`);
     const digest = 'imageId' in image ? await pushTag(tag, image.host, repo, deps, ctx) : image.digest;
     const manifest = await deps.registry.manifest(repo.registry, repo.path, digest);
     if (!manifest) throw new DigestMismatchError(`the engine pushed ${repo.name}:${tag} as ${digest}, but the registry has no such manifest`);
-    descriptors.push(platformDescriptor(platform, manifest));
+    const descriptor = platformDescriptor(platform, manifest);
+    descriptors.push(descriptor);
+    platformDigests[platform] = descriptor.digest;
   }
   const index = imageIndex(descriptors);
   await deps.registry.putManifest(repo.registry, repo.path, entry.contentTag, index.mediaType, index.body);
   await confirmDigest(repo, entry.contentTag, index.digest, 'helmet-build stored the index', deps);
-  const platformDigests = Object.fromEntries(descriptors.map((d, i) => [built.platformImages![i]!.platform, d.digest]));
   return { digest: index.digest, image: `${repo.name}@${index.digest}`, platformDigests, ms: Date.now() - t0 };
 }
 

@@ -43,7 +43,7 @@ import { publish } from '../publish/publish.js';
 import type { CredentialSource } from '../registry/credentials.js';
 import { parsePushTarget } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
-import { checkEngines, engineOwnPlatform, runEngines } from './run-engines.js';
+import { checkEngines, engineOwnPlatform, runEngines, soleEngine } from './run-engines.js';
 import { SuccessRecorder } from './success-recorder.js';
 
 export interface BuildOptions {
@@ -207,7 +207,7 @@ function resolveSettings(project: Project, options: BuildOptions, deps: BuildDep
   const concurrency = options.concurrency ?? Math.max(1, availableParallelism());
   checkEngines(project, options.push !== undefined);
   // With engines: an image an earlier run left unpushed is in whichever engine built it: only the one engine of a list is asked.
-  const engine = project.engines ? (project.engines.length === 1 ? deps.engineAt?.(project.engines[0]!.host) : undefined) : deps.engine;
+  const engine = soleEngine(project, deps);
   const store: ImageStore = options.push
     ? registryImageStore(options.push, parsePushTarget(options.push), deps.registry, engine)
     : engineImageStore(engine ?? deps.engine);

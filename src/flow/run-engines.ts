@@ -26,6 +26,15 @@ export function runEngines(project: Project, concurrency: number, sources: Engin
   return new EnginePool(engines, (engine, error) => onEvent({ type: 'warning', message: `engine ${engine.host} is left out of this run: ${error.message}` }));
 }
 
+/**
+ * The one engine images may stay in between runs: DOCKER_HOST's, or the only engine of `engines:`;
+ * none with several (they meet in the registry only).
+ */
+export function soleEngine(project: Project, sources: EngineSources): EngineClient | undefined {
+  if (!project.engines) return sources.engine;
+  return project.engines.length === 1 ? sources.engineAt?.(project.engines[0]!.host) : undefined;
+}
+
 /** Several engines share images through the registry only: a run without --push is refused before anything happens. */
 export function checkEngines(project: Project, push: boolean): void {
   if (!project.engines || project.engines.length < 2 || push) return;
@@ -38,8 +47,8 @@ export function checkEngines(project: Project, push: boolean): void {
 export async function engineOwnPlatform(project: Project, settings: RunSettings, deps: EngineSources & { onEvent?: EventListener }): Promise<RunSettings> {
   const built = project.components.filter((c) => c.kind === 'built');
   if (!built.some((c) => platformsOf(c, settings.platforms).length > 1)) return settings;
-  const only = project.engines?.length === 1 ? deps.engineAt?.(project.engines[0]!.host) : undefined;
-  const engine = only ?? deps.engine;
+  // Without --push there is one engine: several are refused by checkEngines.
+  const engine = soleEngine(project, deps) ?? deps.engine;
   await engine.ping();
   const { platform } = await engine.describe();
   const { warning } = localPlatforms(built, settings.platforms, platform);

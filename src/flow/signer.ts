@@ -10,7 +10,7 @@ import type { Project } from '../project/model.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { attestImage } from '../sign/cosign-attestations.js';
 import { signImage } from '../sign/cosign-signatures.js';
-import { provenanceStatement, SLSA_PROVENANCE_V1 } from '../sign/provenance.js';
+import { provenanceInputDigest, provenanceStatement } from '../sign/provenance.js';
 import { keyNeedsPassword, loadSigningKey } from '../sign/signing-key.js';
 import { packageVersion } from '../version.js';
 
@@ -44,14 +44,5 @@ export async function signerOf(
 
 /** A provenance statement of the same image and the same inputs: attesting again would say nothing new. */
 function sameBuild(there: unknown, facts: BuildFacts): boolean {
-  const s = there as {
-    predicateType?: string;
-    subject?: { digest?: { sha256?: string } }[];
-    predicate?: { buildDefinition?: { externalParameters?: { inputDigest?: string } } };
-  };
-  return (
-    s?.predicateType === SLSA_PROVENANCE_V1 &&
-    s.subject?.[0]?.digest?.sha256 === facts.digest.replace(/^sha256:/, '') &&
-    s.predicate?.buildDefinition?.externalParameters?.inputDigest === facts.inputs.inputDigest
-  );
+  return provenanceInputDigest(there, facts.digest) === facts.inputs.inputDigest;
 }

@@ -8,7 +8,7 @@
  */
 import type { InputRecord } from '../context/input-digest.js';
 
-export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
+const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 const BUILD_TYPE = 'urn:helmet-build:build-type:engine-build:v1';
 
 export interface ProvenanceInputs {
@@ -71,4 +71,15 @@ export function provenanceStatement(p: ProvenanceInputs): { predicateType: strin
       },
     },
   };
+}
+
+/** The input digest a provenance statement of `digest` names; undefined when the statement is no SLSA v1 provenance of that image. */
+export function provenanceInputDigest(statement: unknown, digest: string): string | undefined {
+  const s = statement as {
+    predicateType?: string;
+    subject?: { digest?: { sha256?: string } }[];
+    predicate?: { buildDefinition?: { externalParameters?: { inputDigest?: string } } };
+  };
+  if (s?.predicateType !== SLSA_PROVENANCE_V1 || !s.subject?.some((x) => `sha256:${x.digest?.sha256}` === digest)) return undefined;
+  return s.predicate?.buildDefinition?.externalParameters?.inputDigest;
 }

@@ -13,7 +13,7 @@ import { parseImageRef } from '../registry/image-ref.js';
 import type { RegistryApi } from '../registry/registry-api.js';
 import { attestedStatements } from '../sign/cosign-attestations.js';
 import { signedBy } from '../sign/cosign-signatures.js';
-import { SLSA_PROVENANCE_V1 } from '../sign/provenance.js';
+import { provenanceInputDigest } from '../sign/provenance.js';
 import type { VerifyingKey } from '../sign/signing-key.js';
 
 export interface ImageVerdict {
@@ -64,22 +64,8 @@ async function verdictOf(
   const repo = { registry: ref.registry, path: ref.repository, name: image.split('@')[0]! };
   const verdict = (ok: boolean, detail: string) => ({ component, image, ok, detail });
   if (!(await signedBy(registry, repo, digest, key))) return verdict(false, `not signed by ${key.file}`);
-  const provenance = (await attestedStatements(registry, repo, digest, key)).filter(isProvenanceOf(digest));
-  if (!provenance.length) return verdict(false, `signed, but no provenance signed by ${key.file}`);
-  const inputs = provenance.map((s) => s.predicate?.buildDefinition?.externalParameters?.inputDigest);
+  const inputs = (await attestedStatements(registry, repo, digest, key)).map((s) => provenanceInputDigest(s, digest)).filter((d) => d !== undefined);
+  if (!inputs.length) return verdict(false, `signed, but no provenance signed by ${key.file}`);
   if (!inputs.includes(inputDigest)) return verdict(false, `built from other inputs: its provenance says ${inputs[0]}, the current inputs give ${inputDigest}`);
   return verdict(true, 'signed; its provenance names the current inputs');
-}
-
-interface Statement {
-  predicateType?: string;
-  subject?: { digest?: { sha256?: string } }[];
-  predicate?: { buildDefinition?: { externalParameters?: { inputDigest?: string } } };
-}
-
-function isProvenanceOf(digest: string) {
-  return (s: unknown): s is Statement => {
-    const statement = s as Statement;
-    return statement?.predicateType === SLSA_PROVENANCE_V1 && statement.subject?.some((x) => `sha256:${x.digest?.sha256}` === digest) === true;
-  };
 }
