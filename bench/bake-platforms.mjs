@@ -11,8 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { bakeRow, engineLabel, here, inTurns, servicesEnv } from './support.mjs';
+import { bakeRow, engineLabel, here, inTurns, servicesEnv, timedIn } from './support.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const env = servicesEnv();
@@ -35,16 +34,8 @@ const DOCKERFILE = [
   '',
 ].join('\n');
 
-function timed(what, file, args) {
-  const t = performance.now();
-  // In the bench's project: bake reads a compose file's relative contexts from its working folder.
-  const r = spawnSync(file, args, { cwd: project, env: engine, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
-  return ms;
-}
-
 const project = mkdtempSync(join(tmpdir(), 'helmet-bench-platforms-'));
+const timed = timedIn(engine, project);
 writeFileSync(join(project, 'helmet-build.yaml'), `platforms: [${PLATFORMS.join(', ')}]\n`);
 for (const name of COMPONENTS) {
   const dir = join(project, 'components', name);

@@ -15,8 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { engineLabel, here, inTurns, bakeRow as row, servicesEnv } from './support.mjs';
+import { engineLabel, here, inTurns, bakeRow as row, servicesEnv, timedIn } from './support.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const env = servicesEnv();
@@ -31,15 +30,6 @@ const registry = env.HELMET_TEST_REGISTRY;
 const tag = `${process.pid}`;
 const prefix = `${registry}/bench-bake-${tag}`;
 
-/** Runs a command on Docker 26.1; its wall time in ms. */
-function timed(what, file, args) {
-  const t = performance.now();
-  // In the bench's project: bake reads a compose file's relative contexts from its working folder.
-  const r = spawnSync(file, args, { cwd: project, env: modern, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
-  return ms;
-}
 const docker = (...args) => execFileSync(DOCKER, args, { env: modern, encoding: 'utf8' });
 const quietly = (...args) => spawnSync(DOCKER, args, { env: modern, stdio: 'ignore' });
 
@@ -79,6 +69,7 @@ function composeFile(repo, { layerCache }) {
 }
 
 const project = mkdtempSync(join(tmpdir(), 'helmet-bench-bake-'));
+const timed = timedIn(modern, project);
 const existingImages = new Set(docker('images', '-aq', '--no-trunc').split('\n').filter(Boolean));
 /** Images of this bench on Docker 26.1: tagged under its prefix, or left untagged by a later build of the same name. */
 function benchImages() {

@@ -1,7 +1,8 @@
 // What the benchmarks share: the local services' environment, and the build args that build the
 // helmet components offline from the local Python base.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 export const here = new URL('..', import.meta.url).pathname;
 
@@ -66,4 +67,19 @@ export function bakeRow(name, ours, theirs, goal) {
   console.log(
     `${name.padEnd(44)} ${(ours / 1000).toFixed(2).padStart(6)} s | ${(theirs / 1000).toFixed(2).padStart(6)} s | ${ratio.padEnd(30)} | goal ${goal}`,
   );
+}
+
+/**
+ * `timed(what, file, args)`: runs a command with `env` in `cwd` and returns its wall time in ms; a
+ * failure throws with its stderr. In the bench's project: bake reads a compose file's relative
+ * contexts from its working folder.
+ */
+export function timedIn(env, cwd) {
+  return (what, file, args) => {
+    const t = performance.now();
+    const r = spawnSync(file, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const ms = performance.now() - t;
+    if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
+    return ms;
+  };
 }
