@@ -16,6 +16,10 @@
 # Nothing can be pulled from outside here, so base images are made locally, in both engines:
 #   helmet/busybox:latest   tiny busybox image for fast test fixtures
 #   helmet/python:3.11      Debian minbase + python3 (debootstrap, cached as a tarball)
+#   helmet/pytorch-cpu:2.6  Debian 13 minbase + python3 with torch 2.6 (CPU), torchvision, onnx, onnxruntime
+#                           and Pillow from Debian's packages: the train and rknn-convert base of local runs.
+#                           Docker 26.1 only (overlay2: vfs would copy its 1.5 GB per layer); cached as a
+#                           tarball; HELMET_SKIP_ML_BASE=1 leaves it out.
 # and QEMU user emulation with an arm64 busybox for multi-platform builds (HELMET_TEST_ARM64_BUSYBOX).
 set -euo pipefail
 
@@ -29,6 +33,7 @@ ENGINE_DIR="$STATE_DIR/engine"
 OWN_SOCKET="$ENGINE_DIR/docker.sock"
 SKIP_PYTHON_BASE="${HELMET_SKIP_PYTHON_BASE:-}"
 SKIP_MODERN_ENGINE="${HELMET_SKIP_MODERN_ENGINE:-}"
+SKIP_ML_BASE="${HELMET_SKIP_ML_BASE:-}"
 # Docker 26.1 comes from Debian 13 packages; they need its newer libc, so they run in a root of their own.
 MODERN_DIR="$STATE_DIR/modern"
 MODERN_ROOT="$MODERN_DIR/root"
@@ -60,6 +65,8 @@ need_packages() {
   if { [ -z "$SKIP_PYTHON_BASE" ] || [ -z "$SKIP_MODERN_ENGINE" ]; } && ! command -v debootstrap >/dev/null; then missing+=(debootstrap); fi
   if [ -z "$SKIP_MODERN_ENGINE" ] && ! command -v zstd >/dev/null; then missing+=(zstd); fi
   command -v curl >/dev/null || missing+=(curl)
+  # Pillow for Debian's python3: scripts/make-helmet-data.py draws the local run's data set.
+  /usr/bin/python3 -c 'import PIL' 2>/dev/null || missing+=(python3-pil)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -150,6 +157,49 @@ make_python_image() { # ENGINE
   make_python_tarball
   log "importing helmet/python:3.11 into $1"
   docker_on "$1" import -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' -c 'CMD ["python3"]' "$PYTHON_TARBALL" helmet/python:3.11 >/dev/null
+}
+
+# ---- The machine-learning base: Debian 13's PyTorch, torchvision, ONNX and onnxruntime ---------------
+# No PyPI here, and Debian 13 packages all four (CPU builds), so the train and rknn-convert images of a
+# local run start from a Debian 13 root with them installed. About 2 minutes to build, then cached.
+ML_IMAGE=helmet/pytorch-cpu:2.6
+ML_PACKAGES=(python3 python3-torch python3-torchvision python3-onnx python3-onnxruntime python3-pil ca-certificates)
+ML_TARBALL="$CACHE_DIR/pytorch-cpu-trixie-root.tar.zst"
+
+build_ml_root() { # ROOT
+  local root=$1 status=0
+  log "debootstrapping a Debian 13 root with ${ML_PACKAGES[*]} (about 2 minutes, cached in $ML_TARBALL)"
+  debootstrap --variant=minbase trixie "$root" "$(debian_mirror)" >"$STATE_DIR/ml-debootstrap.log" 2>&1 \
+    || { log "debootstrap failed; see $STATE_DIR/ml-debootstrap.log"; exit 1; }
+  mount_kernel_fs "$root"
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive /bin/sh -c \
+    'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' sh "${ML_PACKAGES[@]}" \
+    >"$STATE_DIR/ml-apt.log" 2>&1 || status=$?
+  unmount_under "$root"
+  [ "$status" = 0 ] || { log "apt-get in the ML root failed; see $STATE_DIR/ml-apt.log"; exit 1; }
+  # An image, not a machine: no package caches, no host resolver, services may start again.
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root/usr/sbin/policy-rc.d" "$root/etc/resolv.conf"
+}
+
+make_ml_tarball() {
+  [ -s "$ML_TARBALL" ] && return
+  local root; root=$(mktemp -d "$STATE_DIR/ml-root.XXXXXX")
+  build_ml_root "$root"
+  mkdir -p "$CACHE_DIR"
+  tar -C "$root" --numeric-owner -cf - . | zstd -q -T0 -o "$ML_TARBALL.tmp" -f
+  mv "$ML_TARBALL.tmp" "$ML_TARBALL"
+  rm -rf "$root"
+}
+
+make_ml_image() { # ENGINE
+  have_image "$1" "$ML_IMAGE" && return
+  make_ml_tarball
+  log "importing $ML_IMAGE into $1"
+  zstd -q -dc "$ML_TARBALL" | docker_on "$1" import -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    -c 'ENV PYTHONUNBUFFERED=1' -c 'CMD ["python3"]' - "$ML_IMAGE" >/dev/null
 }
 
 make_base_images() { # ENGINE
@@ -369,6 +419,7 @@ print_env() {
   echo "export HELMET_MODERN_DOCKER_CONFIG=$MODERN_DIR/docker-config"
   echo "export HELMET_MODERN_ENGINE_ROOT=$MODERN_ROOT"
   echo "export HELMET_TEST_COSIGN=$MODERN_ROOT/usr/bin/cosign"
+  [ -n "$SKIP_ML_BASE" ] || echo "export HELMET_ML_BASE=$ML_IMAGE"
   if ping_socket "$CONTAINERD_SOCKET"; then echo "export HELMET_CONTAINERD_DOCKER_HOST=unix://$CONTAINERD_SOCKET"; fi
 }
 
@@ -393,6 +444,7 @@ case "$cmd" in
     if [ -z "$SKIP_MODERN_ENGINE" ]; then
       start_modern_engine
       make_base_images "unix://$MODERN_SOCKET"
+      [ -n "$SKIP_ML_BASE" ] || make_ml_image "unix://$MODERN_SOCKET"
       export_modern_cli
       if [ -n "$WITH_CONTAINERD" ]; then
         start_containerd_engine

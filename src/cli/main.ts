@@ -142,6 +142,7 @@ function addPipelineCommands(program: Command, { runs }: Actions): void {
       .option('--keep-volume', 'keep the volume standing in for the PVC, to inspect the outputs')
       .option('--network <mode>', 'network of the step containers', 'host')
       .option('--parallel <n>', 'steps running at once', parsePositiveInt('--parallel'), 2)
+      .option('--no-gpu', 'on an engine without GPUs, run the steps that request one on the CPU (tell them so, e.g. --param device=cpu)')
       .addOption(sharedOptions.push('use (and push) images in this registry instead of local ones'))
       .addOption(sharedOptions.buildArg('KEY=VALUE or COMPONENT:KEY=VALUE for the image builds (repeatable)'))
       .addOption(sharedOptions.secret())
@@ -151,7 +152,12 @@ function addPipelineCommands(program: Command, { runs }: Actions): void {
       .addOption(sharedOptions.json())
       .addOption(sharedOptions.verbose()),
   )
-    .addHelpText('after', '\nExample:\n  helmet-build run --param dataurl=http://127.0.0.1:8000/VOC2028.tar.gz --skip-step train --keep-volume\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  helmet-build run --param dataurl=http://127.0.0.1:8000/VOC2028.tar.gz --skip-step train --keep-volume\n' +
+        '  helmet-build run --no-gpu --param device=cpu --param epochs=2 --param dataurl=http://127.0.0.1:8000/VOC2028.tar.gz\n',
+    )
     .action(runs(async () => (await import('./commands/run.js')).runRunCommand));
 
   program

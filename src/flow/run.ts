@@ -34,6 +34,8 @@ export interface RunOptions
   network?: string;
   /** Steps running at once. @default 2 */
   parallelSteps?: number;
+  /** Run the steps that request GPUs without them on an engine that has none (`--no-gpu`). */
+  withoutGpus?: boolean;
   signal?: AbortSignal;
 }
 
@@ -71,7 +73,7 @@ export async function runPipeline(options: RunOptions, deps: RunDeps): Promise<R
   const toRun = pipeline.steps.filter((s) => !skip.has(s.name));
   checkExecutorInput(toRun);
   await deps.engine.ping();
-  await checkGpus(deps.engine, toRun);
+  const gpus = await gpusOfSteps(deps.engine, toRun, options.withoutGpus ?? false, emit);
 
   const images = await stepImages(project, toRun, options, deps);
   if ('failed' in images) return images.failed;
@@ -81,7 +83,7 @@ export async function runPipeline(options: RunOptions, deps: RunDeps): Promise<R
   emit({ type: 'run-start', pipeline: pipeline.name, volume, steps: pipeline.steps.map((s) => s.name), parameters: params });
   const files = RunFiles.forPipeline(pipeline);
   try {
-    const run = { pipeline, params, images: images.ok, volume, files, skip };
+    const run = { pipeline, params, images: images.ok, volume, files, skip, gpus };
     const steps = await runSteps(run, options, deps, emit);
     const interrupted = options.signal?.aborted ?? false;
     const failed = steps.some((s) => s.status === 'failed');
@@ -149,6 +151,8 @@ interface StepsRun {
   volume: string | undefined;
   files: RunFiles | undefined;
   skip: Set<string>;
+  /** Whether step containers get the GPUs their steps request. */
+  gpus: boolean;
 }
 
 /** The steps on one DAG (a step after the steps it names), each in its container; a result per step. */
@@ -189,10 +193,29 @@ async function runSteps(run: StepsRun, options: RunOptions, deps: RunDeps, emit:
   });
 }
 
-async function checkGpus(engine: EngineClient, toRun: PipelineStep[]): Promise<void> {
-  const wanting = toRun.filter((s) => s.resources?.gpu).map((s) => s.name);
-  if (wanting.length === 0 || (await engine.hasGpuSupport())) return;
-  throw new UsageError(`step(s) ${wanting.join(', ')} request a GPU, but this Docker engine offers none (no NVIDIA runtime)`, {
-    hint: `Skip them with ${wanting.map((s) => `--skip-step ${s}`).join(' ')} (steps after them are skipped too), or run on an engine with GPUs.`,
+/**
+ * Whether the steps that request GPUs get them: checked before anything runs. On an engine without
+ * GPUs they run without them only when asked (`--no-gpu`), since a step told to use CUDA would fail late.
+ */
+async function gpusOfSteps(engine: EngineClient, toRun: PipelineStep[], withoutGpus: boolean, emit: EventListener): Promise<boolean> {
+  const wanting = toRun.filter((s) => s.resources?.gpu);
+  if (wanting.length === 0 || (await engine.hasGpuSupport())) return true;
+  const names = wanting.map((s) => s.name).join(', ');
+  const cpuParams = wanting.flatMap(deviceParameter).map((p) => `--param ${p}=cpu`);
+  const tellThem = cpuParams.length > 0 ? ` ${cpuParams.join(' ')}` : '';
+  if (withoutGpus) {
+    emit({ type: 'warning', message: `step(s) ${names} request a GPU; this Docker engine offers none, so they run on the CPU (--no-gpu)` });
+    return false;
+  }
+  throw new UsageError(`step(s) ${names} request a GPU, but this Docker engine offers none (no NVIDIA runtime)`, {
+    hint:
+      `Run them on the CPU with --no-gpu${tellThem}, skip them with ${wanting.map((s) => `--skip-step ${s.name}`).join(' ')} ` +
+      '(steps after them are skipped too), or run on an engine with GPUs.',
   });
+}
+
+/** The pipeline parameter a step passes to its `device` input (how the helmet trainer picks CUDA or the CPU), if any. */
+function deviceParameter(step: PipelineStep): string[] {
+  const arg = step.args.device;
+  return arg?.kind === 'parameter' ? [arg.parameter] : [];
 }

@@ -25,6 +25,8 @@ export interface StepRun {
   files?: RunFiles;
   /** Network mode of the step containers. */
   network: string;
+  /** Whether the container gets the GPUs its step requests. */
+  gpus: boolean;
   signal?: AbortSignal;
 }
 
@@ -70,7 +72,7 @@ export async function runStepContainer(run: StepRun, deps: StepDeps, ctx: JobCon
       volumes: run.volume && pipeline.volume ? { [run.volume]: pipeline.volume.mountPath } : undefined,
       binds: files ? { [files.folder]: RUN_FILES_MOUNT } : undefined,
       network: run.network,
-      gpus: step.resources?.gpu,
+      gpus: run.gpus ? step.resources?.gpu : undefined,
       labels: { 'io.helmet.pipeline': pipeline.name, 'io.helmet.step': step.name },
       signal: run.signal,
       onLog: (line, stream) => {

@@ -106,10 +106,12 @@ describe('helmet-build run (real engine, real components)', () => {
     await expect(docker.getVolume(volume).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 
-  it('a GPU step on an engine without GPUs: exit 2 before anything runs, saying how to skip it', async () => {
+  it('a GPU step on an engine without GPUs: exit 2 before anything runs, saying how to run it on the CPU or skip it', async () => {
     const r = await runCli(['run', '--param', `dataurl=${baseUrl}/VOC2028.tar.gz`], project.root);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('step(s) train request a GPU, but this Docker engine offers none');
+    // The trainer takes its device from the pipeline parameter `device`: the hint names it.
+    expect(r.stderr).toContain('--no-gpu --param device=cpu');
     expect(r.stderr).toContain('--skip-step train');
     expect(r.stderr).not.toContain('[ingest] running');
   });

@@ -38,21 +38,26 @@ export function uniqueName(prefix: string): string {
  * `prefix`. By reference, not by ID: the classic builder's cache can make a test image the parent of
  * another image, which cannot be deleted, but can always be untagged (it then goes with its child).
  */
-export async function removeImages(prefix: string): Promise<void> {
-  const images = await docker.listImages({ digests: true });
+export async function removeImages(prefix: string, engine: Docker = docker): Promise<void> {
+  const images = await engine.listImages({ digests: true });
   for (const img of images) {
     const refs = [...(img.RepoTags ?? []), ...(img.RepoDigests ?? [])].filter((r) => r.startsWith(prefix) && !r.endsWith('<none>'));
     for (const ref of refs)
-      await docker
+      await engine
         .getImage(ref)
         .remove({ force: true })
         .catch(() => undefined);
   }
 }
 
-/** Run an image and return its stdout+stderr (container removed afterwards). `volumes`: name -> mount path. */
-export async function runImage(image: string, cmd?: string[], volumes: Record<string, string> = {}): Promise<{ output: string; exitCode: number }> {
-  const container = await docker.createContainer({
+/** Run an image and return its stdout+stderr (container removed afterwards). `volumes`: name (or host folder) -> mount path. */
+export async function runImage(
+  image: string,
+  cmd?: string[],
+  volumes: Record<string, string> = {},
+  engine: Docker = docker,
+): Promise<{ output: string; exitCode: number }> {
+  const container = await engine.createContainer({
     Image: image,
     Cmd: cmd,
     HostConfig: { NetworkMode: 'none', Binds: Object.entries(volumes).map(([name, path]) => `${name}:${path}`) },
@@ -61,7 +66,7 @@ export async function runImage(image: string, cmd?: string[], volumes: Record<st
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     const chunks: Buffer[] = [];
     const collector = { write: (c: Buffer) => chunks.push(Buffer.from(c)) } as unknown as NodeJS.WritableStream;
-    docker.modem.demuxStream(stream, collector, collector);
+    engine.modem.demuxStream(stream, collector, collector);
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     await new Promise((r) => setTimeout(r, 50));

@@ -28,7 +28,7 @@ describe('--version and --help', () => {
       let text = '';
       command.configureOutput({ writeOut: (s) => (text += s) }).exitOverride();
       expect(() => command.outputHelp()).not.toThrow();
-      expect(text, command.name()).toMatch(/Example:\n {2}helmet-build /);
+      expect(text, command.name()).toMatch(/Examples?:\n {2}helmet-build /);
     }
   });
 });

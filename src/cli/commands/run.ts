@@ -11,6 +11,8 @@ export interface RunCommandFlags {
   keepVolume?: boolean;
   network: string;
   parallel?: number;
+  /** false with --no-gpu. */
+  gpu?: boolean;
   push?: string;
   buildArg?: string[];
   secret?: string[];
@@ -43,6 +45,7 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
         keepVolume: flags.keepVolume,
         network: flags.network,
         parallelSteps: flags.parallel,
+        withoutGpus: flags.gpu === false,
         push: flags.push,
         ...inputs,
         builder: flags.builder,
