@@ -4,13 +4,6 @@ SHELL := /bin/bash
 SERVICES := scripts/services.sh
 # Point DOCKER_HOST and the test registries at the local services.
 WITH_SERVICES := eval "$$(bash $(SERVICES) env)" &&
-DEMO_REPO ?= $${HELMET_TEST_REGISTRY}/helmet
-# Offline here: build every image from the local Python base; train and rknn-convert are built
-# without their frameworks (labelled so, and their entrypoints say so). Override for real builds.
-DEMO_FLAGS ?= --build-arg BASE_IMAGE=helmet/python:3.11 \
-	--build-arg train:ABSENT_FRAMEWORKS=ultralytics,torch \
-	--build-arg rknn-convert:ABSENT_FRAMEWORKS=rknn-toolkit2
-
 # Every folder components/<name>/ with a component.yaml is a target: `make train` rebuilds train.
 # Names that are targets of their own below are left out (build them with `make all`).
 RESERVED := setup deps services build schemas demo test test-unit test-modern-engine lint format test-python bench bench-guard stop clean help all push run submit
@@ -28,7 +21,7 @@ help:
 	@echo "make push REPO=...    build and push every component, write dist/ and the pipeline spec"
 	@echo "make run              run pipeline.yaml on the local engine (RUN_FLAGS=...)"
 	@echo "make submit           upload dist/ to a KFP cluster and start a run (KF_PIPELINES_ENDPOINT, SUBMIT_FLAGS=...)"
-	@echo "make demo             build and push the four helmet components to the local registry"
+	@echo "make demo             the helmet pipeline end to end here: data, build, push, train on the CPU, metrics"
 	@echo "make test             lint, every test on the Debian 12 engine, the integration tests on Docker 26.1, the speed guard"
 	@echo "make test-unit        the unit tests alone: no engine, no registry"
 	@echo "make test-modern-engine   the integration tests on Docker 26.1 alone"
@@ -72,10 +65,10 @@ build: deps
 schemas: build
 	node scripts/generate-schemas.mjs
 
-# Build and push every component to the local registry, then show a pinned spec.
+# The helmet pipeline end to end, offline: data drawn and served on loopback, the four images built
+# and pushed, the pipeline run on Docker 26.1 (a detector trained on the CPU), its metrics printed.
 demo: setup
-	$(WITH_SERVICES) node bin/helmet-build.js all --push "$(DEMO_REPO)" $(DEMO_FLAGS)
-	@echo; echo "--- dist/components/ingest/component.yaml"; cat dist/components/ingest/component.yaml
+	bash scripts/demo.sh
 
 # The suite drives the bundle that bin/helmet-build.js runs (built by setup), as users run it:
 # all of it on the Debian 12 engine (dockerd 20.10), then the integration tests on Docker 26.1;
@@ -87,7 +80,7 @@ test: setup lint
 	$(WITH_SERVICES) node bench/guard.mjs
 
 # Tests that name their engines themselves (Docker 26.1, and both engines): the Docker 26.1 pass would only repeat them.
-ENGINES_NAMED_TESTS = test/integration/multi-platform.test.ts
+ENGINES_NAMED_TESTS = test/integration/multi-platform.test.ts test/integration/helmet-pipeline.test.ts
 # The integration tests on Docker 26.1, which services.sh runs from a Debian 13 root beside the
 # Debian 12 engine (the unit tests touch no engine). HELMET_SKIP_MODERN_ENGINE=1 leaves both out.
 MODERN_ENGINE_TESTS = if [ -n "$${HELMET_SKIP_MODERN_ENGINE:-}" ]; then \
@@ -96,7 +89,7 @@ MODERN_ENGINE_TESTS = if [ -n "$${HELMET_SKIP_MODERN_ENGINE:-}" ]; then \
 	  $(WITH_SERVICES) test -n "$${HELMET_MODERN_DOCKER_HOST:-}" \
 	    || { echo "Docker 26.1 is not running: bash $(SERVICES) up" >&2; exit 1; }; \
 	  echo "integration tests on Docker 26.1 ($$HELMET_MODERN_DOCKER_HOST)"; \
-	  DOCKER_HOST="$$HELMET_MODERN_DOCKER_HOST" HELMET_TEST_BUNDLE=1 npx vitest run test/integration --exclude $(ENGINES_NAMED_TESTS); \
+	  DOCKER_HOST="$$HELMET_MODERN_DOCKER_HOST" HELMET_TEST_BUNDLE=1 npx vitest run test/integration $(addprefix --exclude ,$(ENGINES_NAMED_TESTS)); \
 	fi
 
 test-unit: deps
@@ -115,8 +108,11 @@ format: deps
 	npx biome check --write .
 
 # Each component folder is its own test root (folder names such as rknn-convert are not packages).
+# Here the tests that need torch, onnx or onnxruntime skip; the integration tests run them all in
+# the PyTorch base, where none may skip. The data set script draws with Pillow (Debian's python3-pil).
 test-python:
 	for dir in components/*/; do python3 -m unittest discover -s "$$dir" -p 'test_*.py'; done
+	/usr/bin/python3 -m unittest discover -s scripts -p 'test_*.py'
 
 # Figures beside baselines measured in the same run: on the Debian 12 engine (dockerd 20.10, vfs),
 # then helmet-build beside `docker buildx bake` on Docker 26.1 (skipped with HELMET_SKIP_MODERN_ENGINE),
