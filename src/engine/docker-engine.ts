@@ -227,7 +227,7 @@ export class DockerEngine implements EngineClient {
       async (d) => {
         try {
           const info = await d.getImage(ref).inspect();
-          return { id: info.Id, labels: info.Config?.Labels ?? {}, repoDigests: info.RepoDigests ?? [] };
+          return { id: info.Id, labels: info.Config?.Labels ?? {}, repoDigests: info.RepoDigests ?? [], layers: info.RootFS?.Layers ?? [] };
         } catch (e) {
           if ((e as { statusCode?: number }).statusCode === 404) return undefined;
           throw e;

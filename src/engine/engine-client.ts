@@ -104,6 +104,8 @@ export interface ImageInfo {
   id: string;
   labels: Record<string, string>;
   repoDigests: string[];
+  /** Diff IDs of its layers, base first (RootFS.Layers); from inspectImage only (a listing has none). */
+  layers?: string[];
 }
 
 export interface PushRequest {

@@ -16,6 +16,7 @@ import { type CredentialSource, engineAuth, type RegistryAuth } from '../registr
 import type { RegistryApi } from '../registry/registry-api.js';
 import { type Built, buildImage, type OnEngine } from './build-job.js';
 import type { EnginePool, PoolEngine } from './engine-pool.js';
+import { LayerUploads } from './layer-uploads.js';
 import { moveCacheTag, type PushDeps, type Pushed, pushImage } from './push-job.js';
 import { type FollowingEntry, followedResult, jobsFailure, madeResult, plannedFailure, reusedResult } from './results.js';
 
@@ -52,6 +53,7 @@ interface RunShared {
   pushRegistry?: string;
   credentials: (registry: string) => Promise<RegistryAuth>;
   made: Map<string, ComponentJobs>;
+  layerUploads: LayerUploads;
 }
 
 /** Run the plan's builds and pushes; returns a result per selected component (bases first). */
@@ -137,6 +139,7 @@ function runShared(plan: Plan, deps: ExecuteDeps): RunShared {
     ...(pushRegistry ? { pushRegistry } : {}),
     credentials: async (registry: string): Promise<RegistryAuth> => engineAuth(registry, await deps.credentials.forPull(registry, pushRegistry)),
     made: new Map(),
+    layerUploads: new LayerUploads(),
   };
 }
 
@@ -202,7 +205,13 @@ function pushedImageOf(planned: PlannedBuild, shared: RunShared): ((tag: string)
 /** What a push needs: the engine that built each image (the pool's first for an image an earlier run built). */
 function pushDeps(shared: RunShared): PushDeps {
   const { engines, registry, credentials, onEvent } = shared.deps;
-  return { engineAt: (host) => (host === undefined ? engines.first() : engines.clientOf(host)), registry, credentials, onEvent };
+  return {
+    engineAt: (host) => (host === undefined ? engines.first() : engines.clientOf(host)),
+    layerUploads: shared.layerUploads,
+    registry,
+    credentials,
+    onEvent,
+  };
 }
 
 function pushJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job<Output> {

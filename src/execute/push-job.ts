@@ -17,6 +17,7 @@ import type { RegistryApi } from '../registry/registry-api.js';
 import { REGISTRY_RETRIES } from '../registry/registry-client.js';
 import { retryPolicy, TransientFault, withRetries } from '../retry/retry.js';
 import { type Built, CACHE_TAG } from './build-job.js';
+import type { LayerUploads } from './layer-uploads.js';
 
 /** What a push job made. */
 export interface Pushed {
@@ -30,6 +31,8 @@ export interface Pushed {
 export interface PushDeps {
   /** The engine that holds an image: the one that built it (`host`), or for an image an earlier run built, the run's first. */
   engineAt: (host: string | undefined) => EngineClient | Promise<EngineClient>;
+  /** The run's pushes of shared layers, in turn. */
+  layerUploads: LayerUploads;
   registry: RegistryApi;
   credentials: CredentialSource;
   onEvent: EventListener;
@@ -64,14 +67,16 @@ export async function pushImage(entry: BuiltIdentity, repo: ImageRepository, dep
 async function pushTag(tag: string, host: string | undefined, repo: ImageRepository, deps: PushDeps, ctx: JobContext): Promise<string> {
   const auth = engineAuth(repo.registry, await deps.credentials.get(repo.registry));
   const engine = await deps.engineAt(host);
+  const layers = (await engine.inspectImage(`${repo.name}:${tag}`))?.layers ?? [];
   let reported = 0;
-  const pushOnce = () =>
+  const pushOnce = (arrived: (shortId: string) => void) =>
     engine
       .push({
         repository: repo.name,
         tag,
         auth,
         onProgress: (p) => {
+          if (p.finishedLayer) arrived(p.finishedLayer.id);
           // The engine reports every few KB; a finished layer always, the running count five times a second.
           if (!p.finishedLayer && Date.now() - reported < 200) return;
           reported = Date.now();
@@ -83,8 +88,12 @@ async function pushTag(tag: string, host: string | undefined, repo: ImageReposit
         if (e instanceof RegistryUnreachableError || (e instanceof PushFailedError && e.retryable)) throw new TransientFault(e.message, undefined, e);
         throw e;
       });
-  const digest = await withRetries(retryPolicy(REGISTRY_RETRIES), pushOnce, (fault, attempt) =>
-    ctx.progress(`push attempt ${attempt} failed (${fault.message}); trying again`),
+  const digest = await deps.layerUploads.push(repo.registry, layers, (arrived) =>
+    withRetries(
+      retryPolicy(REGISTRY_RETRIES),
+      () => pushOnce(arrived),
+      (fault, attempt) => ctx.progress(`push attempt ${attempt} failed (${fault.message}); trying again`),
+    ),
   );
   await confirmDigest(repo, tag, digest, 'the engine pushed it', deps);
   return digest;
