@@ -10,7 +10,7 @@ import { Option } from 'commander';
 import type { BuildSecret, SshAgent } from '../engine/engine-client.js';
 import type { ContextTransfer } from '../engine/engine-setup.js';
 import { UsageError } from '../errors.js';
-import { PLATFORM } from '../project/component-schema.js';
+import { PLATFORM } from '../names/platform.js';
 
 /** Collect a repeatable option into an array (commander helper). */
 export function collect(value: string, previous: string[] = []): string[] {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLATFORM } from '../names/platform.js';
 
 /**
  * A component.yaml is a KFP v1 component spec (as accepted by KFP's own loader,
@@ -83,9 +84,6 @@ export const IMAGE_NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(
 const ID_MESSAGE = 'must be an id of letters, digits, ".", "_" and "-", e.g. pip';
 
 /** `add:`: a place in the context, and the folders merged there (one, or a list), in order. */
-/** `os/arch[/variant]` as the Engine API and OCI indexes write a platform: linux/amd64, linux/arm64, linux/arm/v7. */
-export const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
-
 /** Platforms to build for, each built on its own and joined in one OCI image index (with --push); part of the input digest. */
 export const platformsSchema = z
   .array(z.string().regex(PLATFORM, { message: 'must be a platform os/arch[/variant], e.g. linux/arm64' }))

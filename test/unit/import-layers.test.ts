@@ -25,7 +25,7 @@ const ALLOWED: Record<string, string[]> = {
   'events.ts': ['errors.ts', 'model'],
   jobs: ['errors.ts', 'events.ts', 'graph'],
   context: ['fs', 'model'],
-  project: ['dockerfile', 'errors.ts', 'fs', 'graph', 'model'],
+  project: ['dockerfile', 'errors.ts', 'fs', 'graph', 'model', 'names'],
   kfp: ['project'],
   registry: ['errors.ts', 'http', 'names', 'retry', 'tls'],
   sign: ['context', 'errors.ts', 'registry'],
@@ -57,7 +57,23 @@ const ALLOWED: Record<string, string[]> = {
   verify: ['errors.ts', 'plan', 'project', 'registry', 'sign'],
   scaffold: ['dockerfile', 'errors.ts', 'fs', 'project'],
   submit: ['errors.ts', 'events.ts', 'http', 'model', 'project', 'tls'],
-  cli: ['doctor', 'engine', 'errors.ts', 'events.ts', 'flow', 'model', 'plan', 'project', 'registry', 'scaffold', 'sign', 'submit', 'verify', 'version.ts'],
+  cli: [
+    'doctor',
+    'engine',
+    'errors.ts',
+    'events.ts',
+    'flow',
+    'model',
+    'names',
+    'plan',
+    'project',
+    'registry',
+    'scaffold',
+    'sign',
+    'submit',
+    'verify',
+    'version.ts',
+  ],
 };
 
 function sourceFiles(dir: string): string[] {
