@@ -167,21 +167,10 @@ ML_PACKAGES=(python3 python3-torch python3-torchvision python3-onnx python3-onnx
 ML_TARBALL="$CACHE_DIR/pytorch-cpu-trixie-root.tar.zst"
 
 build_ml_root() { # ROOT
-  local root=$1 status=0
   log "debootstrapping a Debian 13 root with ${ML_PACKAGES[*]} (about 2 minutes, cached in $ML_TARBALL)"
-  debootstrap --variant=minbase trixie "$root" "$(debian_mirror)" >"$STATE_DIR/ml-debootstrap.log" 2>&1 \
-    || { log "debootstrap failed; see $STATE_DIR/ml-debootstrap.log"; exit 1; }
-  mount_kernel_fs "$root"
-  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-  chmod 755 "$root/usr/sbin/policy-rc.d"
-  cp /etc/resolv.conf "$root/etc/resolv.conf"
-  chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive /bin/sh -c \
-    'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' sh "${ML_PACKAGES[@]}" \
-    >"$STATE_DIR/ml-apt.log" 2>&1 || status=$?
-  unmount_under "$root"
-  [ "$status" = 0 ] || { log "apt-get in the ML root failed; see $STATE_DIR/ml-apt.log"; exit 1; }
-  # An image, not a machine: no package caches, no host resolver, services may start again.
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root/usr/sbin/policy-rc.d" "$root/etc/resolv.conf"
+  trixie_root "$1" "$STATE_DIR/ml" "${ML_PACKAGES[@]}"
+  # An image, not a machine: no host resolver, and services may start again.
+  rm -f "$1/usr/sbin/policy-rc.d" "$1/etc/resolv.conf"
 }
 
 make_ml_tarball() {
@@ -258,24 +247,31 @@ unmount_under() { # DIR
   done
 }
 
-# debootstrap Debian 13 into ROOT and install the engine packages in it.
-build_modern_root() { # ROOT
-  local root=$1 status=0
-  log "debootstrapping a Debian 13 root for Docker 26.1 (about a minute, cached in $MODERN_ROOT_TARBALL)"
-  debootstrap --variant=minbase trixie "$root" "$(debian_mirror)" >"$MODERN_DIR/debootstrap.log" 2>&1 \
-    || { log "debootstrap failed; see $MODERN_DIR/debootstrap.log"; exit 1; }
+# debootstrap Debian 13 (minbase) into ROOT and install PACKAGES in it, without package caches;
+# the logs are LOGS-debootstrap.log and LOGS-apt.log.
+trixie_root() { # ROOT LOGS PACKAGE...
+  local root=$1 logs=$2 status=0
+  shift 2
+  debootstrap --variant=minbase trixie "$root" "$(debian_mirror)" >"$logs-debootstrap.log" 2>&1 \
+    || { log "debootstrap failed; see $logs-debootstrap.log"; exit 1; }
   mount_kernel_fs "$root"
   # Packages must not start their services inside the root: a policy-rc.d exiting 101 forbids it.
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
   chmod 755 "$root/usr/sbin/policy-rc.d"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
-  log "installing ${MODERN_PACKAGES[*]} in the root"
+  log "installing $* in the root"
   chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive /bin/sh -c \
-    'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' sh "${MODERN_PACKAGES[@]}" \
-    >"$MODERN_DIR/apt.log" 2>&1 || status=$?
+    'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' sh "$@" \
+    >"$logs-apt.log" 2>&1 || status=$?
   unmount_under "$root"
-  [ "$status" = 0 ] || { log "apt-get in the Debian 13 root failed; see $MODERN_DIR/apt.log"; exit 1; }
+  [ "$status" = 0 ] || { log "apt-get in the Debian 13 root failed; see $logs-apt.log"; exit 1; }
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+}
+
+# Debian 13 with the engine packages: the root Docker 26.1 runs from.
+build_modern_root() { # ROOT
+  log "debootstrapping a Debian 13 root for Docker 26.1 (about a minute, cached in $MODERN_ROOT_TARBALL)"
+  trixie_root "$1" "$MODERN_DIR/engine-root" "${MODERN_PACKAGES[@]}"
 }
 
 # The root as it was built, before any engine ran in it. --numeric-owner: the root's users are not the host's.

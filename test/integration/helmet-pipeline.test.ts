@@ -7,13 +7,12 @@
  * The trainer's and the converter's Python tests run in the same base, where they may not skip.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveFiles } from '../support/file-server.js';
 import { makeProject, ndjson, runCli, withEnv } from '../support/project.js';
 import { BUSYBOX, PYTHON, removeImages, runImage, uniqueName } from '../support/services.js';
 
@@ -61,7 +60,7 @@ describe.skipIf(optedOut)('the helmet pipeline trained for real (Docker 26.1, Py
   const prefix = uniqueName('itest-helmet');
   const project = makeProject({});
   const data = mkdtempSync(join(tmpdir(), 'helmet-data-'));
-  let server: Server;
+  let server: { url: string; close: () => void } | undefined;
   let baseUrl: string;
   let volume: string | undefined;
   const onEngine = <T>(work: () => Promise<T>) => withEnv({ DOCKER_HOST: engineHost }, work);
@@ -82,12 +81,8 @@ describe.skipIf(optedOut)('the helmet pipeline trained for real (Docker 26.1, Py
     }
     await execa('/usr/bin/python3', [join(REPO, 'scripts', 'make-helmet-data.py'), '--out', join(data, 'VOC2028.tar.gz'), '--images', '40', '--seed', '3']);
     const archive = readFileSync(join(data, 'VOC2028.tar.gz'));
-    server = createServer((req, res) => {
-      if (req.url === '/VOC2028.tar.gz') res.writeHead(200, { 'Content-Length': archive.length }).end(archive);
-      else res.writeHead(404).end('not found');
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveFiles({ '/VOC2028.tar.gz': archive });
+    baseUrl = server.url;
   });
 
   afterAll(async () => {

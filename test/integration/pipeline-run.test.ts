@@ -1,9 +1,8 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveFiles } from '../support/file-server.js';
 import { makeProject, runCli } from '../support/project.js';
 import { BUSYBOX, docker, PYTHON, removeImages, runImage, uniqueName } from '../support/services.js';
 
@@ -22,7 +21,7 @@ async function python(code: string): Promise<Buffer> {
 describe('helmet-build run (real engine, real components)', () => {
   const prefix = uniqueName('itest-run');
   const project = makeProject({});
-  let server: Server;
+  let server: { url: string; close: () => void } | undefined;
   let baseUrl: string;
   let expectedLabels: Record<string, string>;
   const volumes: string[] = [];
@@ -36,12 +35,8 @@ describe('helmet-build run (real engine, real components)', () => {
     }
     const archive = await python('import sys, voc_fixture; sys.stdout.buffer.write(voc_fixture.voc_tar_gz())');
     expectedLabels = JSON.parse((await python('import json, voc_fixture; print(json.dumps(voc_fixture.EXPECTED_LABELS))')).toString());
-    server = createServer((req, res) => {
-      if (req.url === '/VOC2028.tar.gz') res.writeHead(200, { 'Content-Length': archive.length }).end(archive);
-      else res.writeHead(404).end('not found');
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveFiles({ '/VOC2028.tar.gz': archive });
+    baseUrl = server.url;
   });
 
   afterAll(async () => {
