@@ -57,6 +57,17 @@ export async function runImage(
   volumes: Record<string, string> = {},
   engine: Docker = docker,
 ): Promise<{ output: string; exitCode: number }> {
+  try {
+    return await runImageOnce(image, cmd, volumes, engine);
+  } catch (e) {
+    // runc's start-up race under load ("read init-p: connection reset by peer"): nothing ran; once more.
+    if (!/OCI runtime create failed/.test(String((e as Error).message))) throw e;
+    await new Promise((r) => setTimeout(r, 500));
+    return runImageOnce(image, cmd, volumes, engine);
+  }
+}
+
+async function runImageOnce(image: string, cmd: string[] | undefined, volumes: Record<string, string>, engine: Docker) {
   const container = await engine.createContainer({
     Image: image,
     Cmd: cmd,
