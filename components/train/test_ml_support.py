@@ -84,3 +84,14 @@ def no_network(*_args, **_kwargs):
 
 
 requires_ml = unittest.skipUnless(HAVE_ML, f"needs {', '.join(MISSING)} (set HELMET_REQUIRE_ML=1 to fail instead)")
+
+
+@requires_ml
+class MLTestCase(unittest.TestCase):
+    """A test case that needs the ML packages: skipped without them, unless HELMET_REQUIRE_ML=1, where
+    importing them in setUpClass fails the tests instead."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import_ml()

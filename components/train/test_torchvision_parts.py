@@ -14,15 +14,10 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_ml_support import CLASSES, import_ml, requires_ml, write_synthetic_dataset  # noqa: E402
+from test_ml_support import CLASSES, MLTestCase, write_synthetic_dataset  # noqa: E402
 
 
-@requires_ml
-class RawHeadOutputsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        import_ml()
-
+class RawHeadOutputsTest(MLTestCase):
     def test_the_exported_module_computes_torchvisions_head_outputs(self):
         import torch
 
@@ -40,13 +35,8 @@ class RawHeadOutputsTest(unittest.TestCase):
         self.assertEqual(scores.shape, (2, anchors_xyxy(model, 96).shape[0], len(CLASSES) + 1))
 
 
-@requires_ml
-class EarlyStoppingTest(unittest.TestCase):
+class EarlyStoppingTest(MLTestCase):
     """run_epochs with scripted val mAPs: which epoch is kept and when training stops."""
-
-    @classmethod
-    def setUpClass(cls):
-        import_ml()
 
     def run_epochs(self, maps, patience):
         import argparse
@@ -105,13 +95,12 @@ class ShapeShifter:
         return Module()
 
 
-@requires_ml
-class TorchvisionFailureTest(unittest.TestCase):
+class TorchvisionFailureTest(MLTestCase):
     """Each failure is caught before or after training with the exit code the pipeline expects."""
 
     @classmethod
     def setUpClass(cls):
-        import_ml()
+        super().setUpClass()
         cls._tmp = tempfile.TemporaryDirectory()
         cls.root = Path(cls._tmp.name)
         cls.data = write_synthetic_dataset(cls.root / "voc", images=5, val=1, seed=3)

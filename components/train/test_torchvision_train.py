@@ -15,16 +15,15 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_ml_support import CLASSES, import_ml, no_network, requires_ml, write_synthetic_dataset  # noqa: E402
+from test_ml_support import CLASSES, MLTestCase, no_network, write_synthetic_dataset  # noqa: E402
 
 
-@requires_ml
-class TorchvisionTrainTest(unittest.TestCase):
+class TorchvisionTrainTest(MLTestCase):
     """One 2-epoch run shared by the tests: training is the slow part."""
 
     @classmethod
     def setUpClass(cls):
-        import_ml()
+        super().setUpClass()
         import train_pipeline as tp
 
         cls._tmp = tempfile.TemporaryDirectory()
