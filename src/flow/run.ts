@@ -201,12 +201,11 @@ async function gpusOfSteps(engine: EngineClient, toRun: PipelineStep[], withoutG
   const wanting = toRun.filter((s) => s.resources?.gpu);
   if (wanting.length === 0 || (await engine.hasGpuSupport())) return true;
   const names = wanting.map((s) => s.name).join(', ');
-  const cpuParams = wanting.flatMap(deviceParameter).map((p) => `--param ${p}=cpu`);
-  const tellThem = cpuParams.length > 0 ? ` ${cpuParams.join(' ')}` : '';
   if (withoutGpus) {
     emit({ type: 'warning', message: `step(s) ${names} request a GPU; this Docker engine offers none, so they run on the CPU (--no-gpu)` });
     return false;
   }
+  const tellThem = wanting.flatMap(deviceParameter).map((p) => ` --param ${p}=cpu`).join('');
   throw new UsageError(`step(s) ${names} request a GPU, but this Docker engine offers none (no NVIDIA runtime)`, {
     hint:
       `Run them on the CPU with --no-gpu${tellThem}, skip them with ${wanting.map((s) => `--skip-step ${s.name}`).join(' ')} ` +
