@@ -205,7 +205,10 @@ async function gpusOfSteps(engine: EngineClient, toRun: PipelineStep[], withoutG
     emit({ type: 'warning', message: `step(s) ${names} request a GPU; this Docker engine offers none, so they run on the CPU (--no-gpu)` });
     return false;
   }
-  const tellThem = wanting.flatMap(deviceParameter).map((p) => ` --param ${p}=cpu`).join('');
+  const tellThem = wanting
+    .flatMap(deviceParameter)
+    .map((p) => ` --param ${p}=cpu`)
+    .join('');
   throw new UsageError(`step(s) ${names} request a GPU, but this Docker engine offers none (no NVIDIA runtime)`, {
     hint:
       `Run them on the CPU with --no-gpu${tellThem}, skip them with ${wanting.map((s) => `--skip-step ${s.name}`).join(' ')} ` +
