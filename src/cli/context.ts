@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { CredentialSource } from '../registry/credentials.js';
 import { RegistryClient } from '../registry/registry-client.js';
 import { RegistryEndpoints } from '../registry/registry-endpoints.js';
+import { projectTransportMemory } from '../registry/transport-memory.js';
 
 /** Registry credentials given on the command line (`--password-stdin`); they win over every other source. */
 export interface Login {
@@ -10,8 +11,11 @@ export interface Login {
   password: string;
 }
 
-/** Real collaborators for the commands; tests of the core inject fakes instead. */
-export function realServices(login?: Login) {
+/**
+ * Real collaborators for the commands; tests of the core inject fakes instead. With the project's
+ * `root`, what the registry client learns of registries' transports is kept in its cache folder.
+ */
+export function realServices(login?: Login, root?: string) {
   const env = login ? { ...process.env, HELMET_REGISTRY_USER: login.username, HELMET_REGISTRY_PASSWORD: login.password } : process.env;
   const credentials = new CredentialSource({ env, source: login ? '--password-stdin' : undefined });
   const engine = new DockerEngine();
@@ -23,7 +27,8 @@ export function realServices(login?: Login) {
     if (!engines.has(host)) engines.set(host, new DockerEngine(undefined, host));
     return engines.get(host)!;
   };
-  return { engine, engineAt, credentials, registry: new RegistryClient(credentials, endpoints) };
+  const registry = new RegistryClient(credentials, endpoints, undefined, root ? projectTransportMemory(root) : undefined);
+  return { engine, engineAt, credentials, registry };
 }
 
 export interface Io {

@@ -2,9 +2,9 @@
  * Running one container to its end through the Engine API: created with the request's mounts,
  * network and GPUs, its stdout and stderr streamed line by line, killed on abort, always removed.
  */
-import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { nodeReadline } from '../node-modules.js';
 import type { RunRequest } from './engine-client.js';
 
 /** Runs `req` and returns the container's exit code. `create` makes the container (through the engine's call wrapper). */
@@ -53,7 +53,7 @@ export async function runToEnd(
 function lineReader(onLine: (line: string) => void): { pass: PassThrough; done: Promise<void> } {
   const pass = new PassThrough();
   const done = new Promise<void>((resolve) => {
-    const rl = createInterface({ input: pass, crlfDelay: Infinity });
+    const rl = nodeReadline().createInterface({ input: pass, crlfDelay: Infinity });
     rl.on('line', onLine);
     rl.on('close', resolve);
   });

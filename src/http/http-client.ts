@@ -6,8 +6,9 @@
  * (without the Authorization header when they lead to another host), unless a caller keeps them.
  */
 import { Agent as HttpAgent, request as httpRequestRaw, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequestRaw } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { SecureContext } from 'node:tls';
+import { nodeHttps } from '../node-modules.js';
 import { secureContextFor, type TlsTrust } from '../tls/tls-trust.js';
 
 export interface HttpRequest {
@@ -41,19 +42,23 @@ export class HttpTransportError extends Error {
   }
 }
 
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
-};
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+/** HTTPS with the default trust; made (and node:https loaded) by the first HTTPS request. */
+let httpsAgent: HttpsAgent | undefined;
 /** One keep-alive agent per secure context: each trust set's context is made once and shared by its sockets. */
 const tlsAgents = new WeakMap<SecureContext, HttpsAgent>();
 
 function agentFor(url: URL, tls: TlsTrust | undefined): HttpAgent | HttpsAgent | undefined {
-  if (url.protocol !== 'https:' || !tls) return agents[url.protocol as keyof typeof agents];
+  if (url.protocol === 'http:') return httpAgent;
+  if (url.protocol !== 'https:') return undefined;
+  if (!tls) {
+    httpsAgent ??= new (nodeHttps().Agent)({ keepAlive: true, maxSockets: 16 });
+    return httpsAgent;
+  }
   const secureContext = secureContextFor(tls);
   let agent = tlsAgents.get(secureContext);
   if (!agent) {
-    agent = new HttpsAgent({ keepAlive: true, maxSockets: 16, secureContext });
+    agent = new (nodeHttps().Agent)({ keepAlive: true, maxSockets: 16, secureContext });
     tlsAgents.set(secureContext, agent);
   }
   return agent;
@@ -83,7 +88,7 @@ export async function httpRequest(url: string | URL, init: HttpRequest = {}): Pr
 
 /** One request, no redirect followed. */
 function sendOne(url: URL, init: HttpRequest): Promise<HttpResponse> {
-  const send = url.protocol === 'https:' ? httpsRequestRaw : httpRequestRaw;
+  const send = url.protocol === 'https:' ? nodeHttps().request : httpRequestRaw;
   const agent = agentFor(url, init.tls);
   if (!agent) return Promise.reject(new HttpTransportError(`unsupported protocol ${url.protocol}`, 'EPROTO'));
   const body = init.body === undefined ? undefined : Buffer.from(init.body);

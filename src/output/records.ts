@@ -39,6 +39,8 @@ function lastGoodOf(r: SucceededResult): NonNullable<ComponentRecord['lastGood']
 export class RunRecords {
   private report?: BuildReport;
   private memo?: RenderMemo;
+  /** build.json as this run last read or wrote it (compact JSON), to tell a write that changes nothing. */
+  private reportOnDisk?: string;
   readonly written: string[] = [];
 
   constructor(
@@ -71,7 +73,7 @@ export class RunRecords {
 
   /** The run ended (not interrupted): record every result, failures included. */
   runFinished(results: ComponentResult[]): void {
-    this.updateReport(results);
+    this.updateReport(results, true);
     this.renders().save();
   }
 
@@ -120,7 +122,11 @@ export class RunRecords {
     this.write(path, same !== undefined && same === previous ? same : await renderAt(compileTime(now)));
   }
 
-  private updateReport(results: ComponentResult[]): void {
+  /**
+   * Merge `results` into build.json. While the run goes on, a write that would change nothing but
+   * `updatedAt` is left out (a no-op run writes the report once, at its end).
+   */
+  private updateReport(results: ComponentResult[], runEnded = false): void {
     this.report ??= this.readReport();
     const report = this.report;
     for (const r of results) {
@@ -130,10 +136,13 @@ export class RunRecords {
         report.components[r.component] = { ...r, ...(good?.image ? { lastGood: good } : {}) };
       } else report.components[r.component] = r;
     }
-    report.updatedAt = new Date().toISOString();
     report.push = this.push ?? null;
     report.ok = Object.values(report.components).every(succeeded);
-    this.write(join(this.outDir, 'build.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const path = join(this.outDir, 'build.json');
+    if (!runEnded && this.reportOnDisk === JSON.stringify(report)) return;
+    report.updatedAt = new Date().toISOString();
+    this.write(path, `${JSON.stringify(report, null, 2)}\n`);
+    this.reportOnDisk = JSON.stringify(report);
   }
 
   private readReport(): BuildReport {
@@ -144,7 +153,8 @@ export class RunRecords {
       const old = JSON.parse(readFileSync(path, 'utf8')) as Partial<BuildReport>;
       // Entries of another push target describe other images: start over rather than mix them.
       if (old.version !== BUILD_REPORT_VERSION || (old.push ?? null) !== (this.push ?? null) || typeof old.components !== 'object') return empty;
-      return { ...empty, components: old.components ?? {} };
+      this.reportOnDisk = JSON.stringify(old);
+      return { ...empty, updatedAt: old.updatedAt ?? '', ok: old.ok ?? true, push: old.push ?? null, components: old.components ?? {} };
     } catch {
       return empty;
     }

@@ -1,11 +1,11 @@
 /** OCI source labels from git, when the project is a git checkout; empty otherwise. */
-import { execFile } from 'node:child_process';
+import { nodeChildProcess } from '../node-modules.js';
 
 export async function gitSourceLabels(root: string): Promise<Record<string, string>> {
   // node:child_process, not execa: three short commands do not pay for loading a library.
   const git = (...args: string[]) =>
     new Promise<string | undefined>((resolve) => {
-      execFile('git', args, { cwd: root, timeout: 10_000 }, (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined));
+      nodeChildProcess().execFile('git', args, { cwd: root, timeout: 10_000 }, (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined));
     });
   const [revision, remote, changed] = await Promise.all([
     git('rev-parse', 'HEAD'),

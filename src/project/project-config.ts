@@ -10,6 +10,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fdir } from 'fdir';
+import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { ConfigProblem } from '../errors.js';
 import { addSchema, type BuildSpec, buildSpecSchema, platformsSchema } from './component-schema.js';
@@ -203,6 +204,9 @@ function globComponentFiles(root: string, pattern: string): string[] {
     .withRelativePaths()
     .exclude((name) => NEVER_WALKED.has(name))
     .filter((path) => basename(path) === 'component.yaml')
+    // fdir's own matcher is picomatch with dot files matched; given here, the bundle leaves fdir's
+    // load of it out of every run's start (see scripts/bundle.mjs).
+    .withGlobFunction((patterns: string[]) => picomatch(patterns, { dot: true }))
     .glob(pattern.startsWith('./') ? pattern.slice(2) : pattern)
     .crawl(root)
     .sync();

@@ -6,6 +6,7 @@ import type { CredentialSource, Credentials } from './credentials.js';
 import type { Manifest, RegistryApi } from './registry-api.js';
 import { RegistryEndpoints, type RegistryRoute, registryUrl } from './registry-endpoints.js';
 import { plainHttpRefused, speaksNoTls, tlsFailure } from './registry-tls-errors.js';
+import { TransportKnowledge, type TransportMemory } from './transport-memory.js';
 
 /** The environment variable that sets how often a registry call is tried again. */
 export const REGISTRY_RETRIES = 'HELMET_REGISTRY_RETRIES';
@@ -27,8 +28,8 @@ const MANIFEST_TYPES = [
 export class RegistryClient implements RegistryApi {
   /** Authorization per registry, repository and actions, with the time it expires (ms). */
   private readonly authorizations = new Map<string, { value: string; until: number }>();
-  /** Registries the engine lets go without TLS that turned out to speak plain HTTP. */
-  private readonly plainHttp = new Set<string>();
+  /** Registries the engine lets go without TLS that speak plain HTTP. */
+  private readonly transports: TransportKnowledge;
   /**
    * Per registry the engine lets go without TLS, the run's first request to it: the requests after it
    * wait until it has learnt whether the registry speaks TLS, so a plain-HTTP registry costs one
@@ -40,7 +41,10 @@ export class RegistryClient implements RegistryApi {
     private readonly credentials: CredentialSource,
     private readonly endpoints: RegistryEndpoints = new RegistryEndpoints(),
     private readonly retry: RetryPolicy = retryPolicy(REGISTRY_RETRIES),
-  ) {}
+    memory?: TransportMemory,
+  ) {
+    this.transports = new TransportKnowledge(memory);
+  }
 
   /**
    * The manifest digest of `repository:tag`, or undefined when the tag does not exist. The manifest
@@ -119,7 +123,7 @@ export class RegistryClient implements RegistryApi {
   /** How `registry` is reached, for `doctor`: the transport and why. */
   async describeRoute(registry: string): Promise<string> {
     const route = await this.endpoints.route(registry);
-    if (route.transport === 'https-then-http') return `${this.plainHttp.has(registry) ? 'plain HTTP' : 'TLS, else plain HTTP'} (${route.reason})`;
+    if (route.transport === 'https-then-http') return `${this.transports.speaksPlainHttp(registry) ? 'plain HTTP' : 'TLS, else plain HTTP'} (${route.reason})`;
     return route.transport === 'http' ? `plain HTTP (${route.reason})` : route.reason;
   }
 
@@ -131,6 +135,8 @@ export class RegistryClient implements RegistryApi {
       await first.catch(() => undefined);
       return this.requestOn(route, registry, repository, actions, path, init);
     }
+    // What an earlier run learnt spares this one a TLS handshake the registry cannot answer.
+    this.transports.firstContact(registry);
     const answer = this.requestOn(route, registry, repository, actions, path, init);
     this.firstContact.set(registry, answer);
     return answer;
@@ -191,16 +197,18 @@ export class RegistryClient implements RegistryApi {
 
   /** One request over the route's transport; a transient fault thrown as one. */
   private async sendOnce(route: RegistryRoute, registry: string, path: string, init: HttpRequest, authorization?: string): Promise<HttpResponse> {
-    const plain = route.transport === 'http' || this.plainHttp.has(registry);
+    const plain = route.transport === 'http' || this.transports.speaksPlainHttp(registry);
     const url = registryUrl(registry, plain ? 'http' : 'https') + path;
     const headers = { ...init.headers, ...(authorization ? { Authorization: authorization } : {}) };
     let res: HttpResponse;
     try {
       res = await httpRequest(url, { ...init, headers, tls: route.tls });
     } catch (e) {
+      // Plain HTTP only because an earlier run found it so, and no answer: the registry may speak TLS now.
+      if (plain && this.transports.assumesPlainHttp(registry)) return this.tlsFirstAgain(route, registry, path, init, authorization);
       // A registry the engine lets go without TLS, answering in plain HTTP: speak HTTP to it from now on.
       if (!plain && route.transport === 'https-then-http' && speaksNoTls(e)) {
-        this.plainHttp.add(registry);
+        this.transports.foundPlainHttp(registry);
         return this.sendOnce(route, registry, path, init, authorization);
       }
       if (!plain && speaksNoTls(e)) throw plainHttpRefused(registry);
@@ -208,8 +216,19 @@ export class RegistryClient implements RegistryApi {
       if (tls) throw tls;
       throw new TransientFault(describeTransportError(e));
     }
+    if (plain && this.transports.assumesPlainHttp(registry)) {
+      // A TLS server answers a plain HTTP request with 400 ("sent an HTTP request to an HTTPS server").
+      if (res.status === 400) return this.tlsFirstAgain(route, registry, path, init, authorization);
+      this.transports.confirmed(registry);
+    }
     if (isTransientStatus(res.status)) throw new TransientFault(`HTTP ${res.status}`, res.status);
     return res;
+  }
+
+  /** What an earlier run learnt no longer holds: TLS first again, as for a registry never spoken to. */
+  private tlsFirstAgain(route: RegistryRoute, registry: string, path: string, init: HttpRequest, authorization?: string): Promise<HttpResponse> {
+    this.transports.forget(registry);
+    return this.sendOnce(route, registry, path, init, authorization);
   }
 
   /**

@@ -12,7 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { nodeTls } from '../node-modules.js';
 
 /** What a client trusts beyond the system roots, and the certificate it presents. */
 export interface TlsTrust {
@@ -33,7 +34,8 @@ export function secureContextFor(trust: TlsTrust): SecureContext {
     const client = trust.cert && trust.key ? { cert: trust.cert, key: trust.key } : {};
     // Without `ca`, Node trusts its default store (shared, built once); with it, the list replaces
     // that store, so the system roots go first.
-    context = createSecureContext(trust.extraCas.length > 0 ? { ca: [...rootCertificates, ...trust.extraCas], ...client } : client);
+    const tls = nodeTls();
+    context = tls.createSecureContext(trust.extraCas.length > 0 ? { ca: [...tls.rootCertificates, ...trust.extraCas], ...client } : client);
     contexts.set(key, context);
   }
   return context;

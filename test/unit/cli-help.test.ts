@@ -33,6 +33,31 @@ describe('--version and --help', () => {
   });
 });
 
+describe('only the command a run names is registered', () => {
+  const names = (argv: string[]) => buildProgram(silent, () => {}, ['node', 'helmet-build', ...argv]).commands.map((c) => c.name());
+
+  it('a command after -C, --cwd or --cwd= is registered alone', () => {
+    expect(names(['all', '--push', 'r'])).toEqual(['all']);
+    expect(names(['-C', 'some/dir', 'plan'])).toEqual(['plan']);
+    expect(names(['--cwd', 'all', 'build', 'train'])).toEqual(['build']);
+    expect(names(['--cwd=x', '-Cy', 'submit', '--version', '2'])).toEqual(['submit']);
+  });
+
+  it('no command, help, --help, --version and a typo get every command', () => {
+    for (const argv of [[], ['help', 'all'], ['--help'], ['-V'], ['bulid'], ['-C', 'x', '--help']]) expect(names(argv), argv.join(' ')).toHaveLength(11);
+  });
+
+  it('a typo is still answered with the command meant, and a command with its own help', async () => {
+    const typo = await runCli(['bulid'], ROOT);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('(Did you mean build?)');
+    const help = await runCli(['-C', ROOT, 'plan', '--help'], ROOT);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: helmet-build plan');
+    expect(help.stdout).toContain('--push <repo>');
+  });
+});
+
 describe('Makefile targets', () => {
   /** The Makefile in a scratch folder with `components`, and the files its setup rules look at. */
   function scratch(components: string[]): string {

@@ -53,20 +53,22 @@ function buildOptions(components: string[], flags: BuildCommandFlags, io: Io): B
 
 /** `helmet-build all` and `helmet-build build <component>...`. */
 export async function runBuildCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
-  const services = realServices(await readLogin(flags, io));
-  return runWithProgress(flags, io, (options, onEvent) => runBuild(options, { ...services, onEvent }), buildOptions(components, flags, io));
+  const options = buildOptions(components, flags, io);
+  const services = realServices(await readLogin(flags, io), options.root);
+  return runWithProgress(flags, io, (withSignal, onEvent) => runBuild(withSignal, { ...services, onEvent }), options);
 }
 
 /** `helmet-build emit`. */
 export async function runEmitCommand(flags: BuildCommandFlags, io: Io): Promise<number> {
-  const services = realServices(await readLogin(flags, io));
-  return runWithProgress(flags, io, (options, onEvent) => emitSpecs(options, { ...services, onEvent }), buildOptions([], flags, io));
+  const options = buildOptions([], flags, io);
+  const services = realServices(await readLogin(flags, io), options.root);
+  return runWithProgress(flags, io, (withSignal, onEvent) => emitSpecs(withSignal, { ...services, onEvent }), options);
 }
 
 /** `helmet-build plan`: with --json one JSON document; otherwise each lookup's verdict and a summary. */
 export async function runPlanCommand(components: string[], flags: BuildCommandFlags, io: Io): Promise<number> {
   const options = buildOptions(components, flags, io);
-  const services = realServices(await readLogin(flags, io));
+  const services = realServices(await readLogin(flags, io), options.root);
   if (flags.json) {
     const { plan } = await planBuild(options, services);
     io.out.write(`${JSON.stringify(planJson(plan, options.root), null, 2)}\n`);

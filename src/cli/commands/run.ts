@@ -33,7 +33,7 @@ export async function runRunCommand(flags: RunCommandFlags, io: Io): Promise<num
   const login = await readLogin(flags, io);
   const progress = progressRenderer({ json: flags.json ?? false, verbose: flags.verbose ?? false, ...io });
   const onEvent = progress.onEvent;
-  const services = realServices(login);
+  const services = realServices(login, root);
   const interrupt = interruptOnSigint();
   let result: RunResult;
   try {
