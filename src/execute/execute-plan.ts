@@ -14,10 +14,10 @@ import type { Plan } from '../plan/plan.js';
 import type { PlannedBuild } from '../plan/planned-builds.js';
 import { type CredentialSource, engineAuth, type RegistryAuth } from '../registry/credentials.js';
 import type { RegistryApi } from '../registry/registry-api.js';
-import { type Built, buildImage, type OnEngine } from './build-job.js';
+import type { Built, OnEngine } from './build-job.js';
 import type { EnginePool, PoolEngine } from './engine-pool.js';
 import { LayerUploads } from './layer-uploads.js';
-import { moveCacheTag, type PushDeps, type Pushed, pushImage } from './push-job.js';
+import type { PushDeps, Pushed } from './push-job.js';
 import { type FollowingEntry, followedResult, jobsFailure, madeResult, plannedFailure, reusedResult } from './results.js';
 
 export interface ExecuteDeps {
@@ -186,6 +186,8 @@ function buildJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job
         noCache: settings.noCache,
         signal: settings.signal,
       };
+      // Loaded by the first build: a run that builds nothing (a no-op) never compiles it.
+      const { buildImage } = await import('./build-job.js');
       const built = await buildImage(entry, planned, recipe, shared.onEngine, ctx);
       jobs.built = built;
       shared.deps.onBuilt?.(entry.component, built);
@@ -225,6 +227,7 @@ function pushJob(entry: MadeEntry, jobs: ComponentJobs, shared: RunShared): Job<
     title: `pushing ${entry.repository}:${entry.contentTag}`,
     needs: jobs.build ? [jobs.build] : [],
     run: async (ctx) => {
+      const { moveCacheTag, pushImage } = await import('./push-job.js');
       const pushed = await pushImage(entry, repo, pushDeps(shared), ctx, jobs.built);
       if (jobs.built?.inlineCache) await moveCacheTag(entry, repo, pushDeps(shared));
       jobs.pushed = pushed;

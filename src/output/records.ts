@@ -9,8 +9,8 @@ import { join, relative } from 'node:path';
 import type { InputRecord } from '../context/input-digest.js';
 import type { EventListener } from '../events.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { compiledAtOf, compileTime, type V1ComponentFile } from '../kfp/argo-workflow.js';
-import { renderComponentSpec } from '../kfp/component-spec.js';
+import type { V1ComponentFile } from '../kfp/argo-workflow.js';
+import { compiledAtOf, compileTime } from '../kfp/v1-package-meta.js';
 import { type ComponentResult, type SucceededResult, succeeded } from '../model/component-result.js';
 import type { Component } from '../project/model.js';
 import { RenderMemo } from './render-memo.js';
@@ -93,8 +93,8 @@ export class RunRecords {
   }
 
   private componentSpecText(component: Component, image: string): Promise<string> {
-    return this.renders().text(this.componentSpecPath(component), [component.spec, image, component.file], () =>
-      renderComponentSpec(component.spec, image, component.file),
+    return this.renders().text(this.componentSpecPath(component), [component.spec, image, component.file], async () =>
+      (await import('../kfp/component-spec.js')).renderComponentSpec(component.spec, image, component.file),
     );
   }
 
@@ -108,7 +108,7 @@ export class RunRecords {
    * this one apart from its compile time, that time is kept, so a re-run with the same inputs leaves the
    * file byte-identical; otherwise the time is now.
    */
-  async writePipelinePackage(name: string, inputs: unknown, render: (compiledAt: string) => string, now: Date = new Date()): Promise<void> {
+  async writePipelinePackage(name: string, inputs: unknown, render: (compiledAt: string) => string | Promise<string>, now: Date = new Date()): Promise<void> {
     const path = join(this.outDir, `${name}.v1.yaml`);
     let previous: string | undefined;
     try {

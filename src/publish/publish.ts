@@ -11,8 +11,7 @@ import { DependencyFailedError, errorRecord, InterruptedError } from '../errors.
 import type { EventListener } from '../events.js';
 import type { Built } from '../execute/build-job.js';
 import { DagExecutor, type Job, type JobReport } from '../jobs/dag.js';
-import { buildArgoWorkflow, renderArgoWorkflow, v1PackageBlockers } from '../kfp/argo-workflow.js';
-import { buildPipelineDocuments, renderPipelineYaml } from '../kfp/pipeline-spec.js';
+import { v1PackageBlockers } from '../kfp/v1-package-meta.js';
 import { allSucceeded, type ComponentResult, failedAfter, type SucceededResult } from '../model/component-result.js';
 import type { BuiltPin } from '../model/pin.js';
 import type { PlanEntry } from '../model/plan-entry.js';
@@ -170,7 +169,11 @@ function pipelineJob(pipeline: Pipeline, images: Map<string, string>, records: R
     run: async () => {
       warnValueReadFileInputs(pipeline, onEvent);
       const pins = Object.fromEntries(images);
-      await records.writePipelineSpec(pipeline.name, [pipeline, pins], () => renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images)));
+      // The renderers load only when there is something to render: a no-op run finds its specs rendered.
+      await records.writePipelineSpec(pipeline.name, [pipeline, pins], async () => {
+        const { buildPipelineDocuments, renderPipelineYaml } = await import('../kfp/pipeline-spec.js');
+        return renderPipelineYaml(pipeline, buildPipelineDocuments(pipeline, images));
+      });
       const blockers = v1PackageBlockers(pipeline);
       if (blockers.length) {
         onEvent({ type: 'warning', message: `KFP v1 package not written: only KFP v2 fills ${blockers.join(', ')}` });
@@ -182,9 +185,10 @@ function pipelineJob(pipeline: Pipeline, images: Map<string, string>, records: R
           pipeline.steps.map(async (s) => [s.component.name, await records.publishedComponent(s.component, images.get(s.component.name)!)] as const),
         ),
       );
-      await records.writePipelinePackage(pipeline.name, [pipeline, Object.fromEntries(files)], (compiledAt) =>
-        renderArgoWorkflow(buildArgoWorkflow(pipeline, files, compiledAt)),
-      );
+      await records.writePipelinePackage(pipeline.name, [pipeline, Object.fromEntries(files)], async (compiledAt) => {
+        const { buildArgoWorkflow, renderArgoWorkflow } = await import('../kfp/argo-workflow.js');
+        return renderArgoWorkflow(buildArgoWorkflow(pipeline, files, compiledAt));
+      });
       return { result: undefined, summary: `wrote the pipeline spec of ${pipeline.name} and its KFP v1 package` };
     },
   };

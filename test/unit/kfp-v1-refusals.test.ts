@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { v1PackageBlockers } from '../../src/kfp/argo-workflow.js';
+import { v1PackageBlockers } from '../../src/kfp/v1-package-meta.js';
 import { loadProject } from '../../src/project/load-project.js';
 import { writeTree } from '../support/project.js';
 
