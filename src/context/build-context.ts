@@ -1,6 +1,5 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { type Dirent, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { fdir } from 'fdir';
 import { type FileHasher, sha256, sha256OfFile } from './hashing.js';
 import { dockerignoreMatcher } from './verified-reads.js';
 
@@ -161,29 +160,10 @@ function walkFolder(
   keep: (rel: string) => boolean,
   hasher: FileHasher | undefined,
 ): ContextEntry[] {
-  const found = new fdir()
-    .withRelativePaths()
-    .withDirs()
-    .exclude((_name, dirPath) => {
-      const rel = toSlash(relative(dir, dirPath));
-      return skipFolder(rel ? prefix + rel : prefix.replace(/\/$/, ''));
-    })
-    .crawl(dir)
-    .sync();
-
-  // fdir lists no FIFOs: the folders it walked are read again for them.
-  const fifos: string[] = [];
-  for (const raw of found) {
-    if (raw !== '.' && !raw.endsWith('/') && raw !== '') continue;
-    const folder = toSlash(raw).replace(/\/$/, '').replace(/^\.$/, '');
-    for (const d of readdirSync(join(dir, folder), { withFileTypes: true })) if (d.isFIFO()) fifos.push(folder ? `${folder}/${d.name}` : d.name);
-  }
-
+  const found = listFolder(dir, '', (rel) => skipFolder(rel ? prefix + rel : prefix.replace(/\/$/, '')));
   const merged = prefix !== '';
   const entries: ContextEntry[] = [];
-  for (const raw of [...found, ...fifos]) {
-    const rel = toSlash(raw).replace(/\/$/, '');
-    if (rel === '' || rel === '.') continue;
+  for (const rel of found) {
     const path = prefix + rel;
     if (!keep(path)) continue;
     const abs = join(dir, rel);
@@ -207,6 +187,30 @@ function walkFolder(
     // Sockets and devices are never sent, as with docker build.
   }
   return entries;
+}
+
+/**
+ * The paths under `dir` (relative, with forward slashes) of the folders, files, symlinks and FIFOs a
+ * context can hold, folders `skipFolder` names left out whole. One readdir per folder (its entry
+ * types come with it); a folder that cannot be read is left out. Sockets and devices are never
+ * sent, as with docker build.
+ */
+function listFolder(dir: string, rel: string, skipFolder: (rel: string) => boolean, out: string[] = []): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(rel ? join(dir, rel) : dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const d of entries) {
+    const path = rel ? `${rel}/${d.name}` : d.name;
+    if (d.isDirectory()) {
+      if (skipFolder(path)) continue;
+      out.push(path);
+      listFolder(dir, path, skipFolder, out);
+    } else if (d.isFile() || d.isSymbolicLink() || d.isFIFO()) out.push(path);
+  }
+  return out;
 }
 
 /** Where an entry is read from: its place in the context, or the file a merged folder or the Dockerfile's ignore file holds. */
