@@ -10,6 +10,7 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const code = await main(process.argv);
+process.exitCode = code;
 // Node's teardown after the last callback (freeing every handle and the heap) costs a short run
 // ~5 ms. When nothing but the standard streams is left, end at once, once their output is written;
 // anything else still open (a child, a file being closed) ends the way Node ends it.
@@ -17,4 +18,3 @@ if (process.getActiveResourcesInfo().every((r) => r === 'PipeWrap' || r === 'TTY
   await Promise.all([process.stdout, process.stderr].map((s) => new Promise((written) => s.write('', written))));
   process.exit(code);
 }
-process.exitCode = code;

@@ -9,7 +9,8 @@ import { removeImages, runImage, uniqueName } from '../support/services.js';
 
 /**
  * The oracle is Docker itself: the docker CLI builds the same context with the same builder (classic,
- * or BuildKit through buildx), and both images list what `COPY . /ctx` received.
+ * or BuildKit through buildx), and both images list what `COPY . /ctx` received. Each case runs the
+ * two builds at once: they share nothing but the engine.
  */
 const LIST_CTX = 'FROM helmet/busybox:latest\nCOPY . /ctx\nCMD ["/bin/sh", "-c", "cd /ctx && find . -mindepth 1 | sort"]\n';
 
@@ -94,8 +95,10 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     const p = listerProject(image, 'components/lister/Dockerfile', { 'components/lister/Dockerfile': LIST_CTX });
     try {
       const ctx = join(p.root, 'components/lister');
-      const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-inside`, builder);
+      const [ours, docker] = await Promise.all([
+        helmetListing(p.root, 'lister', builder),
+        dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-inside`, builder),
+      ]);
       expect(ours).toEqual(docker);
       expect(ours).toEqual([
         './.dockerignore',
@@ -138,8 +141,10 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     });
     try {
       const ctx = join(p.root, 'components/lister');
-      const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-self`, builder);
+      const [ours, docker] = await Promise.all([
+        helmetListing(p.root, 'lister', builder),
+        dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-self`, builder),
+      ]);
       // BuildKit gets the Dockerfile apart (FileSync), so .dockerignore applies to the context whole.
       expect(ours).toEqual(docker);
       expect(ours).not.toContain('./.dockerignore');
@@ -153,8 +158,10 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     const p = listerProject(image, 'dockerfiles/lister.Dockerfile', { 'dockerfiles/lister.Dockerfile': LIST_CTX });
     try {
       const ctx = join(p.root, 'components/lister');
-      const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/lister.Dockerfile'), `${image}:docker-cli-outside`, builder);
+      const [ours, docker] = await Promise.all([
+        helmetListing(p.root, 'lister', builder),
+        dockerCliListing(ctx, join(p.root, 'dockerfiles/lister.Dockerfile'), `${image}:docker-cli-outside`, builder),
+      ]);
       expect(ours).toEqual(docker);
       // The Dockerfile from outside never reaches the image (classic: the engine drops it; BuildKit: it is sent apart).
       expect(ours.filter((l) => l.toLowerCase().includes('dockerfile'))).toEqual([]);
@@ -170,9 +177,11 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     });
     try {
       const ctx = join(p.root, 'components/lister');
-      const ours = await helmetListing(p.root, 'lister', builder);
       // docker build (classic) knows no <Dockerfile>.dockerignore: buildx is what both builders match.
-      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-own-ignore`, 'buildkit');
+      const [ours, docker] = await Promise.all([
+        helmetListing(p.root, 'lister', builder),
+        dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-own-ignore`, 'buildkit'),
+      ]);
       expect(ours).toEqual(docker);
       expect(ours).toEqual(expect.arrayContaining(['./.dockerignore', './b.log', './secret.txt', './Dockerfile.dockerignore']));
       expect(ours.filter((l) => /keep\.log|\.\/sub|\.\/Dockerfile$|component\.yaml/.test(l))).toEqual([]);
@@ -198,8 +207,10 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
       symlinkSync('nothing-here', join(ctx, 'dangling-link'));
       symlinkSync('folder', join(ctx, 'folder-link'));
       symlinkSync('../../README.md', join(ctx, 'outside-link'));
-      const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/links.Dockerfile'), `${image}:docker-cli-links`, builder);
+      const [ours, docker] = await Promise.all([
+        helmetListing(p.root, 'lister', builder),
+        dockerCliListing(ctx, join(p.root, 'dockerfiles/links.Dockerfile'), `${image}:docker-cli-links`, builder),
+      ]);
       expect(ours).toEqual(docker);
       expect(ours).toEqual(
         expect.arrayContaining([
@@ -232,8 +243,10 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     try {
       const ctx = join(p.root, 'components/lister');
       execFileSync('mkfifo', [join(ctx, 'a-fifo')]);
-      const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-detail`, builder);
+      const [ours, docker] = await Promise.all([
+        helmetListing(p.root, 'lister', builder),
+        dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-detail`, builder),
+      ]);
       expect(ours).toEqual(docker);
       // The classic builder copies a FIFO as one; BuildKit 0.8's COPY leaves it out, 0.13's keeps it (as with docker buildx).
       if (builder === 'classic') expect(ours).toContain('prw-r--r-- ./a-fifo');
@@ -254,8 +267,10 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     });
     try {
       const ctx = join(p.root, 'components/lister');
-      const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-long`, builder);
+      const [ours, docker] = await Promise.all([
+        helmetListing(p.root, 'lister', builder),
+        dockerCliListing(ctx, join(ctx, 'Dockerfile'), `${image}:docker-cli-long`, builder),
+      ]);
       expect(ours).toEqual(docker);
       expect(ours.filter((l) => l.startsWith('./generated/'))).toHaveLength(10);
     } finally {
@@ -274,8 +289,10 @@ describe.each(['buildkit', 'classic'])('.dockerignore is applied exactly as dock
     });
     try {
       const ctx = join(p.root, 'components/lister');
-      const ours = await helmetListing(p.root, 'lister', builder);
-      const docker = await dockerCliListing(ctx, join(p.root, 'dockerfiles/many.Dockerfile'), `${image}:docker-cli-many`, builder);
+      const [ours, docker] = await Promise.all([
+        helmetListing(p.root, 'lister', builder),
+        dockerCliListing(ctx, join(p.root, 'dockerfiles/many.Dockerfile'), `${image}:docker-cli-many`, builder),
+      ]);
       expect(ours).toEqual(docker);
       // The files in 100 folders under many/, and CONTEXT's own entries (find counts . too).
       const own = readBuildContext(ctx, join(p.root, 'dockerfiles/many.Dockerfile')).entries.filter((e) => !e.path.startsWith('many'));
