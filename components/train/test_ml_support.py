@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import random
+import tempfile
 import unittest
 import warnings
 from pathlib import Path
@@ -95,3 +96,12 @@ class MLTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         import_ml()
+
+    @classmethod
+    def with_dataset(cls, images: int, val: int, seed: int = 0) -> None:
+        """A scratch folder for the class (`cls.root`, removed after its tests) holding a synthetic
+        data set (`cls.data`, its data.yaml)."""
+        scratch = tempfile.TemporaryDirectory()
+        cls.addClassCleanup(scratch.cleanup)
+        cls.root = Path(scratch.name)
+        cls.data = write_synthetic_dataset(cls.root / "voc", images=images, val=val, seed=seed)

@@ -6,7 +6,6 @@ import contextlib
 import io
 import json
 import sys
-import tempfile
 import unittest
 import warnings
 from pathlib import Path
@@ -101,13 +100,7 @@ class TorchvisionFailureTest(MLTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._tmp = tempfile.TemporaryDirectory()
-        cls.root = Path(cls._tmp.name)
-        cls.data = write_synthetic_dataset(cls.root / "voc", images=5, val=1, seed=3)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._tmp.cleanup()
+        cls.with_dataset(images=5, val=1, seed=3)
 
     def main(self, *extra, data=None):
         import train_pipeline as tp

@@ -8,14 +8,13 @@ import json
 import math
 import socket
 import sys
-import tempfile
 import unittest
 from pathlib import Path
 from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_ml_support import CLASSES, MLTestCase, no_network, write_synthetic_dataset  # noqa: E402
+from test_ml_support import CLASSES, MLTestCase, no_network  # noqa: E402
 
 
 class TorchvisionTrainTest(MLTestCase):
@@ -26,9 +25,7 @@ class TorchvisionTrainTest(MLTestCase):
         super().setUpClass()
         import train_pipeline as tp
 
-        cls._tmp = tempfile.TemporaryDirectory()
-        cls.root = Path(cls._tmp.name)
-        cls.data = write_synthetic_dataset(cls.root / "voc", images=8, val=2)
+        cls.with_dataset(images=8, val=2)
         cls.out = cls.root / "out"
         stdout, stderr = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), \
@@ -40,10 +37,6 @@ class TorchvisionTrainTest(MLTestCase):
             ])
         cls.stdout, cls.stderr = stdout.getvalue(), stderr.getvalue()
         cls.metrics = json.loads((cls.out / "metrics.json").read_text()) if cls.code == 0 else {}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._tmp.cleanup()
 
     def test_run_succeeds_and_logs_each_epoch(self):
         self.assertEqual(self.code, 0, self.stderr)
