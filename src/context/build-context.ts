@@ -160,7 +160,7 @@ function walkFolder(
   keep: (rel: string) => boolean,
   hasher: FileHasher | undefined,
 ): ContextEntry[] {
-  const found = listFolder(dir, '', (rel) => skipFolder(rel ? prefix + rel : prefix.replace(/\/$/, '')));
+  const found = listFolder(dir, '', (rel) => skipFolder(prefix + rel));
   const merged = prefix !== '';
   const entries: ContextEntry[] = [];
   for (const rel of found) {

@@ -39,7 +39,7 @@ function lastGoodOf(r: SucceededResult): NonNullable<ComponentRecord['lastGood']
 export class RunRecords {
   private report?: BuildReport;
   private memo?: RenderMemo;
-  /** build.json as this run last read or wrote it (compact JSON), to tell a write that changes nothing. */
+  /** build.json's text as this run last read or wrote it, to tell a write that changes nothing. */
   private reportOnDisk?: string;
   readonly written: string[] = [];
 
@@ -138,11 +138,11 @@ export class RunRecords {
     }
     report.push = this.push ?? null;
     report.ok = Object.values(report.components).every(succeeded);
-    const path = join(this.outDir, 'build.json');
-    if (!runEnded && this.reportOnDisk === JSON.stringify(report)) return;
+    const text = () => `${JSON.stringify(report, null, 2)}\n`;
+    if (!runEnded && this.reportOnDisk === text()) return;
     report.updatedAt = new Date().toISOString();
-    this.write(path, `${JSON.stringify(report, null, 2)}\n`);
-    this.reportOnDisk = JSON.stringify(report);
+    this.reportOnDisk = text();
+    this.write(join(this.outDir, 'build.json'), this.reportOnDisk);
   }
 
   private readReport(): BuildReport {
@@ -150,10 +150,11 @@ export class RunRecords {
     const empty: BuildReport = { version: BUILD_REPORT_VERSION, updatedAt: '', push: null, ok: true, components: {} };
     if (!existsSync(path)) return empty;
     try {
-      const old = JSON.parse(readFileSync(path, 'utf8')) as Partial<BuildReport>;
+      const text = readFileSync(path, 'utf8');
+      const old = JSON.parse(text) as Partial<BuildReport>;
       // Entries of another push target describe other images: start over rather than mix them.
       if (old.version !== BUILD_REPORT_VERSION || (old.push ?? null) !== (this.push ?? null) || typeof old.components !== 'object') return empty;
-      this.reportOnDisk = JSON.stringify(old);
+      this.reportOnDisk = text;
       return { ...empty, updatedAt: old.updatedAt ?? '', ok: old.ok ?? true, push: old.push ?? null, components: old.components ?? {} };
     } catch {
       return empty;
