@@ -70,7 +70,7 @@ describe('the build session', () => {
       expect(left).toBeLessThanOrEqual(before);
       let running = true;
       for (let i = 0; i < 50 && running; i++) {
-        running = spawnSync('pgrep', ['-f', `sleep ${SLOW}`]).status === 0;
+        running = spawnSync('pgrep', ['-f', `sleep ${SLOW}$`]).status === 0;
         if (running) await new Promise((r) => setTimeout(r, 200));
       }
       expect(running).toBe(false);

@@ -10,10 +10,13 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'helmet-build.js');
 /** A step length no other test uses, so the step's process can be found by its command line. */
 const SLOW_STEP_SECONDS: Record<string, number> = { buildkit: 59, classic: 58 };
 
-/** Whether no process on this machine runs `command` (waiting up to 10 s for it to end). */
+/**
+ * Whether no process on this machine runs a command line ending in `command` (waiting up to 10 s for
+ * it to end): anchored, so that `sleep 59` is not taken for an unrelated `sleep 590`.
+ */
 async function gone(command: string): Promise<boolean> {
   for (let i = 0; i < 50; i++) {
-    const r = spawnSync('pgrep', ['-f', command]);
+    const r = spawnSync('pgrep', ['-f', `${command}$`]);
     if (r.error) throw r.error;
     if (r.status !== 0) return true;
     await new Promise((r) => setTimeout(r, 200));
